@@ -1,0 +1,31 @@
+namespace Coditect.Contracts.Common;
+
+/// <summary>The stable, machine-readable <c>code</c> values of problem+json answers.</summary>
+public static class ProblemCodes
+{
+    public const string ValidationFailed = "VALIDATION_FAILED";
+    public const string MalformedRequest = "MALFORMED_REQUEST";
+    public const string PayloadTooLarge = "PAYLOAD_TOO_LARGE";
+    public const string Unauthorized = "UNAUTHORIZED";
+    public const string Forbidden = "FORBIDDEN";
+    public const string NotFound = "NOT_FOUND";
+    public const string MethodNotAllowed = "METHOD_NOT_ALLOWED";
+    public const string RateLimited = "RATE_LIMITED";
+    public const string InternalError = "INTERNAL_ERROR";
+    public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
+
+    public const string EmailTaken = "EMAIL_TAKEN";
+    public const string InvalidCredentials = "INVALID_CREDENTIALS";
+    public const string InvalidRefreshToken = "INVALID_REFRESH_TOKEN";
+    public const string RefreshTokenReused = "REFRESH_TOKEN_REUSED";
+    public const string UserTokenRequired = "USER_TOKEN_REQUIRED";
+
+    public const string OrgNotFound = "ORG_NOT_FOUND";
+    public const string SlugTaken = "SLUG_TAKEN";
+    public const string MemberNotFound = "MEMBER_NOT_FOUND";
+    public const string LastOwner = "LAST_OWNER";
+    public const string AlreadyMember = "ALREADY_MEMBER";
+    public const string InvitationNotFound = "INVITATION_NOT_FOUND";
+    public const string InvitationNotForYou = "INVITATION_NOT_FOR_YOU";
+    public const string ApiKeyNotFound = "API_KEY_NOT_FOUND";
+}

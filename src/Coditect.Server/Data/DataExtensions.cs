@@ -1,0 +1,67 @@
+using Coditect.Server.Tenancy;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Coditect.Server.Data;
+
+public static class DataExtensions
+{
+    /// <summary>
+    /// Registers the DbContext on the configured provider. With no configuration at all the server uses a SQLite file
+    /// under <c>data/</c> beside the content root.
+    /// </summary>
+    public static WebApplicationBuilder AddData(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
+        var options = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var connectionString = builder.Configuration.GetConnectionString("Database");
+
+        builder.Services.AddScoped<TenantContext>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new DatabaseLocation(options.Provider, Describe(options.Provider, ref connectionString, builder.Environment)));
+
+        if (options.Provider == DatabaseProvider.Postgres)
+        {
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                throw new InvalidOperationException("Database:Provider is Postgres but ConnectionStrings:Database is not set.");
+            }
+
+            var dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
+            builder.Services.AddSingleton(dataSource);
+            builder.Services.AddDbContext<CoditectDbContext>(db => db.UseNpgsql(dataSource, npgsql => npgsql.EnableRetryOnFailure(0)));
+        }
+        else
+        {
+            builder.Services.AddDbContext<CoditectDbContext>(db => db.UseSqlite(connectionString));
+        }
+
+        builder.Services.AddScoped<SchemaMigrator>();
+        return builder;
+    }
+
+    private static string Describe(DatabaseProvider provider, ref string? connectionString, IWebHostEnvironment environment)
+    {
+        if (provider == DatabaseProvider.Postgres)
+        {
+            var csb = new NpgsqlConnectionStringBuilder(connectionString);
+            return $"PostgreSQL database '{csb.Database}' on {csb.Host}:{csb.Port} as '{csb.Username}'";
+        }
+
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            var folder = Path.Combine(environment.ContentRootPath, "data");
+            Directory.CreateDirectory(folder);
+            connectionString = $"Data Source={Path.Combine(folder, "coditect.db")}";
+        }
+
+        var sqlite = new SqliteConnectionStringBuilder(connectionString) { DefaultTimeout = 30 };
+        connectionString = sqlite.ToString();
+        return $"SQLite file {Path.GetFullPath(sqlite.DataSource)}";
+    }
+}
+
+/// <summary>Where the data lives, in words safe to log (never a password).</summary>
+public sealed record DatabaseLocation(DatabaseProvider Provider, string Description);

@@ -1,0 +1,181 @@
+using Coditect.Contracts.Common;
+using Coditect.Contracts.Identity;
+using Coditect.Server.Data;
+using Coditect.Server.Organizations;
+using Coditect.Server.Platform;
+using Coditect.Server.Tenancy;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Coditect.Server.Identity;
+
+public static class AuthEndpoints
+{
+    public static void MapIdentity(this RouteGroupBuilder api)
+    {
+        var auth = api.MapGroup("/auth").WithTags("Authentication").RequireRateLimiting(RateLimits.SignInPolicy);
+        auth.MapPost("/register", Register);
+        auth.MapPost("/login", Login);
+        auth.MapPost("/refresh", Refresh);
+        auth.MapPost("/logout", Logout);
+        api.MapGet("/me", Me).WithTags("Authentication").RequireAuthorization();
+    }
+
+    private static async Task<Results<Created<TokenResponse>, ProblemHttpResult>> Register(
+        RegisterRequest body, CoditectDbContext db, PasswordHasher hasher, AccessTokens accessTokens,
+        RefreshTokens refreshTokens, CancellationToken ct)
+    {
+        var errors = new Validator();
+        var email = errors.Email("email", body.Email);
+        errors.Password("password", body.Password);
+        var name = errors.Required("name", body.Name);
+        var organizationName = errors.Required("organization_name", body.OrganizationName);
+        if (!errors.IsValid)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var normalized = User.Normalize(email);
+        if (await db.Set<User>().AnyAsync(u => u.NormalizedEmail == normalized, ct))
+        {
+            return EmailTaken();
+        }
+
+        var user = new User { Email = email, NormalizedEmail = normalized, Name = name, PasswordHash = hasher.Hash(body.Password!) };
+        db.Add(user);
+        db.Tenant.SetUser(user.Id);
+        var organization = await OrganizationEndpoints.CreateAsync(db, organizationName, slug: null, user.Id, ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.IsUniqueViolation())
+        {
+            return EmailTaken(); // a concurrent sign-up with the same email won
+        }
+
+        var tokens = await TokensAsync(db, user, organization, null, accessTokens, refreshTokens, ct);
+        return TypedResults.Created("/api/v1/me", tokens);
+    }
+
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Login(
+        LoginRequest body, CoditectDbContext db, PasswordHasher hasher, AccessTokens accessTokens,
+        RefreshTokens refreshTokens, CancellationToken ct)
+    {
+        var errors = new Validator();
+        var email = errors.Required("email", body.Email, 254);
+        if (string.IsNullOrEmpty(body.Password))
+        {
+            errors.Add("password", "is required.");
+        }
+
+        if (!errors.IsValid)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var normalized = User.Normalize(email);
+        var user = await db.Set<User>().AsNoTracking().FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
+        if (user is null)
+        {
+            hasher.VerifyAgainstDummy(body.Password!);
+            return InvalidCredentials();
+        }
+
+        if (!hasher.Verify(body.Password!, user.PasswordHash))
+        {
+            return InvalidCredentials();
+        }
+
+        return TypedResults.Ok(await TokensAsync(db, user, null, null, accessTokens, refreshTokens, ct));
+    }
+
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Refresh(
+        RefreshRequest body, CoditectDbContext db, AccessTokens accessTokens, RefreshTokens refreshTokens, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(body.RefreshToken) || body.RefreshToken.Length > 200)
+        {
+            return Problems.Validation("refresh_token", "is required.");
+        }
+
+        var (outcome, userId, familyId) = await refreshTokens.SpendAsync(body.RefreshToken, ct);
+        switch (outcome)
+        {
+            case RotationOutcome.Reused:
+                return Problems.Unauthorized(ProblemCodes.RefreshTokenReused,
+                    "This refresh token was already used; every token of this sign-in is now revoked. Sign in again.");
+            case RotationOutcome.Invalid:
+                return Problems.Unauthorized(ProblemCodes.InvalidRefreshToken, "The refresh token is unknown, expired or revoked.");
+        }
+
+        var user = await db.Set<User>().AsNoTracking().SingleAsync(u => u.Id == userId, ct);
+        return TypedResults.Ok(await TokensAsync(db, user, null, familyId, accessTokens, refreshTokens, ct));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Logout(RefreshRequest body, RefreshTokens refreshTokens, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(body.RefreshToken) || body.RefreshToken.Length > 200)
+        {
+            return Problems.Validation("refresh_token", "is required.");
+        }
+
+        await refreshTokens.RevokeAsync(body.RefreshToken, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<MeResponse>, ProblemHttpResult>> Me(TenantContext tenant, CoditectDbContext db, CancellationToken ct)
+    {
+        if (tenant.UserId is not { } userId || tenant.ApiKeyId is not null)
+        {
+            return Problems.Of(StatusCodes.Status403Forbidden, ProblemCodes.UserTokenRequired, "This endpoint describes a signed-in user, not an API key.");
+        }
+
+        var user = await db.Set<User>().AsNoTracking().FirstOrDefaultAsync(u => u.Id == userId, ct);
+        if (user is null)
+        {
+            return Problems.Unauthorized(ProblemCodes.Unauthorized, "The account no longer exists.");
+        }
+
+        var organizations = await MembershipsOf(db, userId)
+            .Select(x => new MyOrganization(x.Organization.Id, x.Organization.Slug, x.Organization.Name, x.Role.ToWire()))
+            .ToListAsync(ct);
+        return TypedResults.Ok(new MeResponse(user.Id, user.Email, user.Name, organizations));
+    }
+
+    private static async Task<TokenResponse> TokensAsync(
+        CoditectDbContext db, User user, Organization? organization, Guid? familyId, AccessTokens accessTokens, RefreshTokens refreshTokens, CancellationToken ct)
+    {
+        var refresh = await refreshTokens.IssueAsync(user.Id, familyId, ct);
+        if (organization is null)
+        {
+            // The user's own memberships are readable once the user is known (RLS policy memberships_self).
+            db.Tenant.SetUser(user.Id);
+            await db.ApplyTenantAsync(ct);
+            organization = await MembershipsOf(db, user.Id).Select(x => x.Organization).FirstOrDefaultAsync(ct);
+        }
+
+        return new TokenResponse(accessTokens.Issue(user.Id), refresh, "Bearer", accessTokens.LifetimeSeconds,
+            new UserResponse(user.Id, user.Email, user.Name),
+            organization is null ? null : new OrganizationSummary(organization.Id, organization.Slug, organization.Name));
+    }
+
+    /// <summary>The user's organizations, oldest membership first. Crosses tenants by design: RLS policy memberships_self.</summary>
+    internal static IQueryable<MembershipRow> MembershipsOf(CoditectDbContext db, Guid userId) =>
+        db.Set<Membership>().IgnoreQueryFilters().Where(m => m.UserId == userId)
+            .Join(db.Set<Organization>(), m => m.TenantId, o => o.Id, (m, o) => new MembershipRow { Organization = o, Role = m.Role, Since = m.CreatedAt })
+            .OrderBy(x => x.Since);
+
+    internal sealed class MembershipRow
+    {
+        public required Organization Organization { get; init; }
+        public Role Role { get; init; }
+        public DateTime Since { get; init; }
+    }
+
+    private static ProblemHttpResult EmailTaken() =>
+        Problems.Of(StatusCodes.Status409Conflict, ProblemCodes.EmailTaken, "An account with this email exists.",
+            extensions: new Dictionary<string, object?> { ["field"] = "email" });
+
+    private static ProblemHttpResult InvalidCredentials() =>
+        Problems.Unauthorized(ProblemCodes.InvalidCredentials, "The email or password is wrong.");
+}

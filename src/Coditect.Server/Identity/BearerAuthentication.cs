@@ -1,0 +1,108 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Coditect.Contracts.Common;
+using Coditect.Server.Data;
+using Coditect.Server.Organizations;
+using Coditect.Server.Platform;
+using Coditect.Server.Tenancy;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace Coditect.Server.Identity;
+
+/// <summary>
+/// One scheme for both kinds of bearer credential: an access token (a JWT, for people) or an API key (<c>cdk_...</c>,
+/// for automation, bound to one organization and role). Either way the caller lands in the request's
+/// <see cref="TenantContext"/>.
+/// </summary>
+public sealed class BearerAuthentication(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    AccessTokens accessTokens,
+    CoditectDbContext db,
+    TenantContext tenant,
+    TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "Bearer";
+    public const string ApiKeyPrefix = "cdk_";
+    public const string OrgIdClaim = "org_id";
+    public const string RoleClaim = "org_role";
+    public const string ApiKeyIdClaim = "api_key_id";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? header = Request.Headers.Authorization;
+        if (header is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var credential = header["Bearer ".Length..].Trim();
+        if (credential.Length is 0 or > 4096)
+        {
+            return AuthenticateResult.Fail("Malformed bearer credential.");
+        }
+
+        return credential.StartsWith(ApiKeyPrefix, StringComparison.Ordinal)
+            ? await AuthenticateApiKeyAsync(credential)
+            : await AuthenticateAccessTokenAsync(credential);
+    }
+
+    private async Task<AuthenticateResult> AuthenticateAccessTokenAsync(string token)
+    {
+        if (await accessTokens.ValidateAsync(token) is not { } userId)
+        {
+            return AuthenticateResult.Fail("Invalid access token.");
+        }
+
+        tenant.SetUser(userId);
+        var identity = new ClaimsIdentity([new Claim(JwtRegisteredClaimNames.Sub, userId.ToString())], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    private async Task<AuthenticateResult> AuthenticateApiKeyAsync(string key)
+    {
+        var hash = OpaqueToken.Hash(key);
+        var now = clock.GetUtcNow().UtcDateTime;
+        // An API key names its tenant, so the tenant cannot be known before the lookup: a system-scope read.
+        var apiKey = await db.RunAsSystemAsync(async () =>
+        {
+            var found = await db.Set<ApiKey>().IgnoreQueryFilters().AsNoTracking()
+                .FirstOrDefaultAsync(k => k.KeyHash == hash && k.RevokedAt == null, Context.RequestAborted);
+            if (found is not null && (found.LastUsedAt is null || found.LastUsedAt < now.AddMinutes(-5)))
+            {
+                await db.Set<ApiKey>().IgnoreQueryFilters().Where(k => k.Id == found.Id)
+                    .ExecuteUpdateAsync(k => k.SetProperty(x => x.LastUsedAt, now), Context.RequestAborted);
+            }
+
+            return found;
+        }, Context.RequestAborted);
+
+        if (apiKey is null)
+        {
+            return AuthenticateResult.Fail("Invalid API key.");
+        }
+
+        tenant.SetApiKey(apiKey.Id, apiKey.TenantId);
+        var identity = new ClaimsIdentity(
+        [
+            new Claim(ApiKeyIdClaim, apiKey.Id.ToString()),
+            new Claim(OrgIdClaim, apiKey.TenantId.ToString()),
+            new Claim(RoleClaim, apiKey.Role.ToWire()),
+        ], SchemeName);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer";
+        var problem = Problems.Unauthorized(ProblemCodes.Unauthorized, "A valid access token or API key is required.");
+        await problem.ExecuteAsync(Context);
+    }
+
+    protected override async Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        await Problems.Forbidden().ExecuteAsync(Context);
+}

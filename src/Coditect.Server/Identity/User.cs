@@ -1,0 +1,39 @@
+using Coditect.Server.Data;
+
+namespace Coditect.Server.Identity;
+
+/// <summary>A person who signs in. Users are not tenant-owned: one user may belong to several organizations.</summary>
+public sealed class User : Entity
+{
+    public required string Email { get; set; }
+
+    /// <summary>Lower-cased, trimmed email: the unique login key.</summary>
+    public required string NormalizedEmail { get; set; }
+
+    public required string Name { get; set; }
+
+    [NotAudited]
+    public required string PasswordHash { get; set; }
+
+    /// <summary>Platform staff is a flag on the user, never a tenant role.</summary>
+    public bool IsStaff { get; set; }
+
+    public static string Normalize(string email) => email.Trim().ToLowerInvariant();
+}
+
+/// <summary>
+/// One refresh token, stored as a SHA-256 hash. Tokens rotate: each use spends the token and issues the next one
+/// in the same <see cref="FamilyId"/>; presenting a spent token revokes the whole family.
+/// </summary>
+public sealed class RefreshToken : Entity
+{
+    public Guid UserId { get; set; }
+    public Guid FamilyId { get; set; }
+
+    [NotAudited]
+    public required string TokenHash { get; set; }
+
+    public DateTime ExpiresAt { get; set; }
+    public DateTime? SpentAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
+}

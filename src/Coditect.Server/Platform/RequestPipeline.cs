@@ -1,0 +1,81 @@
+using System.Text.RegularExpressions;
+using Coditect.Contracts.Common;
+using Coditect.Server.Tenancy;
+
+namespace Coditect.Server.Platform;
+
+/// <summary>Small middleware every request passes: request ids, security headers, body size, bodiless error pages.</summary>
+public static partial class RequestPipeline
+{
+    public const string RequestIdHeader = "X-Request-Id";
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    private static partial Regex SafeRequestId();
+
+    /// <summary>Takes the caller's <c>X-Request-Id</c> when it is safe to log, or makes one; echoes it and logs under it.</summary>
+    public static IApplicationBuilder UseRequestIds(this IApplicationBuilder app) => app.Use(async (http, next) =>
+    {
+        string? incoming = http.Request.Headers[RequestIdHeader];
+        var id = incoming is not null && SafeRequestId().IsMatch(incoming) ? incoming : Guid.NewGuid().ToString("N");
+        http.TraceIdentifier = id;
+        http.Response.Headers[RequestIdHeader] = id;
+        http.RequestServices.GetRequiredService<TenantContext>().RequestId = id;
+        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Coditect.Requests");
+        using (logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = id }))
+        {
+            await next(http);
+        }
+    });
+
+    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use((http, next) =>
+    {
+        http.Response.OnStarting(() =>
+        {
+            var headers = http.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers["Cross-Origin-Opener-Policy"] = "same-origin";
+            headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()";
+            headers.ContentSecurityPolicy = http.Request.Path.StartsWithSegments("/docs")
+                ? "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+                : "default-src 'none'; frame-ancestors 'none'";
+            if (http.Request.IsHttps)
+            {
+                headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains";
+            }
+
+            return Task.CompletedTask;
+        });
+        return next(http);
+    });
+
+    /// <summary>Refuses a declared body over the limit before reading it (Kestrel enforces the same limit on streamed bodies).</summary>
+    public static IApplicationBuilder UseBodyLimit(this IApplicationBuilder app, long maxBytes) => app.Use(async (http, next) =>
+    {
+        if (http.Request.ContentLength > maxBytes)
+        {
+            await Problems.Of(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge,
+                "The request body is too large.", $"The limit is {maxBytes} bytes.").ExecuteAsync(http);
+            return;
+        }
+
+        await next(http);
+    });
+
+    /// <summary>Gives bodiless 404/405 answers (no such route) the same problem+json shape as everything else.</summary>
+    public static IApplicationBuilder UseProblemStatusPages(this IApplicationBuilder app) => app.UseStatusCodePages(async context =>
+    {
+        var http = context.HttpContext;
+        var (code, title) = http.Response.StatusCode switch
+        {
+            404 => (ProblemCodes.NotFound, "There is nothing at this address."),
+            405 => (ProblemCodes.MethodNotAllowed, "This address does not accept that method."),
+            401 => (ProblemCodes.Unauthorized, "A valid access token or API key is required."),
+            403 => (ProblemCodes.Forbidden, "Your role does not allow this."),
+            415 => (ProblemCodes.MalformedRequest, "Send the body as application/json."),
+            var other => (ProblemCodes.MalformedRequest, $"The request failed with status {other}."),
+        };
+        await Problems.Of(http.Response.StatusCode, code, title).ExecuteAsync(http);
+    });
+}

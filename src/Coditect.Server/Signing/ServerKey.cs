@@ -1,0 +1,20 @@
+using Coditect.Server.Data;
+
+namespace Coditect.Server.Signing;
+
+/// <summary>
+/// A key the server generated for itself (token signing). Shared by every instance on the same database; the key
+/// material is encrypted with the master key (see <see cref="MasterKey"/>) and never leaves the server.
+/// </summary>
+public sealed class ServerKey : Entity
+{
+    /// <summary>What the key is for, e.g. <c>access-token</c>.</summary>
+    public required string Purpose { get; set; }
+
+    public required string Algorithm { get; set; }
+
+    [NotAudited]
+    public required byte[] EncryptedKey { get; set; }
+
+    public DateTime? RetiredAt { get; set; }
+}
