@@ -1,0 +1,101 @@
+using System.Security.Cryptography;
+using Coditect.Server.Data;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Coditect.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The real server in process, on a real database of its own. Derived per backend so each test class runs as a
+/// pair (…OnSqlite, …OnPostgres) sharing one server per class; tests make their own users and organizations, so
+/// they do not interfere.
+/// </summary>
+public abstract class CoditectApp : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    private readonly string _name = "coditect_t" + Guid.NewGuid().ToString("N")[..12];
+    private string _connectionString = "";
+    private readonly string _masterKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+    private string? _sqliteFolder;
+
+    public abstract DatabaseProvider Provider { get; }
+
+    public string ConnectionString => _connectionString;
+
+    /// <summary>Extra settings for one fixture (e.g. tight rate limits).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
+
+    public TestClock Clock { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        if (Provider == DatabaseProvider.Postgres)
+        {
+            _connectionString = await TestPostgres.CreateDatabaseAsync(_name);
+        }
+        else
+        {
+            _sqliteFolder = Directory.CreateTempSubdirectory("coditect-test-").FullName;
+            _connectionString = $"Data Source={Path.Combine(_sqliteFolder, "coditect.db")}";
+        }
+
+        _ = Server; // start the host now: migrations run here, not inside the first test
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        if (Provider == DatabaseProvider.Postgres)
+        {
+            await TestPostgres.DropDatabaseAsync(_name);
+        }
+        else if (_sqliteFolder is not null)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(_sqliteFolder, recursive: true);
+        }
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        // UseSetting, not ConfigureAppConfiguration: Program reads some settings while it builds the host.
+        KeyValuePair<string, string?>[] settings =
+        [
+            new("Database:Provider", Provider.ToString()),
+            new("ConnectionStrings:Database", _connectionString),
+            new("Secrets:MasterKey", _masterKey),
+            // The floor the server accepts; production uses 600,000. Hashing stays real, just cheaper.
+            new("Identity:PasswordHashIterations", "10000"),
+            new("RateLimits:SignInPerMinute", "100000"),
+            new("RateLimits:ApiPerMinute", "1000000"),
+            .. Settings,
+        ];
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Clock);
+            services.AddSingleton(LogSink);
+            services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(LogSink);
+        });
+    }
+
+    /// <summary>Every log line the server wrote, for tests that check nothing secret is logged.</summary>
+    public CapturedLogs LogSink { get; } = new();
+
+    public Client Anonymous() => new(CreateClient(), this);
+}
+
+public sealed class SqliteApp : CoditectApp
+{
+    public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+}
+
+public sealed class PostgresApp : CoditectApp
+{
+    public override DatabaseProvider Provider => DatabaseProvider.Postgres;
+}
