@@ -28,4 +28,13 @@ public static class ProblemCodes
     public const string InvitationNotFound = "INVITATION_NOT_FOUND";
     public const string InvitationNotForYou = "INVITATION_NOT_FOR_YOU";
     public const string ApiKeyNotFound = "API_KEY_NOT_FOUND";
+
+    public const string LicenseNotFound = "LICENSE_NOT_FOUND";
+    public const string LicenseSuspended = "LICENSE_SUSPENDED";
+    public const string LicenseExpired = "LICENSE_EXPIRED";
+    public const string NoSeatsAvailable = "NO_SEATS_AVAILABLE";
+    public const string SessionNotFound = "SESSION_NOT_FOUND";
+    public const string SessionExpired = "SESSION_EXPIRED";
+    public const string SessionReleased = "SESSION_RELEASED";
+    public const string SeatLedgerUnavailable = "SEAT_LEDGER_UNAVAILABLE";
 }

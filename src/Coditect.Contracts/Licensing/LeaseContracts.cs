@@ -1,0 +1,37 @@
+namespace Coditect.Contracts.Licensing;
+
+// The lease protocol, called by licensed applications with the licence key (docs/licensing.md).
+
+public sealed record AcquireRequest(string? LicenseKey, string? HardwareId, string? UserEmail = null, ClientInfo? Client = null);
+
+/// <summary>A seat. Heartbeat every <c>HeartbeatIntervalSeconds</c>; the lease lapses at <c>ExpiresAt</c> without one.</summary>
+public sealed record AcquireResponse(
+    Guid SessionId,
+    string LeaseToken,
+    DateTime ExpiresAt,
+    int HeartbeatIntervalSeconds,
+    int SeatsTotal,
+    int SeatsUsed);
+
+public sealed record HeartbeatRequest(string? LicenseKey, Guid? SessionId);
+
+public sealed record HeartbeatResponse(Guid SessionId, DateTime ExpiresAt, string LeaseToken);
+
+public sealed record ReleaseRequest(string? LicenseKey, Guid? SessionId);
+
+public sealed record ValidateRequest(string? LicenseKey, string? HardwareId = null);
+
+/// <summary><c>Code</c> is one of <see cref="ValidationCodes"/>; <c>License</c> is absent for <c>NOT_FOUND</c>.</summary>
+public sealed record ValidateResponse(bool Valid, string Code, ValidatedLicense? License);
+
+public sealed record ValidatedLicense(Guid Id, int SeatsTotal, int SeatsUsed, DateTime? ExpiresAt, string Status, IReadOnlyList<string> Entitlements);
+
+public static class ValidationCodes
+{
+    public const string Valid = "VALID";
+    public const string NotFound = "NOT_FOUND";
+    public const string Suspended = "SUSPENDED";
+    public const string Expired = "EXPIRED";
+    public const string HeartbeatDead = "HEARTBEAT_DEAD";
+    public const string NoSession = "NO_SESSION";
+}

@@ -1,0 +1,66 @@
+using System.Text.Json;
+
+namespace Coditect.Contracts.Licensing;
+
+/// <summary>Licence status on the wire: <c>active</c>, <c>suspended</c> or <c>expired</c>.</summary>
+public static class LicenseStatuses
+{
+    public const string Active = "active";
+    public const string Suspended = "suspended";
+    public const string Expired = "expired";
+}
+
+/// <summary>Session (lease) status on the wire.</summary>
+public static class SessionStatuses
+{
+    public const string Active = "active";
+    public const string Released = "released";
+    public const string Expired = "expired";
+    public const string Kicked = "kicked";
+}
+
+public sealed record CreateLicenseRequest(
+    string? Name,
+    int? SeatsTotal,
+    DateTime? ExpiresAt = null,
+    IReadOnlyList<string>? Entitlements = null,
+    Dictionary<string, JsonElement>? Metadata = null);
+
+/// <summary>
+/// A licence. <c>LicenseKey</c> is the full key, present only in the answer to its creation; afterwards
+/// <c>KeyPreview</c> (prefix and last four) identifies it.
+/// </summary>
+public sealed record LicenseResponse(
+    Guid Id,
+    string Name,
+    string? LicenseKey,
+    string KeyPreview,
+    int SeatsTotal,
+    int SeatsUsed,
+    DateTime? ExpiresAt,
+    string Status,
+    IReadOnlyList<string> Entitlements,
+    Dictionary<string, JsonElement> Metadata,
+    DateTime CreatedAt,
+    DateTime UpdatedAt);
+
+public sealed record RenewLicenseRequest(DateTime? ExpiresAt);
+
+public sealed record ClientInfo(string? Hostname = null, string? AppVersion = null, string? Os = null);
+
+public sealed record SessionResponse(
+    Guid Id,
+    Guid LicenseId,
+    string HardwareId,
+    string? UserEmail,
+    ClientInfo? Client,
+    string Status,
+    DateTime StartedAt,
+    DateTime LastHeartbeatAt,
+    long HeartbeatCount,
+    DateTime ExpiresAt,
+    DateTime? EndedAt);
+
+public sealed record UsageBucket(DateTime Start, int PeakSeatsUsed, int Acquisitions, int Denials);
+
+public sealed record UsageResponse(Guid LicenseId, DateTime From, DateTime To, string Bucket, IReadOnlyList<UsageBucket> Buckets);
