@@ -16,7 +16,7 @@ public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedge
     private const string ProveKey = "SELECT set_config('app.license_key_hash', $1, true)";
     private const string SetTenant =
         "SELECT set_config('app.tenant_id', coalesce((SELECT tenant_id::text FROM licenses WHERE key_hash = $1), ''), true)";
-    private const string Live = "status = 'active' AND expires_at > $2";
+    private static string Live(string alias) => $"{alias}.status = 'active' AND {alias}.expires_at > $2";
     private const string LicenseColumns = "l.id, l.tenant_id, l.seats_total, l.state, l.expires_at, l.entitlements";
     private const string LicenseUsable = "l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > $2)";
 
@@ -50,16 +50,16 @@ public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedge
         SELECT $5, l.tenant_id, l.id, $4, $6, $7, $8, $9, 'active', $2, $2, 0, $3, $2, $2
         FROM licenses l
         WHERE l.key_hash = $1 AND {LicenseUsable}
-          AND NOT EXISTS (SELECT 1 FROM license_sessions s WHERE s.license_id = l.id AND s.hardware_id = $4 AND s.{Live})
-          AND (SELECT count(*) FROM license_sessions s WHERE s.license_id = l.id AND s.{Live}) < l.seats_total
+          AND NOT EXISTS (SELECT 1 FROM license_sessions s WHERE s.license_id = l.id AND s.hardware_id = $4 AND {Live("s")})
+          AND (SELECT count(*) FROM license_sessions s WHERE s.license_id = l.id AND {Live("s")}) < l.seats_total
         """,
         // Usage: a new session is an acquisition, no session a denial; a renewal is neither.
         $"""
         INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
         SELECT l.id, $10, l.tenant_id, CASE WHEN s.id IS NULL THEN 0 ELSE 1 END, 0, 0, 0, CASE WHEN s.id IS NULL THEN 1 ELSE 0 END, u.used, u.used
         FROM licenses l
-        CROSS JOIN LATERAL (SELECT count(*)::int AS used FROM license_sessions x WHERE x.license_id = l.id AND x.{Live}) u
-        LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND s.{Live}
+        CROSS JOIN LATERAL (SELECT count(*)::int AS used FROM license_sessions x WHERE x.license_id = l.id AND {Live("x")}) u
+        LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND {Live("s")}
         WHERE l.key_hash = $1 AND {LicenseUsable} AND (s.id IS NULL OR s.id = $5)
         ON CONFLICT (license_id, hour_start) DO UPDATE SET
             acquisitions = license_usage.acquisitions + excluded.acquisitions,
@@ -69,10 +69,10 @@ public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedge
         """,
         $"""
         SELECT {LicenseColumns},
-               (SELECT count(*)::int FROM license_sessions x WHERE x.license_id = l.id AND x.{Live}),
+               (SELECT count(*)::int FROM license_sessions x WHERE x.license_id = l.id AND {Live("x")}),
                s.id, s.expires_at
         FROM licenses l
-        LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND s.{Live}
+        LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND {Live("s")}
         WHERE l.key_hash = $1
         """,
     ];
@@ -85,7 +85,7 @@ public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedge
         $"""
         UPDATE license_sessions s SET expires_at = $3, last_heartbeat_at = $2, heartbeat_count = s.heartbeat_count + 1, updated_at = $2
         FROM licenses l
-        WHERE s.id = $4 AND l.id = s.license_id AND l.key_hash = $1 AND s.{Live} AND {LicenseUsable}
+        WHERE s.id = $4 AND l.id = s.license_id AND l.key_hash = $1 AND {Live("s")} AND {LicenseUsable}
         """,
         $"""
         SELECT {LicenseColumns}, s.id, s.status, s.expires_at, s.hardware_id
@@ -108,7 +108,7 @@ public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedge
         INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
         SELECT r.license_id, $4, r.tenant_id, 0, 1, 0, 0, 0, 0, greatest(u.used - CASE WHEN r.held THEN 1 ELSE 0 END, 0)
         FROM released r
-        CROSS JOIN LATERAL (SELECT count(*)::int AS used FROM license_sessions x WHERE x.license_id = r.license_id AND x.{Live}) u
+        CROSS JOIN LATERAL (SELECT count(*)::int AS used FROM license_sessions x WHERE x.license_id = r.license_id AND {Live("x")}) u
         ON CONFLICT (license_id, hour_start) DO UPDATE SET
             releases = license_usage.releases + 1, last_seats_used = excluded.last_seats_used
         """,
@@ -126,7 +126,7 @@ public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedge
         SetTenant,
         $"""
         SELECT {LicenseColumns},
-               (SELECT count(*)::int FROM license_sessions x WHERE x.license_id = l.id AND x.{Live}),
+               (SELECT count(*)::int FROM license_sessions x WHERE x.license_id = l.id AND {Live("x")}),
                h.status, h.expires_at
         FROM licenses l
         LEFT JOIN LATERAL (SELECT s.status, s.expires_at FROM license_sessions s

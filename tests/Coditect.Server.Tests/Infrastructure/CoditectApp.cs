@@ -22,6 +22,8 @@ public abstract class CoditectApp : WebApplicationFactory<Program>, IAsyncLifeti
 
     public string ConnectionString => _connectionString;
 
+    public string MasterKey => _masterKey;
+
     /// <summary>Extra settings for one fixture (e.g. tight rate limits).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
 
