@@ -12,11 +12,11 @@ namespace Coditect.Server.Audit;
 /// Turns the change tracker's pending changes to tenant objects into <see cref="AuditEvent"/> rows, added to the
 /// same <c>SaveChanges</c>. Properties marked <see cref="NotAuditedAttribute"/> never appear, before or after.
 /// </summary>
-internal static class AuditRecorder
+public static class AuditRecorder
 {
     private static readonly HashSet<string> Ignored = [nameof(Entity.Id), nameof(Entity.CreatedAt), nameof(Entity.UpdatedAt), nameof(ITenantOwned.TenantId)];
 
-    public static void Record(CoditectDbContext db, DateTime now)
+    internal static void Record(CoditectDbContext db, DateTime now)
     {
         var events = new List<AuditEvent>();
         foreach (var entry in db.ChangeTracker.Entries<Entity>())

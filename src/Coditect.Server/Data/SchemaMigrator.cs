@@ -7,7 +7,7 @@ namespace Coditect.Server.Data;
 /// <summary>
 /// Applies the versioned SQL scripts under <c>Data/Migrations/{Provider}/</c> in order, each in its own transaction,
 /// and records them in <c>schema_migrations</c>. On PostgreSQL an advisory lock lets several nodes start at once.
-/// Scripts are hand-written because EF's design-time tooling is not available here (docs/adr/0002-migrations.md);
+/// Scripts are hand-written because EF's design-time tooling is not available here (docs/adr/0002-hand-written-migrations.md);
 /// a test checks that they build the schema the EF model expects.
 /// </summary>
 public sealed class SchemaMigrator(CoditectDbContext db, ILogger<SchemaMigrator> logger)

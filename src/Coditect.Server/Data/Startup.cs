@@ -12,12 +12,20 @@ public static class Startup
         var location = app.Services.GetRequiredService<DatabaseLocation>();
         logger.LogInformation("Database: {Database}", location.Description);
         logger.LogInformation("Master key from {Source}", app.Services.GetRequiredService<MasterKey>().Source);
+        await using var scope = app.Services.CreateAsyncScope();
         if (!force && !app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStart)
         {
+            var pending = await scope.ServiceProvider.GetRequiredService<SchemaMigrator>().PendingAsync(app.Lifetime.ApplicationStopping);
+            if (pending.Count > 0)
+            {
+                throw new InvalidOperationException(
+                    $"The database schema is not current ({pending.Count} migration(s) pending: {string.Join(", ", pending)}). " +
+                    "Run the server with the 'migrate' argument first, or set Database:MigrateOnStart=true.");
+            }
+
             return;
         }
 
-        await using var scope = app.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<SchemaMigrator>().MigrateAsync(app.Lifetime.ApplicationStopping);
         logger.LogInformation("Schema is current");
     }

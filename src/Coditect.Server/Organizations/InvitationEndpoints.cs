@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Coditect.Contracts.Common;
+using Coditect.Server.Audit;
 using Coditect.Contracts.Identity;
 using Coditect.Contracts.Organizations;
 using Coditect.Server.Data;
@@ -82,7 +84,7 @@ public static class InvitationEndpoints
             Email = normalized,
             Role = role,
             TokenHash = OpaqueToken.Hash(token),
-            InvitedByUserId = tenant.UserId ?? Guid.Empty,
+            InvitedByUserId = tenant.ApiKeyId is null ? tenant.UserId : null,
             ExpiresAt = clock.GetUtcNow().UtcDateTime.AddDays(options.Value.InvitationLifetimeDays),
         };
         db.Add(invitation);
@@ -147,6 +149,11 @@ public static class InvitationEndpoints
 
         var membership = new Membership { UserId = userId, Role = invitation.Role };
         db.Add(membership);
+        AuditRecorder.Explicit(db, invitation.TenantId, "invitation.accepted", "invitation", invitation.Id, new JsonObject
+        {
+            ["accepted_at"] = new JsonObject { ["before"] = null, ["after"] = now },
+            ["accepted_by_user_id"] = new JsonObject { ["before"] = null, ["after"] = userId.ToString() },
+        }, now);
         await db.SaveChangesAsync(ct);
         var organization = await db.Set<Organization>().SingleAsync(o => o.Id == invitation.TenantId, ct);
         return TypedResults.Ok(new MyOrganization(organization.Id, organization.Slug, organization.Name, membership.Role.ToWire()));

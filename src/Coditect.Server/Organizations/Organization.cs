@@ -27,7 +27,8 @@ public sealed class Invitation : Entity, ITenantOwned
     [NotAudited]
     public required string TokenHash { get; set; }
 
-    public Guid InvitedByUserId { get; set; }
+    /// <summary>Null when an API key sent the invitation.</summary>
+    public Guid? InvitedByUserId { get; set; }
     public DateTime ExpiresAt { get; set; }
     public DateTime? AcceptedAt { get; set; }
     public Guid? AcceptedByUserId { get; set; }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Coditect.Server.Identity;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.Json;
 
 namespace Coditect.Server.Platform;
@@ -13,6 +14,12 @@ public sealed class ApiOptions
 
     [System.ComponentModel.DataAnnotations.Range(1024, 100 * 1024 * 1024)]
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// Behind a load balancer or TLS-terminating proxy: take the client address and scheme from X-Forwarded-For and
+    /// X-Forwarded-Proto (per-address rate limits and HSTS depend on them). Only turn on when a proxy sets them.
+    /// </summary>
+    public bool TrustForwardedHeaders { get; set; }
 }
 
 /// <summary>What every endpoint shares: JSON conventions, errors, authentication, limits, health and API docs.</summary>
@@ -30,14 +37,25 @@ public static class PlatformExtensions
             kestrel.AddServerHeader = false;
         });
 
-        builder.Logging.Configure(logging => logging.ActivityTrackingOptions = Microsoft.Extensions.Logging.ActivityTrackingOptions.None);
+        builder.Logging.Configure(logging => logging.ActivityTrackingOptions =
+            Microsoft.Extensions.Logging.ActivityTrackingOptions.TraceId | Microsoft.Extensions.Logging.ActivityTrackingOptions.SpanId);
         if (string.Equals(builder.Configuration["Logging:Format"], "json", StringComparison.OrdinalIgnoreCase))
         {
-            builder.Logging.ClearProviders().AddJsonConsole(json => json.IncludeScopes = true);
+            builder.Logging.ClearProviders().AddJsonConsole(json =>
+            {
+                json.IncludeScopes = true;
+                json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                json.UseUtcTimestamp = true;
+            });
         }
         else
         {
-            builder.Logging.ClearProviders().AddSimpleConsole(console => console.IncludeScopes = true);
+            builder.Logging.ClearProviders().AddSimpleConsole(console =>
+            {
+                console.IncludeScopes = true;
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                console.UseUtcTimestamp = true;
+            });
         }
 
         builder.Services.Configure<JsonOptions>(json =>
@@ -46,7 +64,8 @@ public static class PlatformExtensions
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(WireNaming));
         });
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions["request_id"] = context.HttpContext.TraceIdentifier);
         builder.Services.AddExceptionHandler<ErrorHandling>();
 
         builder.Services.AddAuthentication(BearerAuthentication.SchemeName)
@@ -60,6 +79,14 @@ public static class PlatformExtensions
 
     public static WebApplication UsePlatform(this WebApplication app)
     {
+        if (app.Configuration.GetValue<bool>("Api:TrustForwardedHeaders"))
+        {
+            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
+            forwarded.KnownIPNetworks.Clear();
+            forwarded.KnownProxies.Clear();
+            app.UseForwardedHeaders(forwarded);
+        }
+
         app.UseRequestIds();
         app.UseSecurityHeaders();
         app.UseExceptionHandler();

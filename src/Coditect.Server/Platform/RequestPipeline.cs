@@ -21,7 +21,8 @@ public static partial class RequestPipeline
         http.Response.Headers[RequestIdHeader] = id;
         http.RequestServices.GetRequiredService<TenantContext>().RequestId = id;
         var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Coditect.Requests");
-        using (logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = id }))
+        // A message-template scope prints as "request_id=..." in text logs and as a field in JSON logs.
+        using (logger.BeginScope("request_id={CoditectRequestId}", id))
         {
             await next(http);
         }

@@ -63,8 +63,20 @@ public sealed class MasterKey
             }
         }
 
-        var stored = Convert.FromBase64String(File.ReadAllText(path).Trim());
-        return new MasterKey(stored, $"file {Path.GetFullPath(path)}");
+        byte[] stored;
+        try
+        {
+            stored = Convert.FromBase64String(File.ReadAllText(path).Trim());
+        }
+        catch (FormatException)
+        {
+            stored = [];
+        }
+
+        return stored.Length == 32
+            ? new MasterKey(stored, $"file {Path.GetFullPath(path)}")
+            : throw new InvalidOperationException(
+                $"The master key file {Path.GetFullPath(path)} must hold base64 of 32 bytes (Secrets:MasterKeyFile). Restore it from backup.");
     }
 
     public byte[] Encrypt(ReadOnlySpan<byte> plaintext, string purpose)

@@ -69,7 +69,7 @@ CREATE TABLE invitations (
     email character varying(254) NOT NULL,
     role character varying(16) NOT NULL,
     token_hash character varying(64) NOT NULL,
-    invited_by_user_id uuid NOT NULL,
+    invited_by_user_id uuid,
     expires_at timestamp with time zone NOT NULL,
     accepted_at timestamp with time zone,
     accepted_by_user_id uuid,

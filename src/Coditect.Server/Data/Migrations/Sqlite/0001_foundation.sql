@@ -63,7 +63,7 @@ CREATE TABLE "invitations" (
     "email" TEXT NOT NULL,
     "role" TEXT NOT NULL,
     "token_hash" TEXT NOT NULL,
-    "invited_by_user_id" TEXT NOT NULL,
+    "invited_by_user_id" TEXT NULL,
     "expires_at" TEXT NOT NULL,
     "accepted_at" TEXT NULL,
     "accepted_by_user_id" TEXT NULL,
