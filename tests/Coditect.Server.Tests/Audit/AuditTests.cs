@@ -103,6 +103,26 @@ public abstract class AuditTests<TApp>(TApp app) : IClassFixture<TApp> where TAp
     }
 
     [Fact]
+    public async Task Accepting_an_invitation_is_recorded_as_an_invitation_update()
+    {
+        var owner = await _anonymous.RegisterAsync();
+        var invitee = await _anonymous.RegisterAsync();
+        var token = await owner.InviteAsync(invitee.Email, "member");
+
+        (await invitee.Client.PostAsync($"/api/v1/invitations/{token}/accept")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var events = await EventsAsync(owner);
+        var invitation = events.Where(e => e.Action == "invitation.created").ShouldHaveSingleItem();
+        var accepted = events.Where(e => e.Action == "invitation.updated").ShouldHaveSingleItem();
+        accepted.ObjectId.ShouldBe(invitation.ObjectId);
+        accepted.Actor.ShouldBe(new AuditActor("user", invitee.UserId));
+        accepted.Changes.Keys.ShouldBe(["accepted_at", "accepted_by_user_id"], ignoreOrder: true);
+        Before(accepted, "accepted_at").ShouldBeNull();
+        After(accepted, "accepted_at").ShouldNotBeNull();
+        After(accepted, "accepted_by_user_id").ShouldBe(invitee.UserId.ToString());
+    }
+
+    [Fact]
     public async Task Changes_made_with_an_api_key_name_the_key_as_actor()
     {
         var owner = await _anonymous.RegisterAsync();
