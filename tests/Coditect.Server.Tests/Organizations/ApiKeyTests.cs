@@ -163,6 +163,23 @@ public abstract class ApiKeyTests<TApp>(TApp app) : IClassFixture<TApp> where TA
     }
 
     [Fact]
+    public async Task Api_keys_and_invitation_tokens_never_reach_the_logs()
+    {
+        var owner = await _anonymous.RegisterAsync();
+        var key = await owner.CreateApiKeyAsync("admin");
+        var invitee = await _anonymous.RegisterAsync();
+        await _anonymous.WithBearer(key.Key!).GetAsync(owner.OrgPath);
+        await _anonymous.WithBearer(key.Key!).GetAsync("/api/v1/me");
+        var token = await owner.InviteAsync(invitee.Email, "member");
+        await invitee.Client.PostAsync($"/api/v1/invitations/{token}/accept");
+        await invitee.Client.PostAsync($"/api/v1/invitations/{token}/accept");
+
+        var logs = string.Join('\n', app.LogSink.Lines);
+        logs.ShouldNotContain(key.Key![4..]);
+        logs.ShouldNotContain(token[4..]);
+    }
+
+    [Fact]
     public async Task A_made_up_key_answers_401()
     {
         var response = await _anonymous.WithBearer("cdk_" + new string('a', 43)).GetAsync("/api/v1/orgs");
