@@ -54,6 +54,21 @@ public abstract class SchemaTests<TApp>(TApp app) : IClassFixture<TApp> where TA
     }
 
     [Fact]
+    public async Task Every_foreign_key_in_the_model_exists_with_its_delete_rule()
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
+
+        var expected = db.Model.GetEntityTypes().SelectMany(e => e.GetForeignKeys()).Select(fk =>
+            $"{fk.DeclaringEntityType.GetTableName()}.{fk.Properties.Single().GetColumnName()} -> " +
+            $"{fk.PrincipalEntityType.GetTableName()} {(fk.DeleteBehavior == DeleteBehavior.Cascade ? "cascade" : "no cascade")}").ToList();
+        var actual = await DatabaseSchema.ForeignKeysAsync(db);
+
+        expected.ShouldNotBeEmpty();
+        actual.ShouldBe(expected, ignoreOrder: true);
+    }
+
+    [Fact]
     public async Task The_migrations_create_no_table_the_model_does_not_know()
     {
         await using var scope = app.Services.CreateAsyncScope();
@@ -168,6 +183,33 @@ internal sealed record DatabaseSchema(Dictionary<string, Dictionary<string, bool
         }
 
         return new DatabaseSchema(columns, indexes);
+    }
+
+    /// <summary>Each foreign key as <c>table.column -> principal cascade|no cascade</c>.</summary>
+    public static async Task<List<string>> ForeignKeysAsync(CoditectDbContext db)
+    {
+        static string Rule(bool cascade) => cascade ? "cascade" : "no cascade";
+        if (db.Database.IsNpgsql())
+        {
+            var rows = await QueryAsync(db, """
+                select c.conrelid::regclass::text, a.attname::text, c.confrelid::regclass::text, c.confdeltype::text
+                from pg_constraint c join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
+                where c.contype = 'f' and c.connamespace = current_schema()::regnamespace
+                """);
+            return [.. rows.Select(r => $"{r[0]}.{r[1]} -> {r[2]} {Rule((string)r[3] == "c")}")];
+        }
+
+        var keys = new List<string>();
+        var tables = await QueryAsync(db, "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'");
+        foreach (var table in tables.Select(t => (string)t[0]))
+        {
+            foreach (var row in await QueryAsync(db, $"pragma foreign_key_list(\"{table}\")"))
+            {
+                keys.Add($"{table}.{row[3]} -> {row[2]} {Rule((string)row[6] == "CASCADE")}");
+            }
+        }
+
+        return keys;
     }
 
     public static async Task<List<object[]>> QueryAsync(CoditectDbContext db, string sql)
