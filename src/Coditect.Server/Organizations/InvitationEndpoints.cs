@@ -147,6 +147,10 @@ public static class InvitationEndpoints
             return Problems.NotFound(ProblemCodes.InvitationNotFound, "The invitation (or it was used or has expired)");
         }
 
+        // ExecuteUpdate bypasses the change tracker and so the audit trail: make the same change through it as well.
+        db.Attach(invitation);
+        invitation.AcceptedAt = now;
+        invitation.AcceptedByUserId = userId;
         var membership = new Membership { UserId = userId, Role = invitation.Role };
         db.Add(membership);
         AuditRecorder.Explicit(db, invitation.TenantId, "invitation.accepted", "invitation", invitation.Id, new JsonObject

@@ -64,7 +64,7 @@ public static partial class RequestPipeline
         await next(http);
     });
 
-    /// <summary>Gives bodiless 404/405 answers (no such route) the same problem+json shape as everything else.</summary>
+    /// <summary>Gives bodiless error answers (no such route, wrong method, a body the binder refused) the same problem+json shape as everything else.</summary>
     public static IApplicationBuilder UseProblemStatusPages(this IApplicationBuilder app) => app.UseStatusCodePages(async context =>
     {
         var http = context.HttpContext;
@@ -74,6 +74,8 @@ public static partial class RequestPipeline
             405 => (ProblemCodes.MethodNotAllowed, "This address does not accept that method."),
             401 => (ProblemCodes.Unauthorized, "A valid access token or API key is required."),
             403 => (ProblemCodes.Forbidden, "Your role does not allow this."),
+            // A streamed body over Kestrel's limit: the JSON binder answers 413 itself, without a body.
+            413 => (ProblemCodes.PayloadTooLarge, "The request body is too large."),
             415 => (ProblemCodes.MalformedRequest, "Send the body as application/json."),
             var other => (ProblemCodes.MalformedRequest, $"The request failed with status {other}."),
         };

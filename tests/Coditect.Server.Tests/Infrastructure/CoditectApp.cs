@@ -41,7 +41,7 @@ public abstract class CoditectApp : WebApplicationFactory<Program>, IAsyncLifeti
             _connectionString = $"Data Source={Path.Combine(_sqliteFolder, "coditect.db")}";
         }
 
-        _ = Server; // start the host now: migrations run here, not inside the first test
+        StartServer(); // start the host now: migrations run here, not inside the first test
     }
 
     async Task IAsyncLifetime.DisposeAsync()

@@ -1,0 +1,38 @@
+using Coditect.Server.Data;
+using Coditect.Server.Tenancy;
+using Coditect.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Coditect.Server.Tests.Data;
+
+/// <summary>PostgreSQL only: several nodes starting at once on an empty database migrate it exactly once.</summary>
+public sealed class ParallelMigrationTests
+{
+    [Fact]
+    public async Task Parallel_migrators_on_an_empty_database_apply_each_script_once()
+    {
+        var name = "coditect_m" + Guid.NewGuid().ToString("N")[..12];
+        var connectionString = await TestPostgres.CreateDatabaseAsync(name);
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+            {
+                await using var db = Context(connectionString);
+                await new SchemaMigrator(db, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+            }));
+
+            await using var check = Context(connectionString);
+            var applied = await check.Database.SqlQueryRaw<string>("select version as \"Value\" from schema_migrations").ToListAsync();
+            applied.ShouldBe(SchemaMigrator.Scripts(DatabaseProvider.Postgres).Select(s => s.Version), ignoreOrder: true);
+            (await new SchemaMigrator(check, NullLogger<SchemaMigrator>.Instance).PendingAsync()).ShouldBeEmpty();
+        }
+        finally
+        {
+            await TestPostgres.DropDatabaseAsync(name);
+        }
+    }
+
+    private static CoditectDbContext Context(string connectionString) =>
+        new(new DbContextOptionsBuilder<CoditectDbContext>().UseNpgsql(connectionString).Options, new TenantContext(), TimeProvider.System);
+}
