@@ -1,6 +1,4 @@
-using System.Text.Json.Nodes;
 using Coditect.Contracts.Common;
-using Coditect.Server.Audit;
 using Coditect.Contracts.Identity;
 using Coditect.Contracts.Organizations;
 using Coditect.Server.Data;
@@ -153,11 +151,6 @@ public static class InvitationEndpoints
         invitation.AcceptedByUserId = userId;
         var membership = new Membership { UserId = userId, Role = invitation.Role };
         db.Add(membership);
-        AuditRecorder.Explicit(db, invitation.TenantId, "invitation.accepted", "invitation", invitation.Id, new JsonObject
-        {
-            ["accepted_at"] = new JsonObject { ["before"] = null, ["after"] = now },
-            ["accepted_by_user_id"] = new JsonObject { ["before"] = null, ["after"] = userId.ToString() },
-        }, now);
         await db.SaveChangesAsync(ct);
         var organization = await db.Set<Organization>().SingleAsync(o => o.Id == invitation.TenantId, ct);
         return TypedResults.Ok(new MyOrganization(organization.Id, organization.Slug, organization.Name, membership.Role.ToWire()));
