@@ -109,6 +109,10 @@ public sealed class SchemaTestsOnPostgres(PostgresApp app) : SchemaTests<Postgre
 /// <summary>PostgreSQL only: the database half of tenant isolation is switched on where it matters.</summary>
 public sealed class PostgresSchemaTests(PostgresApp app) : IClassFixture<PostgresApp>
 {
+    /// <summary>Every tenant-owned table; a new one must be added here, to ITenantOwned and to row-level security.</summary>
+    private static readonly string[] TenantTables =
+        ["api_keys", "audit_events", "invitations", "memberships", "licenses", "license_sessions", "license_usage"];
+
     [Fact]
     public async Task Row_level_security_is_enabled_and_forced_on_every_table_with_a_tenant_id()
     {
@@ -122,7 +126,7 @@ public sealed class PostgresSchemaTests(PostgresApp app) : IClassFixture<Postgre
             where col.table_schema = current_schema() and col.column_name = 'tenant_id' and c.relkind = 'r'
             """);
 
-        rows.Select(r => (string)r[0]).ShouldBe(["api_keys", "audit_events", "invitations", "memberships"], ignoreOrder: true);
+        rows.Select(r => (string)r[0]).ShouldBe(TenantTables, ignoreOrder: true);
         foreach (var row in rows)
         {
             ((bool)row[1]).ShouldBeTrue($"row level security enabled on {row[0]}");
@@ -139,7 +143,7 @@ public sealed class PostgresSchemaTests(PostgresApp app) : IClassFixture<Postgre
         var schema = await DatabaseSchema.ReadAsync(db);
 
         var tenantTables = db.Model.GetEntityTypes().Where(e => typeof(ITenantOwned).IsAssignableFrom(e.ClrType)).Select(e => e.GetTableName()!).ToList();
-        tenantTables.Count.ShouldBe(4);
+        tenantTables.ShouldBe(TenantTables, ignoreOrder: true);
         tenantTables.ShouldAllBe(t => schema.Columns[t].ContainsKey("tenant_id"));
     }
 }

@@ -1,0 +1,64 @@
+namespace Coditect.Server.Licensing;
+
+/// <summary>
+/// The Lua scripts of the Redis lease cache. All keys of one licence share the hash tag <c>{L:id}</c>, so each script
+/// touches one Redis Cluster slot. Times are milliseconds of the server's clock (passed in), the same clock that
+/// writes PostgreSQL, so both stores agree on when a lease lapses.
+/// </summary>
+internal static class RedisScripts
+{
+    public static string Leases(Guid licenseId) => $"cdx:{{L:{licenseId:N}}}:leases";
+    public static string Hardware(Guid licenseId) => $"cdx:{{L:{licenseId:N}}}:hw";
+    public static string Ready(Guid licenseId) => $"cdx:{{L:{licenseId:N}}}:ready";
+
+    /// <summary>
+    /// KEYS leases, hw, ready; ARGV session, now, new expiry. Returns the hardware id when the live lease was extended;
+    /// -2 when this licence's cache is not loaded (Redis lost its data: rebuild, then retry); -1 when the session is not
+    /// a live lease here (let PostgreSQL answer exactly why). A lapsed lease is dropped, never extended.
+    /// </summary>
+    public const string Heartbeat = """
+        if redis.call('EXISTS', KEYS[3]) == 0 then return -2 end
+        local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+        if not score then return -1 end
+        if tonumber(score) <= tonumber(ARGV[2]) then
+            redis.call('ZREM', KEYS[1], ARGV[1])
+            redis.call('HDEL', KEYS[2], ARGV[1])
+            return -1
+        end
+        redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+        return redis.call('HGET', KEYS[2], ARGV[1]) or ''
+        """;
+
+    /// <summary>KEYS leases, hw, ready; ARGV session, expiry, hardware. Adds a lease PostgreSQL granted, if the cache is loaded.</summary>
+    public const string Add = """
+        if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
+        redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+        redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+        return 1
+        """;
+
+    /// <summary>KEYS leases, hw; ARGV sessions. Forgets leases PostgreSQL ended. Returns how many were still cached.</summary>
+    public const string Remove = """
+        local removed = 0
+        for i = 1, #ARGV do
+            removed = removed + redis.call('ZREM', KEYS[1], ARGV[i])
+            redis.call('HDEL', KEYS[2], ARGV[i])
+        end
+        return removed
+        """;
+
+    /// <summary>
+    /// KEYS leases, hw, ready; ARGV triples of session, expiry, hardware, read from PostgreSQL. Loads the licence's cache
+    /// unless another node loaded it first.
+    /// </summary>
+    public const string Rebuild = """
+        if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+        redis.call('DEL', KEYS[1], KEYS[2])
+        for i = 1, #ARGV, 3 do
+            redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
+            redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
+        end
+        redis.call('SET', KEYS[3], '1')
+        return 1
+        """;
+}
