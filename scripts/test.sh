@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the whole test suite against real SQLite and PostgreSQL (and Redis once the code uses it).
+# Runs the whole test suite against real SQLite, PostgreSQL and Redis.
 # Installs and starts what it needs, stops what it started, and ends with one line: "N passed, N failed".
 # Usage: scripts/test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Auth]
 set -uo pipefail
@@ -21,9 +21,13 @@ free_port() {
 
 pg_bin=""
 pg_data="$work/pg"
+redis_port=""
 cleanup() {
   if [ -n "$pg_bin" ] && [ -f "$pg_data/postmaster.pid" ]; then
     as_pg "$pg_bin/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1 || true
+  fi
+  if [ -n "$redis_port" ]; then
+    redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
   fi
   rm -rf "$work"
 }
@@ -55,6 +59,20 @@ as_pg "$pg_bin/pg_ctl" -D "$pg_data" -w -l "$pg_data/server.log" \
   start >/dev/null || { cat "$pg_data/server.log" >&2; echo "0 passed, 1 failed"; exit 1; }
 export CODITECT_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres;Pooling=false"
 export CODITECT_TEST_PG_BIN="$pg_bin"
+
+# ---- Redis: from apt when missing, a private instance without persistence ----
+if ! command -v redis-server >/dev/null 2>&1; then
+  log "installing Redis from apt"
+  (as_root apt-get update -qq && as_root apt-get install -y -qq redis-server) >/dev/null 2>&1 \
+    || { echo "could not install redis-server" >&2; echo "0 passed, 1 failed"; exit 1; }
+fi
+redis_port="$(free_port)"
+log "starting Redis on port $redis_port"
+redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --daemonize yes \
+  --pidfile "$work/redis.pid" --logfile "$work/redis.log" --dir "$work" \
+  || { cat "$work/redis.log" >&2; echo "0 passed, 1 failed"; exit 1; }
+for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+export CODITECT_TEST_REDIS="127.0.0.1:$redis_port"
 
 # ---- the tests ----
 cd "$root"

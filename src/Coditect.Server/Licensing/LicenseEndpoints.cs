@@ -111,7 +111,7 @@ public static class LicenseEndpoints
 
     /// <summary>Partial update: only the fields present change; <c>"expires_at": null</c> makes the licence perpetual.</summary>
     private static async Task<Results<Ok<LicenseResponse>, ProblemHttpResult>> Update(
-        Guid id, JsonElement body, CoditectDbContext db, TimeProvider clock, CancellationToken ct)
+        Guid id, JsonElement body, CoditectDbContext db, ISeatLedger ledger, HttpContext http, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var license = await db.Set<License>().FirstOrDefaultAsync(l => l.Id == id, ct);
@@ -163,10 +163,12 @@ public static class LicenseEndpoints
         }
 
         await db.SaveChangesAsync(ct);
+        SessionEndpoints.LicenseChangedWhenCommitted(http, ledger, id);
         return TypedResults.Ok(license.ToResponse(await SeatsUsedAsync(db, id, now, ct), now));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid id, CoditectDbContext db, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(
+        Guid id, CoditectDbContext db, ISeatLedger ledger, HttpContext http, CancellationToken ct)
     {
         var license = await db.Set<License>().FirstOrDefaultAsync(l => l.Id == id, ct);
         if (license is null)
@@ -174,20 +176,23 @@ public static class LicenseEndpoints
             return NotFound();
         }
 
+        var live = await db.Set<LicenseSession>().Where(s => s.LicenseId == id && s.Status == SessionState.Active).Select(s => s.Id).ToListAsync(ct);
+        SessionEndpoints.ForgetWhenCommitted(http, ledger, id, live);
+        SessionEndpoints.LicenseChangedWhenCommitted(http, ledger, id);
+
         db.Remove(license); // its sessions and usage go with it (ON DELETE CASCADE): every seat is free at once
         await db.SaveChangesAsync(ct);
         return TypedResults.NoContent();
     }
 
-    private static Task<Results<Ok<LicenseResponse>, ProblemHttpResult>> Suspend(Guid id, CoditectDbContext db, TimeProvider clock, CancellationToken ct) =>
-        ChangeAsync(id, db, clock, (license, _, _) => license.State = LicenseState.Suspended, ct);
+    private static Task<Results<Ok<LicenseResponse>, ProblemHttpResult>> Suspend(Guid id, [AsParameters] LicenseChange change, CancellationToken ct) =>
+        change.ApplyAsync(id, (license, _, _) => license.State = LicenseState.Suspended, ct);
 
-    private static Task<Results<Ok<LicenseResponse>, ProblemHttpResult>> Reinstate(Guid id, CoditectDbContext db, TimeProvider clock, CancellationToken ct) =>
-        ChangeAsync(id, db, clock, (license, _, _) => license.State = LicenseState.Active, ct);
+    private static Task<Results<Ok<LicenseResponse>, ProblemHttpResult>> Reinstate(Guid id, [AsParameters] LicenseChange change, CancellationToken ct) =>
+        change.ApplyAsync(id, (license, _, _) => license.State = LicenseState.Active, ct);
 
-    private static Task<Results<Ok<LicenseResponse>, ProblemHttpResult>> Renew(
-        Guid id, RenewLicenseRequest body, CoditectDbContext db, TimeProvider clock, CancellationToken ct) =>
-        ChangeAsync(id, db, clock, (license, errors, now) =>
+    private static Task<Results<Ok<LicenseResponse>, ProblemHttpResult>> Renew(Guid id, RenewLicenseRequest body, [AsParameters] LicenseChange change, CancellationToken ct) =>
+        change.ApplyAsync(id, (license, errors, now) =>
         {
             if (body.ExpiresAt is null)
             {
@@ -198,25 +203,30 @@ public static class LicenseEndpoints
             license.ExpiresAt = LicenseInput.FutureExpiry(errors, body.ExpiresAt, now);
         }, ct);
 
-    private static async Task<Results<Ok<LicenseResponse>, ProblemHttpResult>> ChangeAsync(
-        Guid id, CoditectDbContext db, TimeProvider clock, Action<License, Validator, DateTime> change, CancellationToken ct)
+    /// <summary>The suspend/reinstate/renew actions: load, change, validate, save, tell the ledger.</summary>
+    internal sealed record LicenseChange(CoditectDbContext Db, ISeatLedger Ledger, HttpContext Http, TimeProvider Clock)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
-        var license = await db.Set<License>().FirstOrDefaultAsync(l => l.Id == id, ct);
-        if (license is null)
+        public async Task<Results<Ok<LicenseResponse>, ProblemHttpResult>> ApplyAsync(
+            Guid id, Action<License, Validator, DateTime> change, CancellationToken ct)
         {
-            return NotFound();
-        }
+            var now = Clock.GetUtcNow().UtcDateTime;
+            var license = await Db.Set<License>().FirstOrDefaultAsync(l => l.Id == id, ct);
+            if (license is null)
+            {
+                return NotFound();
+            }
 
-        var errors = new Validator();
-        change(license, errors, now);
-        if (!errors.IsValid)
-        {
-            return Problems.Validation(errors);
-        }
+            var errors = new Validator();
+            change(license, errors, now);
+            if (!errors.IsValid)
+            {
+                return Problems.Validation(errors);
+            }
 
-        await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(license.ToResponse(await SeatsUsedAsync(db, id, now, ct), now));
+            await Db.SaveChangesAsync(ct);
+            SessionEndpoints.LicenseChangedWhenCommitted(Http, Ledger, id);
+            return TypedResults.Ok(license.ToResponse(await SeatsUsedAsync(Db, id, now, ct), now));
+        }
     }
 
     internal static Task<int> SeatsUsedAsync(CoditectDbContext db, Guid licenseId, DateTime now, CancellationToken ct) =>

@@ -1,7 +1,6 @@
 using Coditect.Server.Data;
 using Coditect.Server.Signing;
-using Microsoft.Extensions.Options;
-using Npgsql;
+using StackExchange.Redis;
 
 namespace Coditect.Server.Licensing;
 
@@ -10,13 +9,51 @@ public static class LicensingExtensions
     public static WebApplicationBuilder AddLicensing(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<LicensingOptions>().BindConfiguration(LicensingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddScoped<ISeatLedger>(services =>
-            services.GetRequiredService<IOptions<DatabaseOptions>>().Value.Provider == DatabaseProvider.Postgres
-                ? new PostgresSeatLedger(services.GetRequiredService<NpgsqlDataSource>())
-                : new SqliteSeatLedger(services.GetRequiredService<CoditectDbContext>()));
+        var provider = builder.Configuration.GetValue<DatabaseProvider?>("Database:Provider") ?? DatabaseProvider.Sqlite;
+        var redis = builder.Configuration.GetConnectionString("Redis");
+        if (!string.IsNullOrWhiteSpace(redis))
+        {
+            if (provider != DatabaseProvider.Postgres)
+            {
+                throw new InvalidOperationException(
+                    "ConnectionStrings:Redis needs Database:Provider=Postgres: the Redis ledger keeps PostgreSQL as the record of every session.");
+            }
+
+            builder.AddRedisSeatLedger(redis);
+        }
+        else if (provider == DatabaseProvider.Postgres)
+        {
+            builder.Services.AddSingleton<PostgresSeatLedger>();
+            builder.Services.AddSingleton<ISeatLedger>(services => services.GetRequiredService<PostgresSeatLedger>());
+        }
+        else
+        {
+            builder.Services.AddScoped<ISeatLedger, SqliteSeatLedger>();
+        }
+
         builder.Services.AddSingleton<LeaseSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<LeaseSweeper>());
         return builder;
+    }
+
+    private static void AddRedisSeatLedger(this WebApplicationBuilder builder, string connectionString)
+    {
+        var configuration = ConfigurationOptions.Parse(connectionString);
+        configuration.AbortOnConnectFail = false; // start without Redis; PostgreSQL serves until it is back
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
+        builder.Services.AddSingleton<PostgresSeatLedger>();
+        builder.Services.AddSingleton<LicenseCache>();
+        builder.Services.AddSingleton<HeartbeatWriteBehind>();
+        builder.Services.AddSingleton<RedisLedgerStats>();
+        builder.Services.AddSingleton(services =>
+        {
+            var ledger = ActivatorUtilities.CreateInstance<RedisSeatLedger>(services);
+            ledger.Subscribe();
+            return ledger;
+        });
+        builder.Services.AddSingleton<ISeatLedger>(services => services.GetRequiredService<RedisSeatLedger>());
+        builder.Services.AddHostedService<HeartbeatFlusher>();
+        builder.Services.AddHealthChecks().AddCheck<RedisLedgerHealthCheck>("redis", tags: ["ready"]);
     }
 
     public static void MapJwks(this IEndpointRouteBuilder app) =>

@@ -19,6 +19,14 @@ public sealed class LicensingOptions
     [Required]
     public string TokenIssuer { get; set; } = "coditect";
 
+    /// <summary>Redis mode: how long a node trusts its cached copy of a licence on the heartbeat path.</summary>
+    [Range(0, 300)]
+    public int LicenseCacheSeconds { get; set; } = 5;
+
+    /// <summary>Redis mode: how often heartbeats served from Redis are written to PostgreSQL.</summary>
+    [Range(50, 10_000)]
+    public int HeartbeatFlushMilliseconds { get; set; } = 1000;
+
     public TimeSpan LeaseTtl => TimeSpan.FromSeconds(LeaseTtlSeconds);
     public int HeartbeatIntervalSeconds => Math.Max(1, LeaseTtlSeconds / 3);
 }

@@ -158,6 +158,41 @@ public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedge
 
     private const int SweepBatch = 1000;
 
+    // $1 key hash
+    private static readonly string[] FindLicenseSql =
+    [
+        ProveKey,
+        $"SELECT {LicenseColumns} FROM licenses l WHERE l.key_hash = $1",
+    ];
+
+    // $1 licence id, $2 now. Live leases of one licence, to reload the Redis lease cache.
+    private static readonly string[] LiveSessionsSql =
+    [
+        "SELECT set_config('app.system', 'on', true)",
+        $"SELECT s.id, s.expires_at, s.hardware_id FROM license_sessions s WHERE s.license_id = $1 AND {Live("s")}",
+    ];
+
+    // $1 since. Sessions that stopped holding a seat recently (released, kicked, expired), for reconciliation.
+    private static readonly string[] RecentlyEndedSql =
+    [
+        "SELECT set_config('app.system', 'on', true)",
+        "SELECT s.license_id, s.id FROM license_sessions s WHERE s.status <> 'active' AND s.updated_at >= $1",
+    ];
+
+    // $1 ids, $2 expiries, $3 first heartbeat times, $4 last heartbeat times, $5 counts. A lease that had lapsed in
+    // PostgreSQL before the first of the heartbeats is never extended (Redis never extends a lapsed lease, so the
+    // heartbeats since that first one form an unbroken chain).
+    private static readonly string[] FlushHeartbeatsSql =
+    [
+        "SELECT set_config('app.system', 'on', true)",
+        """
+        UPDATE license_sessions s
+        SET expires_at = v.expires_at, last_heartbeat_at = v.at, heartbeat_count = s.heartbeat_count + v.n, updated_at = v.at
+        FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::int[]) AS v(id, expires_at, first_at, at, n)
+        WHERE s.id = v.id AND s.status = 'active' AND s.expires_at > v.first_at AND s.expires_at < v.expires_at
+        """,
+    ];
+
     public async Task<AcquireResult> AcquireAsync(AcquireCommand c, CancellationToken ct)
     {
         await using var batch = await BatchAsync(AcquireSql, ct,
@@ -255,6 +290,58 @@ public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedge
             {
                 return total;
             }
+        }
+    }
+
+    /// <summary>The licence a key names, or null. Used by the Redis ledger's licence cache.</summary>
+    public async Task<LicenseSnapshot?> FindLicenseAsync(string keyHash, CancellationToken ct)
+    {
+        await using var batch = await BatchAsync(FindLicenseSql, ct, keyHash);
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        var row = await LastRowAsync(reader, ct);
+        return row is null ? null : ReadLicense(row);
+    }
+
+    public async Task<IReadOnlyList<(Guid SessionId, DateTime ExpiresAt, string HardwareId)>> LiveSessionsAsync(Guid licenseId, DateTime now, CancellationToken ct)
+    {
+        await using var batch = await BatchAsync(LiveSessionsSql, ct, licenseId, now);
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct);
+        var sessions = new List<(Guid, DateTime, string)>();
+        while (await reader.ReadAsync(ct))
+        {
+            sessions.Add((reader.GetGuid(0), reader.GetDateTime(1), reader.GetString(2)));
+        }
+
+        return sessions;
+    }
+
+    public async Task<IReadOnlyList<(Guid LicenseId, Guid SessionId)>> RecentlyEndedAsync(DateTime since, CancellationToken ct)
+    {
+        await using var batch = await BatchAsync(RecentlyEndedSql, ct, since);
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct);
+        var sessions = new List<(Guid, Guid)>();
+        while (await reader.ReadAsync(ct))
+        {
+            sessions.Add((reader.GetGuid(0), reader.GetGuid(1)));
+        }
+
+        return sessions;
+    }
+
+    /// <summary>Writes many heartbeats in one statement (the Redis ledger's write-behind).</summary>
+    public async Task FlushHeartbeatsAsync(IReadOnlyList<PendingHeartbeat> heartbeats, CancellationToken ct)
+    {
+        await using var batch = await BatchAsync(FlushHeartbeatsSql, ct,
+            heartbeats.Select(h => h.SessionId).ToArray(),
+            heartbeats.Select(h => DateTime.SpecifyKind(h.ExpiresAt, DateTimeKind.Utc)).ToArray(),
+            heartbeats.Select(h => DateTime.SpecifyKind(h.FirstAt, DateTimeKind.Utc)).ToArray(),
+            heartbeats.Select(h => DateTime.SpecifyKind(h.At, DateTimeKind.Utc)).ToArray(),
+            heartbeats.Select(h => h.Count).ToArray());
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        while (await reader.NextResultAsync(ct))
+        {
         }
     }
 

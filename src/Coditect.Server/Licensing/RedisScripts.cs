@@ -12,21 +12,24 @@ internal static class RedisScripts
     public static string Ready(Guid licenseId) => $"cdx:{{L:{licenseId:N}}}:ready";
 
     /// <summary>
-    /// KEYS leases, hw, ready; ARGV session, now, new expiry. Returns the hardware id when the live lease was extended;
-    /// -2 when this licence's cache is not loaded (Redis lost its data: rebuild, then retry); -1 when the session is not
-    /// a live lease here (let PostgreSQL answer exactly why). A lapsed lease is dropped, never extended.
+    /// KEYS leases, hw, ready; ARGV session, now, new expiry. Returns <c>=</c> and the hardware id when the live lease
+    /// was extended; <c>!rebuild</c> when this licence's cache is not loaded (Redis lost its data: rebuild, then retry);
+    /// <c>!miss</c> when the session is not a live lease here (PostgreSQL answers exactly why). A lapsed lease is
+    /// dropped, never extended.
     /// </summary>
     public const string Heartbeat = """
-        if redis.call('EXISTS', KEYS[3]) == 0 then return -2 end
+        if redis.call('EXISTS', KEYS[3]) == 0 then return '!rebuild' end
         local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-        if not score then return -1 end
+        if not score then return '!miss' end
         if tonumber(score) <= tonumber(ARGV[2]) then
             redis.call('ZREM', KEYS[1], ARGV[1])
             redis.call('HDEL', KEYS[2], ARGV[1])
-            return -1
+            return '!miss'
         end
+        local hardware = redis.call('HGET', KEYS[2], ARGV[1])
+        if not hardware then return '!miss' end
         redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
-        return redis.call('HGET', KEYS[2], ARGV[1]) or ''
+        return '=' .. hardware
         """;
 
     /// <summary>KEYS leases, hw, ready; ARGV session, expiry, hardware. Adds a lease PostgreSQL granted, if the cache is loaded.</summary>

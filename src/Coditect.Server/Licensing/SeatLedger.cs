@@ -20,7 +20,19 @@ public interface ISeatLedger
 
     /// <summary>Marks lapsed leases expired and counts them in usage; safe to run on several nodes at once.</summary>
     Task<int> SweepAsync(DateTime now, CancellationToken ct);
+
+    /// <summary>
+    /// Told after an admin ended sessions through the database (a kick, a deleted licence), so a cache in front of the
+    /// database drops them. The database ledgers need nothing.
+    /// </summary>
+    Task ForgetAsync(Guid licenseId, IReadOnlyCollection<Guid> sessionIds, CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>Told after an admin changed a licence (suspended, renewed, deleted...), so cached copies are dropped.</summary>
+    Task LicenseChangedAsync(Guid licenseId) => Task.CompletedTask;
 }
+
+/// <summary>Heartbeats of one session served by Redis since the last write to PostgreSQL.</summary>
+public sealed record PendingHeartbeat(Guid SessionId, DateTime ExpiresAt, DateTime FirstAt, DateTime At, int Count);
 
 public sealed record AcquireCommand(
     string KeyHash,

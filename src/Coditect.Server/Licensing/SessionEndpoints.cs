@@ -58,7 +58,7 @@ public static class SessionEndpoints
 
     /// <summary>An admin ends a session: its seat is free at once and its next heartbeat answers 410 SESSION_RELEASED.</summary>
     private static async Task<Results<NoContent, ProblemHttpResult>> Kick(
-        Guid sessionId, CoditectDbContext db, TimeProvider clock, CancellationToken ct)
+        Guid sessionId, CoditectDbContext db, ISeatLedger ledger, HttpContext http, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var session = await db.Set<LicenseSession>().FirstOrDefaultAsync(s => s.Id == sessionId, ct);
@@ -91,8 +91,19 @@ public static class SessionEndpoints
             ["hardware_id"] = new JsonObject { ["before"] = session.HardwareId, ["after"] = session.HardwareId },
         }, now);
         await db.SaveChangesAsync(ct);
+        ForgetWhenCommitted(http, ledger, session.LicenseId, [session.Id]);
         return TypedResults.NoContent();
     }
+
+    /// <summary>
+    /// Tells the ledger once the request's transaction has committed and before the answer leaves (the unit of work
+    /// commits before the response starts); the sweep reconciles if this fails.
+    /// </summary>
+    internal static void LicenseChangedWhenCommitted(HttpContext http, ISeatLedger ledger, Guid licenseId) =>
+        http.Response.OnStarting(() => ledger.LicenseChangedAsync(licenseId));
+
+    internal static void ForgetWhenCommitted(HttpContext http, ISeatLedger ledger, Guid licenseId, IReadOnlyCollection<Guid> sessionIds) =>
+        http.Response.OnStarting(() => ledger.ForgetAsync(licenseId, sessionIds, CancellationToken.None));
 
     private static SessionResponse ToResponse(this LicenseSession s, DateTime now) => new(
         s.Id, s.LicenseId, s.HardwareId, s.UserEmail,

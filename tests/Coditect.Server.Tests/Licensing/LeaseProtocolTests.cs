@@ -218,3 +218,5 @@ public abstract class LeaseProtocolTests<TApp>(TApp app) : IClassFixture<TApp> w
 public sealed class LeaseProtocolTestsOnSqlite(SqliteApp app) : LeaseProtocolTests<SqliteApp>(app);
 
 public sealed class LeaseProtocolTestsOnPostgres(PostgresApp app) : LeaseProtocolTests<PostgresApp>(app);
+
+public sealed class LeaseProtocolTestsOnRedis(RedisApp app) : LeaseProtocolTests<RedisApp>(app);

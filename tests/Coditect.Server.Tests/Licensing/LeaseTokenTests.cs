@@ -125,3 +125,5 @@ public static class LeaseTokenVerifier
             LifetimeValidator = now is null ? null : (_, expires, _, _) => expires > now,
         });
 }
+
+public sealed class LeaseTokenTestsOnRedis(RedisApp app) : LeaseTokenTests<RedisApp>(app);

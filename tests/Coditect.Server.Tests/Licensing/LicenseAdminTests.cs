@@ -285,3 +285,5 @@ public abstract class LicenseAdminTests<TApp>(TApp app) : IClassFixture<TApp> wh
 public sealed class LicenseAdminTestsOnSqlite(SqliteApp app) : LicenseAdminTests<SqliteApp>(app);
 
 public sealed class LicenseAdminTestsOnPostgres(PostgresApp app) : LicenseAdminTests<PostgresApp>(app);
+
+public sealed class LicenseAdminTestsOnRedis(RedisApp app) : LicenseAdminTests<RedisApp>(app);

@@ -94,3 +94,5 @@ public abstract class SeatRaceTests<TApp>(TApp app) : IClassFixture<TApp> where 
 public sealed class SeatRaceTestsOnSqlite(SqliteApp app) : SeatRaceTests<SqliteApp>(app);
 
 public sealed class SeatRaceTestsOnPostgres(PostgresApp app) : SeatRaceTests<PostgresApp>(app);
+
+public sealed class SeatRaceTestsOnRedis(RedisApp app) : SeatRaceTests<RedisApp>(app);

@@ -1,0 +1,154 @@
+using Microsoft.Extensions.Options;
+
+namespace Coditect.Server.Licensing;
+
+/// <summary>
+/// Heartbeats served from Redis reach PostgreSQL in batches, one statement per flush
+/// (<c>Licensing:HeartbeatFlushMilliseconds</c>). PostgreSQL's lease expiry therefore trails Redis by about one flush,
+/// a second against a lease of minutes. A failed flush keeps its heartbeats for the next one; acquires and the sweeper
+/// flush first whenever anything has waited too long, so PostgreSQL never counts a live lease as lapsed.
+/// </summary>
+public sealed class HeartbeatWriteBehind(PostgresSeatLedger database, IOptions<LicensingOptions> options, TimeProvider clock) : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _flushing = new(1, 1);
+    private Dictionary<Guid, Pending> _pending = [];
+
+    /// <summary>How old the oldest unflushed heartbeat may get before an acquire waits for a flush.</summary>
+    public static readonly TimeSpan MaxLag = TimeSpan.FromSeconds(5);
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    public void Enqueue(Guid sessionId, DateTime expiresAt, DateTime at)
+    {
+        var queuedAt = clock.GetUtcNow().UtcDateTime;
+        lock (_gate)
+        {
+            _pending[sessionId] = _pending.TryGetValue(sessionId, out var earlier)
+                ? earlier.Merge(new Pending(expiresAt, at, at, 1, queuedAt))
+                : new Pending(expiresAt, at, at, 1, queuedAt);
+        }
+    }
+
+    /// <summary>Flushes now if the oldest waiting heartbeat is older than <see cref="MaxLag"/>.</summary>
+    public async Task EnsureFreshAsync(CancellationToken ct)
+    {
+        DateTime? oldest;
+        lock (_gate)
+        {
+            oldest = _pending.Count == 0 ? null : _pending.Values.Min(p => p.QueuedAt);
+        }
+
+        if (oldest is { } queuedAt && clock.GetUtcNow().UtcDateTime - queuedAt > MaxLag)
+        {
+            await FlushAsync(ct);
+        }
+    }
+
+    public async Task FlushAsync(CancellationToken ct)
+    {
+        await _flushing.WaitAsync(ct);
+        try
+        {
+            Dictionary<Guid, Pending> batch;
+            lock (_gate)
+            {
+                if (_pending.Count == 0)
+                {
+                    return;
+                }
+
+                batch = _pending;
+                _pending = [];
+            }
+
+            try
+            {
+                foreach (var chunk in batch.Chunk(5000))
+                {
+                    await database.FlushHeartbeatsAsync(
+                        [.. chunk.Select(p => new PendingHeartbeat(p.Key, p.Value.ExpiresAt, p.Value.FirstAt, p.Value.At, p.Value.Count))], ct);
+                }
+            }
+            catch
+            {
+                lock (_gate)
+                {
+                    foreach (var (id, pending) in batch)
+                    {
+                        _pending[id] = _pending.TryGetValue(id, out var newer) ? pending.Merge(newer) : pending;
+                    }
+                }
+
+                throw;
+            }
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    public void Dispose() => _flushing.Dispose();
+
+    public TimeSpan Interval => TimeSpan.FromMilliseconds(options.Value.HeartbeatFlushMilliseconds);
+
+    private static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
+
+    /// <summary>
+    /// Heartbeats of one session since the last flush. Redis only extends a live lease, so they form an unbroken chain
+    /// from <see cref="FirstAt"/>: PostgreSQL may take the chain's expiry if its own had not passed at FirstAt.
+    /// </summary>
+    private readonly record struct Pending(DateTime ExpiresAt, DateTime FirstAt, DateTime At, int Count, DateTime QueuedAt)
+    {
+        public Pending Merge(Pending other) => new(
+            Max(ExpiresAt, other.ExpiresAt),
+            FirstAt < other.FirstAt ? FirstAt : other.FirstAt,
+            Max(At, other.At),
+            Count + other.Count,
+            QueuedAt < other.QueuedAt ? QueuedAt : other.QueuedAt);
+    }
+}
+
+/// <summary>Runs the write-behind flush on its interval, and once more at shutdown.</summary>
+public sealed class HeartbeatFlusher(HeartbeatWriteBehind writeBehind, ILogger<HeartbeatFlusher> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(writeBehind.Interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await FlushAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await FlushAsync(CancellationToken.None);
+    }
+
+    private async Task FlushAsync(CancellationToken ct)
+    {
+        try
+        {
+            await writeBehind.FlushAsync(ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Heartbeat flush to PostgreSQL failed, {Count} heartbeat(s) kept for the next try: {Error}",
+                writeBehind.Count, e.GetBaseException().Message);
+        }
+    }
+}

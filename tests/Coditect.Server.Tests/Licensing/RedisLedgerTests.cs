@@ -1,0 +1,151 @@
+using System.Net;
+using Coditect.Contracts.Common;
+using Coditect.Contracts.Licensing;
+using Coditect.Server.Licensing;
+using Coditect.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Coditect.Server.Tests.Licensing;
+
+/// <summary>The Redis lease cache in front of PostgreSQL: what it serves, and how it recovers.</summary>
+public sealed class RedisLedgerTests(RedisApp app) : IClassFixture<RedisApp>, IDisposable
+{
+    private readonly Client _anonymous = app.Anonymous();
+    private readonly ConnectionMultiplexer _redis = ConnectionMultiplexer.Connect(app.RedisConnectionString);
+
+    public void Dispose() => _redis.Dispose();
+
+    private RedisLedgerStats Stats => app.Services.GetRequiredService<RedisLedgerStats>();
+
+    [Fact]
+    public async Task Heartbeats_are_served_from_redis_and_reach_postgres_after_a_flush()
+    {
+        var vendor = await _anonymous.RegisterAsync();
+        var license = await vendor.CreateLicenseAsync(seats: 1);
+        var lease = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "m1");
+        var before = await HeartbeatCountAsync(lease.SessionId);
+
+        for (var i = 0; i < 3; i++)
+        {
+            (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        (await _redis.GetDatabase().SortedSetScoreAsync(RedisScripts.Leases(license.Id), lease.SessionId.ToString("N"))).ShouldNotBeNull();
+        await app.Services.GetRequiredService<HeartbeatWriteBehind>().FlushAsync(CancellationToken.None);
+        (await HeartbeatCountAsync(lease.SessionId)).ShouldBe(before + 3);
+    }
+
+    [Fact]
+    public async Task After_redis_loses_its_data_leases_live_on_and_the_seat_cap_holds()
+    {
+        var vendor = await _anonymous.RegisterAsync();
+        var license = await vendor.CreateLicenseAsync(seats: 2);
+        var first = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "m1");
+        var second = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "m2");
+        (await _anonymous.HeartbeatAsync(license.LicenseKey!, first.SessionId)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var rebuilds = Stats.Rebuilds;
+
+        await _redis.GetServer(_redis.GetEndPoints()[0]).FlushDatabaseAsync(_redis.GetDatabase().Database);
+
+        await (await _anonymous.AcquireAsync(license.LicenseKey!, "m3")).ShouldBeProblemAsync(HttpStatusCode.Conflict, ProblemCodes.NoSeatsAvailable);
+        (await _anonymous.HeartbeatAsync(license.LicenseKey!, first.SessionId)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await _anonymous.HeartbeatAsync(license.LicenseKey!, second.SessionId)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        Stats.Rebuilds.ShouldBeGreaterThan(rebuilds);
+        (await _redis.GetDatabase().SortedSetLengthAsync(RedisScripts.Leases(license.Id))).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task A_lease_redis_still_holds_after_postgres_ended_it_is_repaired_by_reconciliation()
+    {
+        var vendor = await _anonymous.RegisterAsync();
+        var license = await vendor.CreateLicenseAsync(seats: 1);
+        var lease = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "m1");
+        (await _anonymous.ReleaseAsync(license.LicenseKey!, lease.SessionId)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+
+        // Drift: Redis missed the release (say it was unreachable for that one call).
+        var member = lease.SessionId.ToString("N");
+        var expiry = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeMilliseconds();
+        await _redis.GetDatabase().SortedSetAddAsync(RedisScripts.Leases(license.Id), member, expiry);
+        await _redis.GetDatabase().HashSetAsync(RedisScripts.Hardware(license.Id), member, "m1");
+        var repaired = Stats.Repaired;
+
+        await app.Services.GetRequiredService<LeaseSweeper>().SweepOnceAsync(CancellationToken.None);
+
+        Stats.Repaired.ShouldBeGreaterThan(repaired);
+        await (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).ShouldBeProblemAsync(HttpStatusCode.Gone, ProblemCodes.SessionReleased);
+    }
+
+    [Fact]
+    public async Task A_live_lease_missing_from_redis_is_heartbeated_by_postgres_and_cached_again()
+    {
+        var vendor = await _anonymous.RegisterAsync();
+        var license = await vendor.CreateLicenseAsync(seats: 1);
+        var lease = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "m1");
+        (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await _redis.GetDatabase().SortedSetRemoveAsync(RedisScripts.Leases(license.Id), lease.SessionId.ToString("N"));
+
+        var response = await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId);
+
+        (await response.ReadAsync<HeartbeatResponse>(HttpStatusCode.OK)).SessionId.ShouldBe(lease.SessionId);
+        (await _redis.GetDatabase().SortedSetScoreAsync(RedisScripts.Leases(license.Id), lease.SessionId.ToString("N"))).ShouldNotBeNull();
+    }
+
+    [Fact]
+    public async Task A_suspension_reaches_redis_served_heartbeats_at_once()
+    {
+        var vendor = await _anonymous.RegisterAsync();
+        var license = await vendor.CreateLicenseAsync(seats: 1);
+        var lease = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "m1");
+        (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        (await vendor.Client.PostAsync($"{vendor.OrgPath}/licenses/{license.Id}/suspend")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        await (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).ShouldBeProblemAsync(HttpStatusCode.Forbidden, ProblemCodes.LicenseSuspended);
+    }
+
+    private async Task<long> HeartbeatCountAsync(Guid sessionId)
+    {
+        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var system = new NpgsqlCommand("select set_config('app.system', 'on', true)", connection, transaction))
+        {
+            await system.ExecuteNonQueryAsync();
+        }
+
+        await using var command = new NpgsqlCommand("select heartbeat_count from license_sessions where id = $1", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = sessionId });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
+
+/// <summary>Redis configured but unreachable: PostgreSQL serves every call, and no seat is over-allocated.</summary>
+public sealed class RedisDownTests(RedisDownTests.App app) : IClassFixture<RedisDownTests.App>
+{
+    public sealed class App : CoditectApp
+    {
+        public override Coditect.Server.Data.DatabaseProvider Provider => Coditect.Server.Data.DatabaseProvider.Postgres;
+
+        // A port nothing listens on, with short timeouts so the test does not wait long for each failure.
+        protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
+            [new("ConnectionStrings:Redis", "127.0.0.1:1,connectTimeout=200,syncTimeout=200,connectRetry=1")];
+    }
+
+    [Fact]
+    public async Task Without_redis_the_lease_protocol_works_on_postgres_alone()
+    {
+        var anonymous = app.Anonymous();
+        var vendor = await anonymous.RegisterAsync();
+        var license = await vendor.CreateLicenseAsync(seats: 1);
+
+        var lease = await anonymous.AcquireSeatAsync(license.LicenseKey!, "m1");
+        await (await anonymous.AcquireAsync(license.LicenseKey!, "m2")).ShouldBeProblemAsync(HttpStatusCode.Conflict, ProblemCodes.NoSeatsAvailable);
+        (await anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await anonymous.ReleaseAsync(license.LicenseKey!, lease.SessionId)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await anonymous.AcquireAsync(license.LicenseKey!, "m2")).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await anonymous.Http.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        app.Services.GetRequiredService<RedisLedgerStats>().Fallbacks.ShouldBeGreaterThan(0);
+    }
+}
