@@ -84,7 +84,7 @@ public sealed class LeaseToken
     /// <paramref name="expectedHardwareId"/>.
     /// </summary>
     /// <param name="token">The compact JWS (<see cref="Lease.Token"/>).</param>
-    /// <param name="keys">The server's public keys (<see cref="LicenseClient.GetSigningKeysAsync"/> or <see cref="JsonWebKeySet.Load"/>).</param>
+    /// <param name="keys">The server's public keys (<see cref="SigningKeys.GetAsync"/> or <see cref="JsonWebKeySet.Load"/>).</param>
     /// <param name="expectedHardwareId">The machine the token must be for, usually <see cref="Client.HardwareId.Default"/>.</param>
     /// <param name="now">The current time.</param>
     /// <returns>The verified token and its claims.</returns>

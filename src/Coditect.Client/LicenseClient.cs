@@ -13,8 +13,6 @@ public sealed class LicenseClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
-    private readonly string _jwksCachePath;
-    private JsonWebKeySet? _keys;
 
     /// <summary>Creates a client for <paramref name="licenseKey"/> on the server at <paramref name="serverUri"/>.</summary>
     /// <param name="serverUri">The server's base address, e.g. <c>https://licensing.example.com</c>.</param>
@@ -44,7 +42,7 @@ public sealed class LicenseClient : IDisposable
             _http.Timeout = Timeout.InfiniteTimeSpan; // each call sets its own deadline
         }
 
-        _jwksCachePath = Options.JwksCachePath ?? DefaultJwksCachePath(serverUri);
+        SigningKeys = new SigningKeys(ServerUri, Options, _http);
     }
 
     /// <summary>The server's base address.</summary>
@@ -122,33 +120,12 @@ public sealed class LicenseClient : IDisposable
             return true;
         }, ct);
 
-    /// <summary>
-    /// The server's public signing keys from <c>/.well-known/jwks.json</c>. Each successful fetch is written to
-    /// <see cref="LicenseClientOptions.JwksCachePath"/>; when the server cannot be reached the cached copy is returned.
-    /// </summary>
-    /// <param name="ct">Cancels the call.</param>
-    /// <returns>The key set.</returns>
-    /// <exception cref="CoditectUnavailableException">The server could not be reached and nothing is cached.</exception>
-    public async Task<JsonWebKeySet> GetSigningKeysAsync(CancellationToken ct = default)
-    {
-        try
-        {
-            var json = await WithRetriesAsync(attemptCt => SendTextAsync(".well-known/jwks.json", attemptCt), ct).ConfigureAwait(false);
-            var keys = JsonWebKeySet.Parse(json);
-            SaveCache(json);
-            _keys = keys;
-            return keys;
-        }
-        catch (CoditectUnavailableException) when (LoadCache() is { } cached)
-        {
-            _keys = cached;
-            return cached;
-        }
-    }
+    /// <summary>The server's public signing keys, fetched and cached on disk (see <see cref="Client.SigningKeys"/>).</summary>
+    public SigningKeys SigningKeys { get; }
 
     /// <summary>
-    /// Verifies a lease token offline with <see cref="LeaseToken.Verify"/>, using the keys in memory or in the disk cache and
-    /// fetching them from the server only when neither has the token's key.
+    /// Verifies a lease token offline with <see cref="LeaseToken.Verify"/>: the same as
+    /// <c>SigningKeys.VerifyAsync</c>; reaches the server only when no cached key matches the token.
     /// </summary>
     /// <param name="token">The compact JWS, from <see cref="Lease.Token"/>.</param>
     /// <param name="expectedHardwareId">The machine the token must be for.</param>
@@ -156,24 +133,8 @@ public sealed class LicenseClient : IDisposable
     /// <returns>The verified token.</returns>
     /// <exception cref="LeaseTokenException">The token is not valid, not for this machine, or has expired.</exception>
     /// <exception cref="CoditectUnavailableException">No keys are cached and the server could not be reached.</exception>
-    public async Task<LeaseToken> VerifyAsync(string token, string expectedHardwareId, CancellationToken ct = default)
-    {
-        var keys = _keys ?? LoadCache();
-        if (keys is not null)
-        {
-            try
-            {
-                return LeaseToken.Verify(token, keys, expectedHardwareId, Clock.GetUtcNow());
-            }
-            catch (LeaseTokenException e) when (e.Reason == LeaseTokenFailure.UnknownKey)
-            {
-                // The server may have rotated its key since the cache was written: fetch below.
-            }
-        }
-
-        keys = await GetSigningKeysAsync(ct).ConfigureAwait(false);
-        return LeaseToken.Verify(token, keys, expectedHardwareId, Clock.GetUtcNow());
-    }
+    public Task<LeaseToken> VerifyAsync(string token, string expectedHardwareId, CancellationToken ct = default) =>
+        SigningKeys.VerifyAsync(token, expectedHardwareId, ct);
 
     /// <summary>Disposes the HTTP client the client made for itself (never one passed in the options).</summary>
     public void Dispose()
@@ -187,20 +148,8 @@ public sealed class LicenseClient : IDisposable
     internal Task<HeartbeatResponse> HeartbeatAsync(Guid sessionId, TimeSpan timeout, CancellationToken ct) =>
         SendAsync<HeartbeatResponse>(HttpMethod.Post, "api/v1/licenses/heartbeat", new HeartbeatRequest(LicenseKey, sessionId), timeout, ct);
 
-    internal async Task<T> WithRetriesAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return await call(ct).ConfigureAwait(false);
-            }
-            catch (CoditectException e) when (e.IsTransient && attempt + 1 < Math.Max(1, Options.Retry.MaxAttempts))
-            {
-                await Jitter.Delay(Clock, Options.Retry.DelayFor(attempt, e.RetryAfter, Jitter.Next()), ct).ConfigureAwait(false);
-            }
-        }
-    }
+    internal Task<T> WithRetriesAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken ct) =>
+        Options.Retry.RunAsync(Clock, call, ct);
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, object body, TimeSpan timeout, CancellationToken ct)
     {
@@ -223,78 +172,5 @@ public sealed class LicenseClient : IDisposable
             throw new CoditectUnavailableException(CoditectUnavailableException.Unreachable, 0,
                 $"The server at {ServerUri.GetLeftPart(UriPartial.Authority)} did not answer within {timeout.TotalSeconds:0.#} s.", e);
         }
-    }
-
-    private async Task<string> SendTextAsync(string path, CancellationToken ct)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(Options.RequestTimeout);
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(ServerUri, path));
-        try
-        {
-            using var response = await Wire.SendRawAsync(_http, request, deadline.Token).ConfigureAwait(false);
-            return await Compat.ReadTextAsync(response.Content, deadline.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
-        {
-            throw new CoditectUnavailableException(CoditectUnavailableException.Unreachable, 0,
-                $"The server at {ServerUri.GetLeftPart(UriPartial.Authority)} did not answer in time.", e);
-        }
-    }
-
-    private void SaveCache(string json)
-    {
-        if (_jwksCachePath.Length == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_jwksCachePath))!);
-            var temporary = _jwksCachePath + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            File.WriteAllText(temporary, json);
-            if (File.Exists(_jwksCachePath))
-            {
-                File.Replace(temporary, _jwksCachePath, null);
-            }
-            else
-            {
-                File.Move(temporary, _jwksCachePath);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // A read-only home folder costs only the offline start, not the lease.
-        }
-    }
-
-    private JsonWebKeySet? LoadCache()
-    {
-        if (_jwksCachePath.Length == 0 || !File.Exists(_jwksCachePath))
-        {
-            return null;
-        }
-
-        try
-        {
-            return JsonWebKeySet.Parse(File.ReadAllText(_jwksCachePath));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-        {
-            return null;
-        }
-    }
-
-    private static string DefaultJwksCachePath(Uri server)
-    {
-        var folder = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
-        if (string.IsNullOrEmpty(folder))
-        {
-            folder = Path.GetTempPath();
-        }
-
-        var id = Compat.Sha256Hex(server.GetLeftPart(UriPartial.Path)).Substring(0, 12);
-        return Path.Combine(folder, "coditect", "jwks", $"{server.Host}_{server.Port}_{id}.json");
     }
 }

@@ -40,4 +40,20 @@ public sealed class RetryPolicy
     }
 
     internal static double Clamp(double random) => random < 0 ? 0 : random >= 1 ? 0.999_999 : random;
+
+    /// <summary>Runs a one-off call, retrying transient failures up to <see cref="MaxAttempts"/> times in all.</summary>
+    internal async Task<T> RunAsync<T>(TimeProvider clock, Func<CancellationToken, Task<T>> call, CancellationToken ct)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await call(ct).ConfigureAwait(false);
+            }
+            catch (CoditectException e) when (e.IsTransient && attempt + 1 < Math.Max(1, MaxAttempts))
+            {
+                await Jitter.Delay(clock, DelayFor(attempt, e.RetryAfter, Jitter.Next()), ct).ConfigureAwait(false);
+            }
+        }
+    }
 }
