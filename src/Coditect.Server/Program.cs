@@ -1,5 +1,6 @@
 using Coditect.Server.Data;
 using Coditect.Server.Identity;
+using Coditect.Server.Licensing;
 using Coditect.Server.Organizations;
 using Coditect.Server.Platform;
 using Coditect.Server.Signing;
@@ -11,22 +12,25 @@ builder.AddData();
 builder.AddSigning();
 builder.AddIdentity();
 builder.AddOrganizations();
+builder.AddLicensing();
 
 var app = builder.Build();
 
-if (args.Contains("migrate"))
+if (await app.RunCommandAsync(args))
 {
-    await app.MigrateAsync(force: true);
     return;
 }
 
 await app.MigrateAsync(force: false);
 await app.Services.GetRequiredService<AccessTokens>().InitializeAsync(app.Lifetime.ApplicationStopping);
+await app.Services.GetRequiredService<LeaseSigningKeys>().LoadAsync(app.Lifetime.ApplicationStopping);
 
 app.UsePlatform();
 var api = app.MapGroup("/api/v1").WithUnitOfWork();
 api.MapIdentity();
 api.MapOrganizations();
+app.MapLeaseProtocol();
+app.MapJwks();
 app.MapHealth();
 app.MapApiDocs();
 

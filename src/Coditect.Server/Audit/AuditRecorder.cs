@@ -21,7 +21,8 @@ internal static class AuditRecorder
         var events = new List<AuditEvent>();
         foreach (var entry in db.ChangeTracker.Entries<Entity>())
         {
-            if (entry.State is not (EntityState.Added or EntityState.Modified or EntityState.Deleted))
+            if (entry.State is not (EntityState.Added or EntityState.Modified or EntityState.Deleted)
+                || entry.Metadata.ClrType.GetCustomAttribute<NotAuditedAttribute>() is not null)
             {
                 continue;
             }
@@ -59,6 +60,24 @@ internal static class AuditRecorder
         }
 
         db.Set<AuditEvent>().AddRange(events);
+    }
+
+    /// <summary>Adds an event for an action that is not a plain row change (kicking a session, say).</summary>
+    public static void Explicit(CoditectDbContext db, Guid tenantId, string action, string objectType, Guid objectId, JsonObject changes, DateTime now)
+    {
+        var (actorType, actorId) = db.Tenant.Actor;
+        db.Set<AuditEvent>().Add(new AuditEvent
+        {
+            TenantId = tenantId,
+            ActorType = actorType,
+            ActorId = actorId,
+            Action = action,
+            ObjectType = objectType,
+            ObjectId = objectId.ToString(),
+            Changes = changes.ToJsonString(),
+            RequestId = db.Tenant.RequestId,
+            OccurredAt = now,
+        });
     }
 
     private static JsonObject Changes(EntityEntry<Entity> entry)

@@ -2,6 +2,7 @@ using System.Text;
 using Coditect.Server.Audit;
 using Coditect.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Coditect.Server.Data;
 
@@ -15,6 +16,12 @@ public sealed class CoditectDbContext(
     TenantContext tenant,
     TimeProvider clock) : DbContext(options)
 {
+    private static readonly ValueConverter<DateTime, DateTime> UtcConverter =
+        new(v => v, v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+
+    private static readonly ValueConverter<DateTime?, DateTime?> NullableUtcConverter =
+        new(v => v, v => v == null ? null : DateTime.SpecifyKind(v.Value, DateTimeKind.Utc));
+
     public TenantContext Tenant { get; } = tenant;
 
     /// <summary>Referenced by the global query filters; EF reads it per query, so each request sees its own tenant.</summary>
@@ -28,7 +35,10 @@ public sealed class CoditectDbContext(
 
         foreach (var entityType in modelBuilder.Model.GetEntityTypes())
         {
-            entityType.SetTableName(Pluralize(ToSnakeCase(entityType.ClrType.Name)));
+            if (entityType.GetTableName() == entityType.ClrType.Name)
+            {
+                entityType.SetTableName(Pluralize(ToSnakeCase(entityType.ClrType.Name)));
+            }
             foreach (var property in entityType.GetProperties())
             {
                 property.SetColumnName(ToSnakeCase(property.Name));
@@ -37,6 +47,22 @@ public sealed class CoditectDbContext(
             if (typeof(ITenantOwned).IsAssignableFrom(entityType.ClrType))
             {
                 TenantFilter.Apply(modelBuilder, entityType.ClrType, this);
+            }
+        }
+
+        if (Database.IsSqlite())
+        {
+            // SQLite stores text and hands back DateTimeKind.Unspecified; every time here is UTC, and says so on the wire.
+            foreach (var property in modelBuilder.Model.GetEntityTypes().SelectMany(e => e.GetProperties()))
+            {
+                if (property.ClrType == typeof(DateTime))
+                {
+                    property.SetValueConverter(UtcConverter);
+                }
+                else if (property.ClrType == typeof(DateTime?))
+                {
+                    property.SetValueConverter(NullableUtcConverter);
+                }
             }
         }
 

@@ -14,6 +14,9 @@ public interface ITenantOwned
     Guid TenantId { get; set; }
 }
 
-/// <summary>Marks a property whose value never goes into the audit log (hashes, ciphertext).</summary>
-[AttributeUsage(AttributeTargets.Property)]
+/// <summary>
+/// Marks a property whose value never goes into the audit log (hashes, ciphertext), or an entity whose changes are
+/// recorded elsewhere (lease sessions: usage history, plus explicit audit events for admin actions).
+/// </summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Class)]
 public sealed class NotAuditedAttribute : Attribute;

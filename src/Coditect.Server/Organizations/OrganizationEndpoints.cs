@@ -2,6 +2,7 @@ using Coditect.Contracts.Common;
 using Coditect.Contracts.Organizations;
 using Coditect.Server.Audit;
 using Coditect.Server.Data;
+using Coditect.Server.Licensing;
 using Coditect.Server.Platform;
 using Coditect.Server.Tenancy;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -25,6 +26,7 @@ public static class OrganizationEndpoints
         org.MapInvitations();
         org.MapApiKeys();
         org.MapAudit();
+        org.MapLicenses();
         api.MapInvitationAcceptance();
     }
 

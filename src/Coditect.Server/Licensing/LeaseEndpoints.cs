@@ -1,0 +1,189 @@
+using Coditect.Contracts.Common;
+using Coditect.Contracts.Licensing;
+using Coditect.Server.Platform;
+using Coditect.Server.Signing;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Coditect.Server.Licensing;
+
+/// <summary>
+/// The lease protocol: licensed applications acquire, heartbeat, release and validate with the licence key, never
+/// with a user token. Each call is one <see cref="ISeatLedger"/> call plus, for a live lease, one signature.
+/// See docs/licensing.md and README.md in this folder.
+/// </summary>
+public static class LeaseEndpoints
+{
+    public static void MapLeaseProtocol(this IEndpointRouteBuilder app)
+    {
+        var leases = app.MapGroup("/api/v1/licenses").WithTags("Lease protocol");
+        leases.MapPost("/acquire", Acquire);
+        leases.MapPost("/heartbeat", Heartbeat);
+        leases.MapPost("/release", Release);
+        leases.MapPost("/validate", Validate);
+    }
+
+    private static async Task<Results<Created<AcquireResponse>, Ok<AcquireResponse>, ProblemHttpResult>> Acquire(
+        AcquireRequest body, ISeatLedger ledger, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock, CancellationToken ct)
+    {
+        var errors = new Validator();
+        var key = errors.Required("license_key", body.LicenseKey, 64);
+        var hardwareId = errors.Required("hardware_id", body.HardwareId, 256);
+        var email = body.UserEmail is null ? null : errors.Email("user_email", body.UserEmail);
+        var hostname = Optional(errors, "client.hostname", body.Client?.Hostname, 200);
+        var appVersion = Optional(errors, "client.app_version", body.Client?.AppVersion, 100);
+        var os = Optional(errors, "client.os", body.Client?.Os, 100);
+        if (!errors.IsValid)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var now = Now(clock);
+        var result = await ledger.AcquireAsync(new AcquireCommand(
+            LicenseKeys.Hash(key), hardwareId, email, hostname, appVersion, os, Guid.CreateVersion7(), now, now + options.Value.LeaseTtl), ct);
+
+        switch (result.Outcome)
+        {
+            case AcquireOutcome.Acquired or AcquireOutcome.Renewed:
+                var license = result.License!;
+                var expiresAt = result.ExpiresAt!.Value;
+                var token = tokens.Create(new LeaseClaims(result.SessionId!.Value, license.Id, license.TenantId, hardwareId,
+                    license.Entitlements, license.SeatsTotal, now, expiresAt));
+                var response = new AcquireResponse(result.SessionId.Value, token, expiresAt, options.Value.HeartbeatIntervalSeconds,
+                    license.SeatsTotal, result.SeatsUsed);
+                return result.Outcome == AcquireOutcome.Acquired ? TypedResults.Created((string?)null, response) : TypedResults.Ok(response);
+            case AcquireOutcome.NoSeats:
+                return Problems.Conflict(ProblemCodes.NoSeatsAvailable, "Every seat of this licence is in use.",
+                    new Dictionary<string, object?> { ["seats_total"] = result.License!.SeatsTotal, ["seats_used"] = result.SeatsUsed });
+            default:
+                return LicenseProblem(result.Outcome);
+        }
+    }
+
+    private static async Task<Results<Ok<HeartbeatResponse>, ProblemHttpResult>> Heartbeat(
+        HeartbeatRequest body, ISeatLedger ledger, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock, CancellationToken ct)
+    {
+        var errors = new Validator();
+        var key = errors.Required("license_key", body.LicenseKey, 64);
+        var sessionId = RequiredId(errors, body.SessionId);
+        if (!errors.IsValid)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var now = Now(clock);
+        var result = await ledger.HeartbeatAsync(LicenseKeys.Hash(key), sessionId, now, now + options.Value.LeaseTtl, ct);
+        if (result.Outcome != LeaseOutcome.Ok)
+        {
+            return LeaseProblem(result.Outcome);
+        }
+
+        var license = result.License!;
+        var token = tokens.Create(new LeaseClaims(sessionId, license.Id, license.TenantId, result.HardwareId!,
+            license.Entitlements, license.SeatsTotal, now, result.ExpiresAt!.Value));
+        return TypedResults.Ok(new HeartbeatResponse(sessionId, result.ExpiresAt.Value, token));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> Release(
+        ReleaseRequest body, ISeatLedger ledger, TimeProvider clock, CancellationToken ct)
+    {
+        var errors = new Validator();
+        var key = errors.Required("license_key", body.LicenseKey, 64);
+        var sessionId = RequiredId(errors, body.SessionId);
+        if (!errors.IsValid)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var result = await ledger.ReleaseAsync(LicenseKeys.Hash(key), sessionId, Now(clock), ct);
+        return result.Outcome == LeaseOutcome.Ok ? TypedResults.NoContent() : LeaseProblem(result.Outcome);
+    }
+
+    private static async Task<Results<Ok<ValidateResponse>, ProblemHttpResult>> Validate(
+        ValidateRequest body, ISeatLedger ledger, TimeProvider clock, CancellationToken ct)
+    {
+        var errors = new Validator();
+        var key = errors.Required("license_key", body.LicenseKey, 64);
+        var hardwareId = body.HardwareId is null ? null : errors.Required("hardware_id", body.HardwareId, 256);
+        if (!errors.IsValid)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var now = Now(clock);
+        var result = await ledger.ValidateAsync(LicenseKeys.Hash(key), hardwareId, now, ct);
+        if (result.License is not { } license)
+        {
+            return TypedResults.Ok(new ValidateResponse(false, ValidationCodes.NotFound, null));
+        }
+
+        var status = license.State == LicenseState.Suspended ? LicenseStatuses.Suspended
+            : license.ExpiresAt <= now ? LicenseStatuses.Expired
+            : LicenseStatuses.Active;
+        var code = status switch
+        {
+            LicenseStatuses.Suspended => ValidationCodes.Suspended,
+            LicenseStatuses.Expired => ValidationCodes.Expired,
+            _ => result.Hardware switch
+            {
+                HardwareState.Lapsed => ValidationCodes.HeartbeatDead,
+                HardwareState.None => ValidationCodes.NoSession,
+                _ => ValidationCodes.Valid,
+            },
+        };
+        return TypedResults.Ok(new ValidateResponse(code == ValidationCodes.Valid, code,
+            new ValidatedLicense(license.Id, license.SeatsTotal, result.SeatsUsed, license.ExpiresAt, status, license.Entitlements)));
+    }
+
+    /// <summary>The server's clock, to the microsecond both databases store.</summary>
+    private static DateTime Now(TimeProvider clock)
+    {
+        var ticks = clock.GetUtcNow().UtcTicks;
+        return new DateTime(ticks - (ticks % 10), DateTimeKind.Utc);
+    }
+
+    private static string? Optional(Validator errors, string field, string? value, int max)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value.Length > max)
+        {
+            errors.Add(field, $"must be at most {max} characters.");
+        }
+
+        return value.Trim() is { Length: > 0 } trimmed ? trimmed : null;
+    }
+
+    private static Guid RequiredId(Validator errors, Guid? id)
+    {
+        if (id is not { } value || value == Guid.Empty)
+        {
+            errors.Add("session_id", "is required.");
+            return Guid.Empty;
+        }
+
+        return value;
+    }
+
+    private static ProblemHttpResult LicenseProblem(AcquireOutcome outcome) => outcome switch
+    {
+        AcquireOutcome.LicenseSuspended => Problems.Of(StatusCodes.Status403Forbidden, ProblemCodes.LicenseSuspended, "This licence is suspended."),
+        AcquireOutcome.LicenseExpired => Problems.Of(StatusCodes.Status403Forbidden, ProblemCodes.LicenseExpired, "This licence has expired."),
+        _ => Problems.NotFound(ProblemCodes.LicenseNotFound, "The licence key"),
+    };
+
+    private static ProblemHttpResult LeaseProblem(LeaseOutcome outcome) => outcome switch
+    {
+        LeaseOutcome.LicenseSuspended => LicenseProblem(AcquireOutcome.LicenseSuspended),
+        LeaseOutcome.LicenseExpired => LicenseProblem(AcquireOutcome.LicenseExpired),
+        LeaseOutcome.SessionNotFound => Problems.NotFound(ProblemCodes.SessionNotFound, "The session (for this licence key)"),
+        LeaseOutcome.SessionExpired => Problems.Of(StatusCodes.Status410Gone, ProblemCodes.SessionExpired,
+            "The lease lapsed; its seat may be gone. Acquire again."),
+        LeaseOutcome.SessionReleased => Problems.Of(StatusCodes.Status410Gone, ProblemCodes.SessionReleased,
+            "The session was released or ended by an administrator."),
+        _ => LicenseProblem(AcquireOutcome.LicenseNotFound),
+    };
+}

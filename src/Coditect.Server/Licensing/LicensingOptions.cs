@@ -1,0 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Coditect.Server.Licensing;
+
+/// <summary><c>Licensing:*</c> settings.</summary>
+public sealed class LicensingOptions
+{
+    public const string Section = "Licensing";
+
+    /// <summary>How long a lease lives without a heartbeat. Clients are told to heartbeat every third of it.</summary>
+    [Range(5, 86_400)]
+    public int LeaseTtlSeconds { get; set; } = 360;
+
+    /// <summary>How often the sweeper marks lapsed leases expired (the seat is free at lapse either way).</summary>
+    [Range(1, 3600)]
+    public int SweepIntervalSeconds { get; set; } = 30;
+
+    /// <summary>The <c>iss</c> claim of lease tokens.</summary>
+    [Required]
+    public string TokenIssuer { get; set; } = "coditect";
+
+    public TimeSpan LeaseTtl => TimeSpan.FromSeconds(LeaseTtlSeconds);
+    public int HeartbeatIntervalSeconds => Math.Max(1, LeaseTtlSeconds / 3);
+}

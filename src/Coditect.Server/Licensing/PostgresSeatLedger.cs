@@ -1,0 +1,351 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Coditect.Server.Licensing;
+
+/// <summary>
+/// The seat ledger on PostgreSQL. Each call is ONE round trip: a batch of statements that PostgreSQL runs as one
+/// implicit transaction, committed durably when the batch ends. Acquire locks the licence row (FOR UPDATE) before
+/// counting; in READ COMMITTED every later statement of the batch takes a fresh snapshot, so it sees every seat
+/// committed by whoever held the lock before: no check-then-insert race. Heartbeat, release and validate take no
+/// licence lock. Row-level security applies throughout: the batch first proves the key (app.license_key_hash,
+/// policy license_by_key) and then sets the tenant it found.
+/// </summary>
+public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedger
+{
+    private const string ProveKey = "SELECT set_config('app.license_key_hash', $1, true)";
+    private const string SetTenant =
+        "SELECT set_config('app.tenant_id', coalesce((SELECT tenant_id::text FROM licenses WHERE key_hash = $1), ''), true)";
+    private const string Live = "status = 'active' AND expires_at > $2";
+    private const string LicenseColumns = "l.id, l.tenant_id, l.seats_total, l.state, l.expires_at, l.entitlements";
+    private const string LicenseUsable = "l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > $2)";
+
+    // $1 key hash, $2 now, $3 expiry, $4 hardware id, $5 new session id, $6 email, $7 host, $8 app version, $9 os, $10 hour
+    private static readonly string[] AcquireSql =
+    [
+        ProveKey,
+        SetTenant,
+        "SELECT id FROM licenses WHERE key_hash = $1 FOR UPDATE",
+        // A lapsed lease of this machine ends now, so the new lease is a new session (never a revival).
+        $"""
+        WITH lapsed AS (
+            UPDATE license_sessions SET status = 'expired', ended_at = expires_at, updated_at = $2
+            WHERE license_id = (SELECT id FROM licenses WHERE key_hash = $1) AND hardware_id = $4
+              AND status = 'active' AND expires_at <= $2
+            RETURNING license_id, tenant_id)
+        INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
+        SELECT license_id, $10, tenant_id, 0, 0, count(*), 0, 0, 0, 0 FROM lapsed GROUP BY license_id, tenant_id
+        ON CONFLICT (license_id, hour_start) DO UPDATE SET expiries = license_usage.expiries + excluded.expiries
+        """,
+        // The same machine while its lease lives: renew it (a restarted client never burns a second seat).
+        $"""
+        UPDATE license_sessions s SET expires_at = $3, last_heartbeat_at = $2, heartbeat_count = s.heartbeat_count + 1, updated_at = $2
+        FROM licenses l
+        WHERE l.key_hash = $1 AND s.license_id = l.id AND s.hardware_id = $4 AND s.status = 'active' AND s.expires_at > $2
+          AND {LicenseUsable}
+        """,
+        $"""
+        INSERT INTO license_sessions (id, tenant_id, license_id, hardware_id, user_email, client_hostname, client_app_version,
+            client_os, status, started_at, last_heartbeat_at, heartbeat_count, expires_at, created_at, updated_at)
+        SELECT $5, l.tenant_id, l.id, $4, $6, $7, $8, $9, 'active', $2, $2, 0, $3, $2, $2
+        FROM licenses l
+        WHERE l.key_hash = $1 AND {LicenseUsable}
+          AND NOT EXISTS (SELECT 1 FROM license_sessions s WHERE s.license_id = l.id AND s.hardware_id = $4 AND s.{Live})
+          AND (SELECT count(*) FROM license_sessions s WHERE s.license_id = l.id AND s.{Live}) < l.seats_total
+        """,
+        // Usage: a new session is an acquisition, no session a denial; a renewal is neither.
+        $"""
+        INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
+        SELECT l.id, $10, l.tenant_id, CASE WHEN s.id IS NULL THEN 0 ELSE 1 END, 0, 0, 0, CASE WHEN s.id IS NULL THEN 1 ELSE 0 END, u.used, u.used
+        FROM licenses l
+        CROSS JOIN LATERAL (SELECT count(*)::int AS used FROM license_sessions x WHERE x.license_id = l.id AND x.{Live}) u
+        LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND s.{Live}
+        WHERE l.key_hash = $1 AND {LicenseUsable} AND (s.id IS NULL OR s.id = $5)
+        ON CONFLICT (license_id, hour_start) DO UPDATE SET
+            acquisitions = license_usage.acquisitions + excluded.acquisitions,
+            denials = license_usage.denials + excluded.denials,
+            peak_seats_used = greatest(license_usage.peak_seats_used, excluded.peak_seats_used),
+            last_seats_used = excluded.last_seats_used
+        """,
+        $"""
+        SELECT {LicenseColumns},
+               (SELECT count(*)::int FROM license_sessions x WHERE x.license_id = l.id AND x.{Live}),
+               s.id, s.expires_at
+        FROM licenses l
+        LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND s.{Live}
+        WHERE l.key_hash = $1
+        """,
+    ];
+
+    // $1 key hash, $2 now, $3 new expiry, $4 session id
+    private static readonly string[] HeartbeatSql =
+    [
+        ProveKey,
+        SetTenant,
+        $"""
+        UPDATE license_sessions s SET expires_at = $3, last_heartbeat_at = $2, heartbeat_count = s.heartbeat_count + 1, updated_at = $2
+        FROM licenses l
+        WHERE s.id = $4 AND l.id = s.license_id AND l.key_hash = $1 AND s.{Live} AND {LicenseUsable}
+        """,
+        $"""
+        SELECT {LicenseColumns}, s.id, s.status, s.expires_at, s.hardware_id
+        FROM licenses l LEFT JOIN license_sessions s ON s.id = $4 AND s.license_id = l.id
+        WHERE l.key_hash = $1
+        """,
+    ];
+
+    // $1 key hash, $2 now, $3 session id, $4 hour
+    private static readonly string[] ReleaseSql =
+    [
+        ProveKey,
+        SetTenant,
+        $"""
+        WITH released AS (
+            UPDATE license_sessions s SET status = 'released', ended_at = $2, updated_at = $2
+            FROM licenses l
+            WHERE s.id = $3 AND l.id = s.license_id AND l.key_hash = $1 AND s.status = 'active'
+            RETURNING s.license_id, s.tenant_id, s.expires_at > $2 AS held)
+        INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
+        SELECT r.license_id, $4, r.tenant_id, 0, 1, 0, 0, 0, 0, greatest(u.used - CASE WHEN r.held THEN 1 ELSE 0 END, 0)
+        FROM released r
+        CROSS JOIN LATERAL (SELECT count(*)::int AS used FROM license_sessions x WHERE x.license_id = r.license_id AND x.{Live}) u
+        ON CONFLICT (license_id, hour_start) DO UPDATE SET
+            releases = license_usage.releases + 1, last_seats_used = excluded.last_seats_used
+        """,
+        $"""
+        SELECT {LicenseColumns}, s.id, s.status
+        FROM licenses l LEFT JOIN license_sessions s ON s.id = $3 AND s.license_id = l.id
+        WHERE l.key_hash = $1
+        """,
+    ];
+
+    // $1 key hash, $2 now, $3 hardware id (may be null)
+    private static readonly string[] ValidateSql =
+    [
+        ProveKey,
+        SetTenant,
+        $"""
+        SELECT {LicenseColumns},
+               (SELECT count(*)::int FROM license_sessions x WHERE x.license_id = l.id AND x.{Live}),
+               h.status, h.expires_at
+        FROM licenses l
+        LEFT JOIN LATERAL (SELECT s.status, s.expires_at FROM license_sessions s
+                           WHERE s.license_id = l.id AND s.hardware_id = $3 ORDER BY s.started_at DESC LIMIT 1) h ON true
+        WHERE l.key_hash = $1
+        """,
+    ];
+
+    // $1 now, $2 batch size. Several nodes may sweep at once: SKIP LOCKED splits the work, status = 'active' makes it once-only.
+    private static readonly string[] SweepSql =
+    [
+        "SELECT set_config('app.system', 'on', true)",
+        """
+        WITH expired AS (
+            UPDATE license_sessions SET status = 'expired', ended_at = expires_at, updated_at = $1
+            WHERE id IN (SELECT id FROM license_sessions WHERE status = 'active' AND expires_at <= $1
+                         ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+              AND status = 'active'
+            RETURNING license_id, tenant_id, expires_at),
+        counted AS (
+            INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
+            SELECT license_id, date_trunc('hour', expires_at, 'UTC'), tenant_id, 0, 0, count(*), 0, 0, 0, 0
+            FROM expired GROUP BY license_id, tenant_id, date_trunc('hour', expires_at, 'UTC')
+            ON CONFLICT (license_id, hour_start) DO UPDATE SET expiries = license_usage.expiries + excluded.expiries
+            RETURNING 1)
+        SELECT count(*)::int FROM expired
+        """,
+    ];
+
+    private const int SweepBatch = 1000;
+
+    public async Task<AcquireResult> AcquireAsync(AcquireCommand c, CancellationToken ct)
+    {
+        await using var batch = await BatchAsync(AcquireSql, ct,
+            c.KeyHash, c.Now, c.Expiry, c.HardwareId, c.NewSessionId, c.UserEmail, c.Hostname, c.AppVersion, c.Os, LedgerRules.HourOf(c.Now));
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        var row = await LastRowAsync(reader, ct);
+        if (row is null)
+        {
+            return new AcquireResult(AcquireOutcome.LicenseNotFound, null, 0, null, null);
+        }
+
+        var license = ReadLicense(row);
+        var used = (int)row[6]!;
+        if (LedgerRules.Refusal(license, c.Now) is { } refusal)
+        {
+            return new AcquireResult(refusal, license, used, null, null);
+        }
+
+        if (row[7] is not Guid sessionId)
+        {
+            return new AcquireResult(AcquireOutcome.NoSeats, license, used, null, null);
+        }
+
+        var outcome = sessionId == c.NewSessionId ? AcquireOutcome.Acquired : AcquireOutcome.Renewed;
+        return new AcquireResult(outcome, license, used, sessionId, (DateTime)row[8]!);
+    }
+
+    public async Task<LeaseResult> HeartbeatAsync(string keyHash, Guid sessionId, DateTime now, DateTime newExpiry, CancellationToken ct)
+    {
+        await using var batch = await BatchAsync(HeartbeatSql, ct, keyHash, now, newExpiry, sessionId);
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        var row = await LastRowAsync(reader, ct);
+        var renewed = batch.BatchCommands[2].RecordsAffected == 1;
+        var license = row is null ? null : ReadLicense(row);
+        if (renewed)
+        {
+            return new LeaseResult(LeaseOutcome.Ok, license, (string)row![9]!, newExpiry);
+        }
+
+        if (LedgerRules.LeaseRefusal(license, now) is { } refusal)
+        {
+            return new LeaseResult(refusal, license, null, null);
+        }
+
+        return row![6] is null
+            ? new LeaseResult(LeaseOutcome.SessionNotFound, license, null, null)
+            : new LeaseResult(LedgerRules.SessionRefusal(ParseSessionState((string)row[7]!)), license, (string)row[9]!, (DateTime)row[8]!);
+    }
+
+    public async Task<LeaseResult> ReleaseAsync(string keyHash, Guid sessionId, DateTime now, CancellationToken ct)
+    {
+        await using var batch = await BatchAsync(ReleaseSql, ct, keyHash, now, sessionId, LedgerRules.HourOf(now));
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        var row = await LastRowAsync(reader, ct);
+        if (row is null)
+        {
+            return new LeaseResult(LeaseOutcome.LicenseNotFound, null, null, null);
+        }
+
+        return new LeaseResult(row[6] is null ? LeaseOutcome.SessionNotFound : LeaseOutcome.Ok, ReadLicense(row), null, null);
+    }
+
+    public async Task<ValidateResult> ValidateAsync(string keyHash, string? hardwareId, DateTime now, CancellationToken ct)
+    {
+        await using var batch = await BatchAsync(ValidateSql, ct, keyHash, now, (object?)hardwareId ?? DBNull.Value);
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        var row = await LastRowAsync(reader, ct);
+        if (row is null)
+        {
+            return new ValidateResult(null, 0, HardwareState.NotAsked);
+        }
+
+        var hardware = hardwareId is null ? HardwareState.NotAsked
+            : row[7] is not string status ? HardwareState.None
+            : ParseSessionState(status) switch
+            {
+                SessionState.Active when (DateTime)row[8]! > now => HardwareState.Live,
+                SessionState.Active or SessionState.Expired => HardwareState.Lapsed,
+                _ => HardwareState.None,
+            };
+        return new ValidateResult(ReadLicense(row), (int)row[6]!, hardware);
+    }
+
+    public async Task<int> SweepAsync(DateTime now, CancellationToken ct)
+    {
+        var total = 0;
+        while (true)
+        {
+            await using var batch = await BatchAsync(SweepSql, ct, now, SweepBatch);
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            var row = await LastRowAsync(reader, ct);
+            var swept = (int)row![0]!;
+            total += swept;
+            if (swept < SweepBatch)
+            {
+                return total;
+            }
+        }
+    }
+
+    private async Task<LedgerBatch> BatchAsync(string[] statements, CancellationToken ct, params object?[] parameters)
+    {
+        var connection = await dataSource.OpenConnectionAsync(ct);
+        var batch = new NpgsqlBatch(connection);
+        foreach (var sql in statements)
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            var highest = HighestParameter(sql);
+            for (var i = 0; i < highest; i++)
+            {
+                command.Parameters.Add(Parameter(parameters[i]));
+            }
+
+            batch.BatchCommands.Add(command);
+        }
+
+        return new LedgerBatch(batch, connection);
+    }
+
+    private static NpgsqlParameter Parameter(object? value) => value switch
+    {
+        null => new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+        DateTime time => new NpgsqlParameter { Value = DateTime.SpecifyKind(time, DateTimeKind.Utc), NpgsqlDbType = NpgsqlDbType.TimestampTz },
+        _ => new NpgsqlParameter { Value = value },
+    };
+
+    private static int HighestParameter(string sql)
+    {
+        var highest = 0;
+        for (var i = sql.IndexOf('$', StringComparison.Ordinal); i >= 0; i = sql.IndexOf('$', i + 1))
+        {
+            var end = i + 1;
+            while (end < sql.Length && char.IsAsciiDigit(sql[end]))
+            {
+                end++;
+            }
+
+            if (end > i + 1)
+            {
+                highest = Math.Max(highest, int.Parse(sql.AsSpan(i + 1, end - i - 1), System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return highest;
+    }
+
+    /// <summary>Reads every result set of the batch and returns the first row of the last one (null if it is empty).</summary>
+    private static async Task<object?[]?> LastRowAsync(NpgsqlDataReader reader, CancellationToken ct)
+    {
+        object?[]? last;
+        do
+        {
+            last = null;
+            if (reader.FieldCount > 0 && await reader.ReadAsync(ct))
+            {
+                last = new object?[reader.FieldCount];
+                for (var i = 0; i < reader.FieldCount; i++)
+                {
+                    last[i] = await reader.IsDBNullAsync(i, ct) ? null : reader.GetValue(i);
+                }
+            }
+        }
+        while (await reader.NextResultAsync(ct));
+
+        return last;
+    }
+
+    private static LicenseSnapshot ReadLicense(object?[] row) => new(
+        (Guid)row[0]!,
+        (Guid)row[1]!,
+        (int)row[2]!,
+        (string)row[3]! == "active" ? LicenseState.Active : LicenseState.Suspended,
+        row[4] as DateTime?,
+        LedgerRules.ParseEntitlements((string)row[5]!));
+
+    private static SessionState ParseSessionState(string status) => Enum.Parse<SessionState>(status, ignoreCase: true);
+
+    /// <summary>A batch and its pooled connection, returned to the pool together.</summary>
+    private sealed class LedgerBatch(NpgsqlBatch batch, NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public NpgsqlBatchCommandCollection BatchCommands => batch.BatchCommands;
+
+        public Task<NpgsqlDataReader> ExecuteReaderAsync(CancellationToken ct) => batch.ExecuteReaderAsync(ct);
+
+        public async ValueTask DisposeAsync()
+        {
+            await batch.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,112 @@
+namespace Coditect.Server.Licensing;
+
+/// <summary>
+/// The seat gate and session record behind the lease protocol. Every implementation guarantees: at most
+/// <c>seats_total</c> sessions hold a seat at any instant, whatever the concurrency (no check-then-insert race);
+/// one active session per licence and hardware id; a lapsed lease holds no seat and is never revived.
+/// Implementations: <see cref="PostgresSeatLedger"/> (one round trip per call), <see cref="SqliteSeatLedger"/>
+/// (the embedded default); a Redis gate in front of PostgreSQL comes with the scale-out work.
+/// Times are the server's clock, passed in by the caller.
+/// </summary>
+public interface ISeatLedger
+{
+    Task<AcquireResult> AcquireAsync(AcquireCommand c, CancellationToken ct);
+
+    Task<LeaseResult> HeartbeatAsync(string keyHash, Guid sessionId, DateTime now, DateTime newExpiry, CancellationToken ct);
+
+    Task<LeaseResult> ReleaseAsync(string keyHash, Guid sessionId, DateTime now, CancellationToken ct);
+
+    Task<ValidateResult> ValidateAsync(string keyHash, string? hardwareId, DateTime now, CancellationToken ct);
+
+    /// <summary>Marks lapsed leases expired and counts them in usage; safe to run on several nodes at once.</summary>
+    Task<int> SweepAsync(DateTime now, CancellationToken ct);
+}
+
+public sealed record AcquireCommand(
+    string KeyHash,
+    string HardwareId,
+    string? UserEmail,
+    string? Hostname,
+    string? AppVersion,
+    string? Os,
+    Guid NewSessionId,
+    DateTime Now,
+    DateTime Expiry);
+
+/// <summary>What the protocol needs to know of a licence.</summary>
+public sealed record LicenseSnapshot(
+    Guid Id,
+    Guid TenantId,
+    int SeatsTotal,
+    LicenseState State,
+    DateTime? ExpiresAt,
+    IReadOnlyList<string> Entitlements);
+
+public enum AcquireOutcome
+{
+    Acquired,
+    Renewed,
+    NoSeats,
+    LicenseNotFound,
+    LicenseSuspended,
+    LicenseExpired,
+}
+
+public sealed record AcquireResult(
+    AcquireOutcome Outcome,
+    LicenseSnapshot? License,
+    int SeatsUsed,
+    Guid? SessionId,
+    DateTime? ExpiresAt);
+
+public enum LeaseOutcome
+{
+    Ok,
+    LicenseNotFound,
+    LicenseSuspended,
+    LicenseExpired,
+    SessionNotFound,
+    SessionExpired,
+    SessionReleased,
+}
+
+public sealed record LeaseResult(LeaseOutcome Outcome, LicenseSnapshot? License, string? HardwareId, DateTime? ExpiresAt);
+
+public enum HardwareState
+{
+    NotAsked,
+    Live,
+    Lapsed,
+    None,
+}
+
+public sealed record ValidateResult(LicenseSnapshot? License, int SeatsUsed, HardwareState Hardware);
+
+internal static class LedgerRules
+{
+    /// <summary>The licence-level answer before any seat is considered.</summary>
+    public static AcquireOutcome? Refusal(LicenseSnapshot? license, DateTime now) => license switch
+    {
+        null => AcquireOutcome.LicenseNotFound,
+        { State: LicenseState.Suspended } => AcquireOutcome.LicenseSuspended,
+        { ExpiresAt: { } expiry } when expiry <= now => AcquireOutcome.LicenseExpired,
+        _ => null,
+    };
+
+    public static LeaseOutcome? LeaseRefusal(LicenseSnapshot? license, DateTime now) => Refusal(license, now) switch
+    {
+        AcquireOutcome.LicenseNotFound => LeaseOutcome.LicenseNotFound,
+        AcquireOutcome.LicenseSuspended => LeaseOutcome.LicenseSuspended,
+        AcquireOutcome.LicenseExpired => LeaseOutcome.LicenseExpired,
+        _ => null,
+    };
+
+    /// <summary>Why a session that was not renewed could not be: released or kicked, or lapsed.</summary>
+    public static LeaseOutcome SessionRefusal(SessionState state) =>
+        state is SessionState.Released or SessionState.Kicked ? LeaseOutcome.SessionReleased : LeaseOutcome.SessionExpired;
+
+    public static DateTime HourOf(DateTime time) => new(time.Year, time.Month, time.Day, time.Hour, 0, 0, DateTimeKind.Utc);
+
+    public static IReadOnlyList<string> ParseEntitlements(string json) =>
+        System.Text.Json.JsonSerializer.Deserialize<List<string>>(json) ?? [];
+}

@@ -1,0 +1,228 @@
+using Coditect.Server.Data;
+using Coditect.Server.Tenancy;
+using Microsoft.EntityFrameworkCore;
+
+namespace Coditect.Server.Licensing;
+
+/// <summary>
+/// The seat ledger on the embedded SQLite default. Every call runs in a <c>BEGIN IMMEDIATE</c> transaction (what
+/// Microsoft.Data.Sqlite begins by default), which takes SQLite's single write lock before the first read: counting
+/// seats and inserting the session cannot interleave with another writer, on any number of threads or processes
+/// sharing the file.
+/// </summary>
+public sealed class SqliteSeatLedger(CoditectDbContext db) : ISeatLedger
+{
+    private IQueryable<License> Licenses => db.Set<License>().IgnoreQueryFilters();
+    private IQueryable<LicenseSession> Sessions => db.Set<LicenseSession>().IgnoreQueryFilters();
+
+    public async Task<AcquireResult> AcquireAsync(AcquireCommand c, CancellationToken ct)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var license = await FindAsync(c.KeyHash, ct);
+        if (license is null)
+        {
+            return new AcquireResult(AcquireOutcome.LicenseNotFound, null, 0, null, null);
+        }
+
+        var snapshot = Snapshot(license);
+        var used = await CountLiveAsync(license.Id, c.Now, ct);
+        if (LedgerRules.Refusal(snapshot, c.Now) is { } refusal)
+        {
+            return new AcquireResult(refusal, snapshot, used, null, null);
+        }
+
+        var usage = await UsageAsync(license, c.Now, ct);
+        var mine = await Sessions.FirstOrDefaultAsync(s => s.LicenseId == license.Id && s.HardwareId == c.HardwareId && s.Status == SessionState.Active, ct);
+        if (mine is not null && mine.HoldsSeat(c.Now))
+        {
+            mine.ExpiresAt = c.Expiry;
+            mine.LastHeartbeatAt = c.Now;
+            mine.HeartbeatCount++;
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            return new AcquireResult(AcquireOutcome.Renewed, snapshot, used, mine.Id, mine.ExpiresAt);
+        }
+
+        if (mine is not null)
+        {
+            // This machine's lapsed lease ends here; the new lease is a new session, never a revival.
+            mine.Status = SessionState.Expired;
+            mine.EndedAt = mine.ExpiresAt;
+            usage.Expiries++;
+        }
+
+        if (used >= license.SeatsTotal)
+        {
+            usage.Denials++;
+            Record(usage, used);
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            return new AcquireResult(AcquireOutcome.NoSeats, snapshot, used, null, null);
+        }
+
+        db.Add(new LicenseSession
+        {
+            Id = c.NewSessionId,
+            TenantId = license.TenantId,
+            LicenseId = license.Id,
+            HardwareId = c.HardwareId,
+            UserEmail = c.UserEmail,
+            ClientHostname = c.Hostname,
+            ClientAppVersion = c.AppVersion,
+            ClientOs = c.Os,
+            Status = SessionState.Active,
+            StartedAt = c.Now,
+            LastHeartbeatAt = c.Now,
+            ExpiresAt = c.Expiry,
+        });
+        usage.Acquisitions++;
+        Record(usage, used + 1);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return new AcquireResult(AcquireOutcome.Acquired, snapshot, used + 1, c.NewSessionId, c.Expiry);
+    }
+
+    public async Task<LeaseResult> HeartbeatAsync(string keyHash, Guid sessionId, DateTime now, DateTime newExpiry, CancellationToken ct)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var license = await FindAsync(keyHash, ct);
+        var snapshot = license is null ? null : Snapshot(license);
+        if (LedgerRules.LeaseRefusal(snapshot, now) is { } refusal)
+        {
+            return new LeaseResult(refusal, snapshot, null, null);
+        }
+
+        var session = await Sessions.FirstOrDefaultAsync(s => s.Id == sessionId && s.LicenseId == license!.Id, ct);
+        if (session is null)
+        {
+            return new LeaseResult(LeaseOutcome.SessionNotFound, snapshot, null, null);
+        }
+
+        if (!session.HoldsSeat(now))
+        {
+            return new LeaseResult(LedgerRules.SessionRefusal(session.Status), snapshot, session.HardwareId, session.ExpiresAt);
+        }
+
+        session.ExpiresAt = newExpiry;
+        session.LastHeartbeatAt = now;
+        session.HeartbeatCount++;
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return new LeaseResult(LeaseOutcome.Ok, snapshot, session.HardwareId, newExpiry);
+    }
+
+    public async Task<LeaseResult> ReleaseAsync(string keyHash, Guid sessionId, DateTime now, CancellationToken ct)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var license = await FindAsync(keyHash, ct);
+        if (license is null)
+        {
+            return new LeaseResult(LeaseOutcome.LicenseNotFound, null, null, null);
+        }
+
+        var session = await Sessions.FirstOrDefaultAsync(s => s.Id == sessionId && s.LicenseId == license.Id, ct);
+        if (session is null)
+        {
+            return new LeaseResult(LeaseOutcome.SessionNotFound, Snapshot(license), null, null);
+        }
+
+        if (session.Status == SessionState.Active)
+        {
+            session.Status = SessionState.Released;
+            session.EndedAt = now;
+            var usage = await UsageAsync(license, now, ct);
+            usage.Releases++;
+            await db.SaveChangesAsync(ct);
+            usage.LastSeatsUsed = await CountLiveAsync(license.Id, now, ct);
+            await db.SaveChangesAsync(ct);
+        }
+
+        await transaction.CommitAsync(ct);
+        return new LeaseResult(LeaseOutcome.Ok, Snapshot(license), session.HardwareId, null);
+    }
+
+    public async Task<ValidateResult> ValidateAsync(string keyHash, string? hardwareId, DateTime now, CancellationToken ct)
+    {
+        var license = await db.Set<License>().IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(l => l.KeyHash == keyHash, ct);
+        if (license is null)
+        {
+            return new ValidateResult(null, 0, HardwareState.NotAsked);
+        }
+
+        var used = await CountLiveAsync(license.Id, now, ct);
+        var hardware = HardwareState.NotAsked;
+        if (hardwareId is not null)
+        {
+            var latest = await Sessions.AsNoTracking().Where(s => s.LicenseId == license.Id && s.HardwareId == hardwareId)
+                .OrderByDescending(s => s.StartedAt).FirstOrDefaultAsync(ct);
+            hardware = latest switch
+            {
+                null => HardwareState.None,
+                _ when latest.HoldsSeat(now) => HardwareState.Live,
+                { Status: SessionState.Active or SessionState.Expired } => HardwareState.Lapsed,
+                _ => HardwareState.None,
+            };
+        }
+
+        return new ValidateResult(Snapshot(license), used, hardware);
+    }
+
+    public Task<int> SweepAsync(DateTime now, CancellationToken ct) => db.RunAsSystemAsync(async () =>
+    {
+        var lapsed = await Sessions.Where(s => s.Status == SessionState.Active && s.ExpiresAt <= now)
+            .OrderBy(s => s.ExpiresAt).Take(1000).ToListAsync(ct);
+        foreach (var group in lapsed.GroupBy(s => (s.LicenseId, s.TenantId, Hour: LedgerRules.HourOf(s.ExpiresAt))))
+        {
+            var usage = await UsageAsync(group.Key.LicenseId, group.Key.TenantId, group.Key.Hour, ct);
+            usage.Expiries += group.Count();
+        }
+
+        foreach (var session in lapsed)
+        {
+            session.Status = SessionState.Expired;
+            session.EndedAt = session.ExpiresAt;
+        }
+
+        await db.SaveChangesAsync(ct);
+        return lapsed.Count;
+    }, ct);
+
+    private async Task<License?> FindAsync(string keyHash, CancellationToken ct)
+    {
+        var license = await Licenses.AsNoTracking().FirstOrDefaultAsync(l => l.KeyHash == keyHash, ct);
+        if (license is not null && db.Tenant.TenantId is null)
+        {
+            db.Tenant.SetTenant(license.TenantId);
+        }
+
+        return license;
+    }
+
+    private Task<int> CountLiveAsync(Guid licenseId, DateTime now, CancellationToken ct) =>
+        Sessions.CountAsync(s => s.LicenseId == licenseId && s.Status == SessionState.Active && s.ExpiresAt > now, ct);
+
+    private Task<LicenseUsage> UsageAsync(License license, DateTime now, CancellationToken ct) =>
+        UsageAsync(license.Id, license.TenantId, LedgerRules.HourOf(now), ct);
+
+    private async Task<LicenseUsage> UsageAsync(Guid licenseId, Guid tenantId, DateTime hour, CancellationToken ct)
+    {
+        var usage = db.Set<LicenseUsage>().Local.FirstOrDefault(u => u.LicenseId == licenseId && u.HourStart == hour)
+            ?? await db.Set<LicenseUsage>().IgnoreQueryFilters().FirstOrDefaultAsync(u => u.LicenseId == licenseId && u.HourStart == hour, ct);
+        if (usage is null)
+        {
+            usage = new LicenseUsage { LicenseId = licenseId, TenantId = tenantId, HourStart = hour };
+            db.Add(usage);
+        }
+
+        return usage;
+    }
+
+    private static void Record(LicenseUsage usage, int seatsUsed)
+    {
+        usage.PeakSeatsUsed = Math.Max(usage.PeakSeatsUsed, seatsUsed);
+        usage.LastSeatsUsed = seatsUsed;
+    }
+
+    internal static LicenseSnapshot Snapshot(License l) =>
+        new(l.Id, l.TenantId, l.SeatsTotal, l.State, l.ExpiresAt, LedgerRules.ParseEntitlements(l.Entitlements));
+}

@@ -1,0 +1,102 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Coditect.Server.Licensing;
+using Microsoft.Extensions.Options;
+
+namespace Coditect.Server.Signing;
+
+/// <summary>What a lease token asserts.</summary>
+public sealed record LeaseClaims(
+    Guid SessionId,
+    Guid LicenseId,
+    Guid OrganizationId,
+    string HardwareId,
+    IReadOnlyList<string> Entitlements,
+    int SeatsTotal,
+    DateTime IssuedAt,
+    DateTime ExpiresAt);
+
+/// <summary>
+/// Signs lease tokens: compact JWS (RFC 7515) that any JWT library verifies against <c>/.well-known/jwks.json</c>.
+/// Written by hand on purpose: it is on the acquire and heartbeat hot path, and a token is one small JSON object
+/// and one signature.
+/// </summary>
+public sealed class LeaseTokens(LeaseSigningKeys keys, IOptions<LicensingOptions> options)
+{
+    public string Create(LeaseClaims claims)
+    {
+        var key = keys.Current;
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("alg", key.Algorithm);
+            json.WriteString("kid", key.KeyId);
+            json.WriteString("typ", "JWT");
+            json.WriteEndObject();
+        }
+
+        var header = Base64Url(buffer.WrittenSpan);
+        buffer.Clear();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("iss", options.Value.TokenIssuer);
+            json.WriteString("sub", claims.SessionId);
+            json.WriteNumber("iat", new DateTimeOffset(claims.IssuedAt, TimeSpan.Zero).ToUnixTimeSeconds());
+            json.WriteNumber("exp", new DateTimeOffset(claims.ExpiresAt, TimeSpan.Zero).ToUnixTimeSeconds());
+            json.WriteString("jti", Guid.NewGuid().ToString("N"));
+            json.WriteString("license_id", claims.LicenseId);
+            json.WriteString("org_id", claims.OrganizationId);
+            json.WriteString("hardware_id", claims.HardwareId);
+            json.WriteStartArray("entitlements");
+            foreach (var entitlement in claims.Entitlements)
+            {
+                json.WriteStringValue(entitlement);
+            }
+
+            json.WriteEndArray();
+            json.WriteNumber("seats_total", claims.SeatsTotal);
+            json.WriteEndObject();
+        }
+
+        var signingInput = $"{header}.{Base64Url(buffer.WrittenSpan)}";
+        var data = Encoding.ASCII.GetBytes(signingInput);
+        var signature = key.Key switch
+        {
+            // JWS wants the raw r||s form (IEEE P1363), not DER.
+            ECDsa ec => ec.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
+            RSA rsa => rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
+            _ => throw new InvalidOperationException("Unsupported signing key."),
+        };
+        return $"{signingInput}.{Base64Url(signature)}";
+    }
+
+    /// <summary>The public keys as a JSON Web Key Set.</summary>
+    public object Jwks() => new
+    {
+        keys = keys.Published.Select(k => k.Key switch
+        {
+            ECDsa ec => Ec(ec.ExportParameters(false), k.KeyId),
+            RSA rsa => Rsa(rsa.ExportParameters(false), k.KeyId),
+            _ => throw new InvalidOperationException("Unsupported signing key."),
+        }).ToArray(),
+    };
+
+    private static Dictionary<string, string> Ec(ECParameters p, string kid) => new()
+    {
+        ["kty"] = "EC", ["crv"] = "P-256", ["x"] = Base64Url(p.Q.X), ["y"] = Base64Url(p.Q.Y),
+        ["kid"] = kid, ["use"] = "sig", ["alg"] = "ES256",
+    };
+
+    private static Dictionary<string, string> Rsa(RSAParameters p, string kid) => new()
+    {
+        ["kty"] = "RSA", ["n"] = Base64Url(p.Modulus), ["e"] = Base64Url(p.Exponent),
+        ["kid"] = kid, ["use"] = "sig", ["alg"] = "RS256",
+    };
+
+    public static string Base64Url(ReadOnlySpan<byte> bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
