@@ -1,0 +1,160 @@
+using Coditect.Client.Tests.Infrastructure;
+using Coditect.Contracts.Licensing;
+
+namespace Coditect.Client.Tests.Leases;
+
+/// <summary>The SDK against the real server (leases of 6 s, heartbeats every 2 s).</summary>
+[Collection(SharedServerCollection.Name)]
+public sealed class LeaseTests(RealServer server)
+{
+    [Fact]
+    public async Task A_lease_heartbeats_by_itself_through_many_TTLs()
+    {
+        var vendor = await server.NewVendorAsync();
+        var license = await vendor.NewLicenseAsync();
+        using var client = server.LicenseClient(license.LicenseKey!);
+        await using var lease = await client.AcquireAsync("hw-many-ttls");
+        var lost = 0;
+        lease.Lost += (_, _) => Interlocked.Increment(ref lost);
+        var firstToken = lease.Token;
+
+        await Task.Delay(TimeSpan.FromSeconds(26)); // more than four lease lifetimes
+
+        lost.ShouldBe(0);
+        lease.State.ShouldBe(LeaseState.Active);
+        lease.IsValid.ShouldBeTrue();
+        lease.Token.ShouldNotBe(firstToken);
+        (await client.ValidateAsync("hw-many-ttls")).Code.ShouldBe(ValidationCodes.Valid);
+        var sessions = await vendor.Admin.ListSessionsAsync(vendor.Org, license.Id);
+        sessions.Items.ShouldHaveSingleItem().Id.ShouldBe(lease.SessionId);
+        sessions.Items[0].HeartbeatCount.ShouldBeGreaterThanOrEqualTo(8);
+    }
+
+    [Fact]
+    public async Task Disposing_a_lease_frees_its_seat_for_another_machine_at_once()
+    {
+        var vendor = await server.NewVendorAsync();
+        var license = await vendor.NewLicenseAsync(seats: 1);
+        using var client = server.LicenseClient(license.LicenseKey!);
+        var first = await client.AcquireAsync("hw-a");
+        first.SeatsUsed.ShouldBe(1);
+
+        var refused = await Should.ThrowAsync<NoSeatsAvailableException>(() => client.AcquireAsync("hw-b"));
+        refused.SeatsTotal.ShouldBe(1);
+        refused.SeatsUsed.ShouldBe(1);
+
+        await first.DisposeAsync();
+        first.State.ShouldBe(LeaseState.Released);
+        await using var second = await client.AcquireAsync("hw-b");
+        second.State.ShouldBe(LeaseState.Active);
+        (await client.ValidateAsync("hw-a")).Code.ShouldBe(ValidationCodes.NoSession);
+    }
+
+    [Fact]
+    public async Task Acquiring_again_from_the_same_machine_returns_the_same_session()
+    {
+        var vendor = await server.NewVendorAsync();
+        var license = await vendor.NewLicenseAsync(seats: 1);
+        using var client = server.LicenseClient(license.LicenseKey!);
+        await using var first = await client.AcquireAsync("hw-same");
+        await using var again = await client.AcquireAsync("hw-same");
+        again.SessionId.ShouldBe(first.SessionId);
+    }
+
+    [Fact]
+    public async Task A_kicked_session_raises_Lost_once_with_SessionReleased()
+    {
+        var vendor = await server.NewVendorAsync();
+        var license = await vendor.NewLicenseAsync();
+        using var client = server.LicenseClient(license.LicenseKey!);
+        await using var lease = await client.AcquireAsync("hw-kicked");
+        var losses = new List<LeaseLostEventArgs>();
+        lease.Lost += (_, e) => { lock (losses) { losses.Add(e); } };
+
+        await vendor.Admin.KickSessionAsync(vendor.Org, lease.SessionId);
+
+        await Eventually.TrueAsync(() => lease.State == LeaseState.Lost, TimeSpan.FromSeconds(10), "the kicked lease is lost");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        losses.ShouldHaveSingleItem().Reason.ShouldBe(LeaseLossReason.SessionReleased);
+        losses[0].Error.ShouldBeOfType<SessionReleasedException>();
+        lease.IsValid.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task A_suspended_licence_ends_the_lease_and_refuses_new_ones()
+    {
+        var vendor = await server.NewVendorAsync();
+        var license = await vendor.NewLicenseAsync();
+        using var client = server.LicenseClient(license.LicenseKey!);
+        await using var lease = await client.AcquireAsync("hw-suspended");
+        LeaseLossReason? reason = null;
+        lease.Lost += (_, e) => reason = e.Reason;
+
+        await vendor.Admin.SuspendLicenseAsync(vendor.Org, license.Id);
+
+        await Eventually.TrueAsync(() => reason is not null, TimeSpan.FromSeconds(10), "the lease is lost");
+        reason.ShouldBe(LeaseLossReason.LicenseSuspended);
+        await Should.ThrowAsync<LicenseSuspendedException>(() => client.AcquireAsync("hw-other"));
+        (await client.ValidateAsync()).Code.ShouldBe(ValidationCodes.Suspended);
+    }
+
+    [Fact]
+    public async Task An_unknown_key_is_LicenseNotFoundException_and_validates_as_NOT_FOUND()
+    {
+        using var client = server.LicenseClient("NOPE-NOPE-NOPE-NOPE");
+        await Should.ThrowAsync<LicenseNotFoundException>(() => client.AcquireAsync("hw-x"));
+        var answer = await client.ValidateAsync();
+        answer.Valid.ShouldBeFalse();
+        answer.Code.ShouldBe(ValidationCodes.NotFound);
+        answer.License.ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task Offline_verification_accepts_the_real_token_and_rejects_a_tampered_one_and_another_machines()
+    {
+        var vendor = await server.NewVendorAsync();
+        var license = await vendor.NewLicenseAsync();
+        var cache = Path.Combine(server.Folder, $"jwks-{Guid.NewGuid():N}.json");
+        using var client = server.LicenseClient(license.LicenseKey!, new LicenseClientOptions { JwksCachePath = cache });
+        await using var lease = await client.AcquireAsync("hw-verify");
+        await client.SigningKeys.GetAsync();
+        File.Exists(cache).ShouldBeTrue();
+
+        // An application starting with no network: only the cached keys.
+        var offline = new SigningKeys(new Uri("http://127.0.0.1:1"), new LicenseClientOptions { JwksCachePath = cache, Retry = new RetryPolicy { MaxAttempts = 1 } });
+        var verified = await offline.VerifyAsync(lease.Token, "hw-verify");
+        verified.SessionId.ShouldBe(lease.SessionId);
+        verified.LicenseId.ShouldBe(license.Id);
+        verified.Entitlements.ShouldBe(["pro"]);
+        verified.SeatsTotal.ShouldBe(1);
+        verified.Algorithm.ShouldBe("ES256");
+
+        var keys = JsonWebKeySet.Load(cache);
+        var parts = lease.Token.Split('.');
+        var payload = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(Pad(parts[1])));
+        var forged = parts[0] + "." + Base64Url(payload.Replace("\"hw-verify\"", "\"hw-other\"")) + "." + parts[2];
+        Should.Throw<LeaseTokenException>(() => LeaseToken.Verify(forged, keys, "hw-other", DateTimeOffset.UtcNow))
+            .Reason.ShouldBe(LeaseTokenFailure.InvalidSignature);
+        (await Should.ThrowAsync<LeaseTokenException>(() => offline.VerifyAsync(lease.Token, "hw-other")))
+            .Reason.ShouldBe(LeaseTokenFailure.WrongHardware);
+    }
+
+    [Fact]
+    public async Task Release_twice_is_fine_and_a_released_session_cannot_heartbeat()
+    {
+        var vendor = await server.NewVendorAsync();
+        var license = await vendor.NewLicenseAsync();
+        using var client = server.LicenseClient(license.LicenseKey!);
+        var lease = await client.AcquireAsync("hw-release");
+        await lease.ReleaseAsync();
+        await lease.ReleaseAsync();
+        await client.ReleaseAsync(lease.SessionId);
+        (await client.ValidateAsync("hw-release")).Code.ShouldBe(ValidationCodes.NoSession);
+        await Should.ThrowAsync<SessionReleasedException>(() => client.HeartbeatAsync(lease.SessionId, TimeSpan.FromSeconds(5), CancellationToken.None));
+    }
+
+    private static string Pad(string s) => s.Replace('-', '+').Replace('_', '/') + new string('=', (4 - (s.Length % 4)) % 4);
+
+    private static string Base64Url(string text) =>
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
