@@ -38,7 +38,9 @@ public sealed class LeaseSigningKeys(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
         var rows = await ReadAsync(db, ct);
-        if (!rows.Any(r => r.RetiredAt is null))
+        // Only a database that never had a lease key gets one here: after a rotation retired the old keys there is
+        // always a new one, so a node reloading mid-rotation must not add a key of its own.
+        if (rows.Count == 0)
         {
             db.Add(NewKey(signing.Value.LeaseTokenAlgorithm));
             await db.SaveChangesAsync(ct);
@@ -59,12 +61,17 @@ public sealed class LeaseSigningKeys(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
-        var now = clock.GetUtcNow().UtcDateTime;
-        await db.Set<ServerKey>().Where(k => k.Purpose == Purpose && k.RetiredAt == null)
-            .ExecuteUpdateAsync(k => k.SetProperty(x => x.RetiredAt, now), ct);
-        var key = NewKey(algorithm ?? signing.Value.LeaseTokenAlgorithm);
-        db.Add(key);
-        await db.SaveChangesAsync(ct);
+        var key = NewKey(algorithm ?? signing.Value.LeaseTokenAlgorithm); // slow for RSA-4096: before the transaction
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            await db.Set<ServerKey>().Where(k => k.Purpose == Purpose && k.RetiredAt == null)
+                .ExecuteUpdateAsync(k => k.SetProperty(x => x.RetiredAt, now), ct);
+            db.Add(key);
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+        }
+
         await LoadAsync(ct);
         return key.Id.ToString("N");
     }
