@@ -13,7 +13,7 @@ public static class AuthEndpoints
 {
     public static void MapIdentity(this RouteGroupBuilder api)
     {
-        var auth = api.MapGroup("/auth").WithTags("Authentication").RequireRateLimiting(RateLimits.SignInPolicy);
+        var auth = api.MapGroup("/auth").WithTags("Authentication").RequireSignInRateLimit();
         auth.MapPost("/register", Register);
         auth.MapPost("/login", Login);
         auth.MapPost("/refresh", Refresh);

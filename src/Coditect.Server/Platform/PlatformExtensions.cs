@@ -93,7 +93,7 @@ public static class PlatformExtensions
         app.UseProblemStatusPages();
         app.UseBodyLimit(app.Configuration.GetValue<long?>("Api:MaxRequestBodyBytes") ?? new ApiOptions().MaxRequestBodyBytes);
         app.UseAuthentication();
-        app.UseRateLimiter();
+        app.UseApiRateLimit();
         app.UseAuthorization();
         return app;
     }

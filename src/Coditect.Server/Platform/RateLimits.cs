@@ -1,10 +1,10 @@
+using System.Collections.Concurrent;
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
-using System.Threading.RateLimiting;
 using Coditect.Contracts.Common;
 using Coditect.Server.Tenancy;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Coditect.Server.Platform;
 
@@ -22,58 +22,124 @@ public sealed class RateLimitOptions
     public int ApiPerMinute { get; set; } = 1200;
 }
 
+/// <summary>The answer of a rate counter: whether the call may go on, and when the window resets.</summary>
+public readonly record struct RateDecision(bool Allowed, TimeSpan RetryAfter);
+
+/// <summary>Counts calls per key in one-minute windows that start with the key's first call.</summary>
+public interface IRateCounter
+{
+    ValueTask<RateDecision> HitAsync(string key, int limit, CancellationToken ct);
+}
+
+/// <summary>In-memory windows: each node counts alone (one node, or no Redis).</summary>
+public sealed class MemoryRateCounter(TimeProvider clock) : IRateCounter
+{
+    private readonly ConcurrentDictionary<string, (DateTimeOffset Start, int Count)> _windows = new(StringComparer.Ordinal);
+
+    public ValueTask<RateDecision> HitAsync(string key, int limit, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var entry = _windows.AddOrUpdate(key, _ => (now, 1),
+            (_, old) => now - old.Start < RateLimits.Window && now >= old.Start ? (old.Start, old.Count + 1) : (now, 1));
+        if (_windows.Count > 100_000)
+        {
+            foreach (var stale in _windows.Where(w => now - w.Value.Start >= RateLimits.Window))
+            {
+                _windows.TryRemove(stale.Key, out _);
+            }
+        }
+
+        return ValueTask.FromResult(new RateDecision(entry.Count <= limit, entry.Start + RateLimits.Window - now));
+    }
+}
+
 /// <summary>
-/// Per-node limits (in memory). Across several nodes each node counts alone until the Redis-backed limiter of the
-/// scale-out work replaces this.
+/// Windows in Redis, shared by every node: N nodes allow the limit once, not N times. If Redis does not answer, the
+/// node falls back to counting alone rather than refusing every call.
+/// </summary>
+public sealed class RedisRateCounter(IConnectionMultiplexer redis, MemoryRateCounter fallback, ILogger<RedisRateCounter> logger) : IRateCounter
+{
+    // Returns the count in the window and the milliseconds left of it; the window starts with the key's first call.
+    private const string Script = """
+        local count = redis.call('INCR', KEYS[1])
+        if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+        return {count, redis.call('PTTL', KEYS[1])}
+        """;
+
+    public async ValueTask<RateDecision> HitAsync(string key, int limit, CancellationToken ct)
+    {
+        try
+        {
+            var answer = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(Script,
+                [$"cdx:rl:{{{key}}}"], [(long)RateLimits.Window.TotalMilliseconds]))!;
+            return new RateDecision((long)answer[0] <= limit, TimeSpan.FromMilliseconds(Math.Max(0, (long)answer[1])));
+        }
+        catch (Exception e) when (e is RedisException or RedisTimeoutException or RedisConnectionException)
+        {
+            logger.LogWarning("Redis unavailable for rate limits, counting on this node alone: {Error}", e.Message);
+            return await fallback.HitAsync(key, limit, ct);
+        }
+    }
+}
+
+/// <summary>
+/// Sign-in calls are limited per client address; authenticated calls per user or API key. Over the limit: 429
+/// <c>RATE_LIMITED</c> with <c>Retry-After</c>. With <c>ConnectionStrings:Redis</c> the counts are shared by all nodes.
 /// </summary>
 public static class RateLimits
 {
-    public const string SignInPolicy = "sign-in";
+    public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
     public static WebApplicationBuilder AddRateLimits(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddRateLimiter(limiter =>
+        builder.Services.AddSingleton<MemoryRateCounter>();
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis")))
         {
-            limiter.AddPolicy(SignInPolicy, http =>
-            {
-                var limits = http.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
-                return RateLimitPartition.GetFixedWindowLimiter(
-                    "ip:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
-                    _ => Window(limits.SignInPerMinute));
-            });
+            builder.Services.AddSingleton<IRateCounter>(services => services.GetRequiredService<MemoryRateCounter>());
+        }
+        else
+        {
+            builder.Services.AddSingleton<IRateCounter, RedisRateCounter>();
+        }
 
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-            {
-                var tenant = http.RequestServices.GetRequiredService<TenantContext>();
-                var caller = tenant.ApiKeyId is { } key ? "key:" + key : tenant.UserId is { } user ? "user:" + user : null;
-                if (caller is null)
-                {
-                    return RateLimitPartition.GetNoLimiter("anonymous");
-                }
-
-                var limits = http.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
-                return RateLimitPartition.GetFixedWindowLimiter(caller, _ => Window(limits.ApiPerMinute));
-            });
-
-            limiter.OnRejected = async (context, ct) =>
-            {
-                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
-                var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-                context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                await Problems.Of(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited, "Too many requests.",
-                    $"Retry after {seconds} seconds.", new Dictionary<string, object?> { ["retry_after_seconds"] = seconds })
-                    .ExecuteAsync(context.HttpContext);
-            };
-        });
         return builder;
     }
 
-    private static FixedWindowRateLimiterOptions Window(int permits) => new()
+    /// <summary>The per-user/per-key limit, after authentication.</summary>
+    public static IApplicationBuilder UseApiRateLimit(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
-        PermitLimit = permits,
-        Window = TimeSpan.FromMinutes(1),
-        QueueLimit = 0,
-        AutoReplenishment = true,
-    };
+        var tenant = http.RequestServices.GetRequiredService<TenantContext>();
+        var caller = tenant.ApiKeyId is { } key ? "key:" + key : tenant.UserId is { } user ? "user:" + user : null;
+        if (caller is not null)
+        {
+            var limits = http.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+            var decision = await http.RequestServices.GetRequiredService<IRateCounter>().HitAsync(caller, limits.ApiPerMinute, http.RequestAborted);
+            if (!decision.Allowed)
+            {
+                await Rejected(http, decision.RetryAfter).ExecuteAsync(http);
+                return;
+            }
+        }
+
+        await next(http);
+    });
+
+    /// <summary>The per-address limit on sign-up, login, refresh and logout.</summary>
+    public static RouteGroupBuilder RequireSignInRateLimit(this RouteGroupBuilder group) => group.AddEndpointFilter(async (context, next) =>
+    {
+        var http = context.HttpContext;
+        var limits = http.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+        var address = "ip:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        var decision = await http.RequestServices.GetRequiredService<IRateCounter>().HitAsync(address, limits.SignInPerMinute, http.RequestAborted);
+        return decision.Allowed ? await next(context) : Rejected(http, decision.RetryAfter);
+    });
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Rejected(HttpContext http, TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return Problems.Of(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited, "Too many requests.",
+            $"Retry after {seconds} seconds.", new Dictionary<string, object?> { ["retry_after_seconds"] = seconds });
+    }
 }

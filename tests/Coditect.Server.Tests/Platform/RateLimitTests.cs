@@ -3,6 +3,7 @@ using Coditect.Contracts.Common;
 using Coditect.Contracts.Identity;
 using Coditect.Server.Data;
 using Coditect.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Coditect.Server.Tests.Platform;
 
@@ -103,3 +104,38 @@ public sealed class SignInRateLimitTestsOnPostgres(SignInLimitedPostgresApp app)
 public sealed class ApiRateLimitTestsOnSqlite(ApiLimitedSqliteApp app) : ApiRateLimitTests<ApiLimitedSqliteApp>(app);
 
 public sealed class ApiRateLimitTestsOnPostgres(ApiLimitedPostgresApp app) : ApiRateLimitTests<ApiLimitedPostgresApp>(app);
+
+/// <summary>With Redis, several nodes share one budget: three nodes do not allow three times the limit.</summary>
+public sealed class SharedRateLimitTests(SharedRateLimitTests.App app) : IClassFixture<SharedRateLimitTests.App>
+{
+    public sealed class App : CoditectApp
+    {
+        private readonly string _redis = TestRedis.NextDatabase().ConnectionString;
+
+        public override DatabaseProvider Provider => DatabaseProvider.Postgres;
+
+        protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
+            [new("ConnectionStrings:Redis", _redis), new("RateLimits:SignInPerMinute", TightLimits.SignIn)];
+
+        /// <summary>Another server process's worth of host on the same database and Redis.</summary>
+        public WebApplicationFactory<Program> SecondNode() => WithWebHostBuilder(_ => { });
+    }
+
+    [Fact]
+    public async Task Sign_in_attempts_on_two_nodes_count_against_one_limit()
+    {
+        await using var second = app.SecondNode();
+        var nodeA = app.Anonymous();
+        var nodeB = new Client(second.CreateClient(), app);
+
+        foreach (var node in new[] { nodeA, nodeB, nodeA })
+        {
+            var attempt = await node.PostAsync("/api/v1/auth/login", new LoginRequest("nobody@example.com", "wrong password!"));
+            await attempt.ShouldBeProblemAsync(HttpStatusCode.Unauthorized, ProblemCodes.InvalidCredentials);
+        }
+
+        var fourth = await nodeB.PostAsync("/api/v1/auth/login", new LoginRequest("nobody@example.com", "wrong password!"));
+        await fourth.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests, ProblemCodes.RateLimited);
+        fourth.Headers.RetryAfter.ShouldNotBeNull();
+    }
+}
