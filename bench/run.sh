@@ -7,7 +7,7 @@
 # Usage: bench/run.sh [--quick] [--duration S] [--warmup S] [--start-rate R] [--max-steps N] [--max-p99-ms MS]
 #                     [--cold-licenses N] [--hot-sessions N] [--cold-sessions N] [--pgbench-seconds S]
 #                     [--pgbench-clients N] [--out FILE] [--keep]
-#   --quick   about two minutes after the build: small data, two fixed rates per scenario, short pgbench runs.
+#   --quick   about three minutes after the build: small data, two fixed rates per scenario, short pgbench runs.
 #             For checking that the script works; its numbers are not the benchmark.
 #   --keep    leave the work directory (logs, JSON results) in /tmp for inspection.
 # Traffic goes to 127.0.0.1 only. Every loop is bounded; every process started here is stopped by its own pid.
@@ -25,8 +25,8 @@ out="$root/docs/benchmarks.md"; keep=0
 rates_flag=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) mode=quick; duration=3; warmup=1; max_steps=2; step_factor=4; refine=0
-             hot_sessions=500; cold_licenses=500; cold_sessions=500; pgbench_seconds=5 ;;
+    --quick) mode=quick; duration=2; warmup=1; max_steps=2; step_factor=4; refine=0
+             hot_sessions=200; cold_licenses=200; cold_sessions=200; pgbench_seconds=3 ;;
     --duration) duration="$2"; shift ;;
     --warmup) warmup="$2"; shift ;;
     --start-rate) start_rate="$2"; shift ;;
@@ -45,6 +45,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 
+load_at_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 work="$(mktemp -d /tmp/coditect-bench.XXXXXX)"
 chmod 755 "$work"
 results="$work/results"; mkdir -p "$results"
@@ -80,7 +81,8 @@ cleanup() {
   fi
   if [ "$keep" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM # exit runs the EXIT trap once, then stops
 
 # ---- build (Release) ----
 log "building in Release ($mode run)"
@@ -133,16 +135,16 @@ fresh_db() { # name
 pg_conn() { echo "Host=127.0.0.1;Port=$pg_port;Database=$1;Username=coditect"; }
 
 master_key="$(head -c 32 /dev/urandom | base64)" # generated per run, never written to the repository
-server_env() { # provider connection-string
-  env Database__Provider="$1" ConnectionStrings__Database="$2" Secrets__MasterKey="$master_key" \
-    RateLimits__ApiPerMinute=10000000 RateLimits__SignInPerMinute=1000000 Licensing__LeaseTtlSeconds="$lease_ttl" \
-    DOTNET_gcServer=0 "${@:3}"
+server_vars() { # provider connection-string -> the environment of a server process, one VAR=value per line
+  printf '%s\n' "Database__Provider=$1" "ConnectionStrings__Database=$2" "Secrets__MasterKey=$master_key" \
+    RateLimits__ApiPerMinute=10000000 RateLimits__SignInPerMinute=1000000 "Licensing__LeaseTtlSeconds=$lease_ttl" DOTNET_gcServer=0
 }
 
 # ---- the machine's limit: pgbench with the server's own SQL on data shaped like the scenarios' ----
 log "pgbench: seeding data shaped like the scenarios"
 fresh_db coditect_pgbench
-server_env Postgres "$(pg_conn coditect_pgbench)" dotnet "$server_dll" migrate >"$work/migrate.log" 2>&1 \
+mapfile -t vars < <(server_vars Postgres "$(pg_conn coditect_pgbench)")
+env "${vars[@]}" dotnet "$server_dll" migrate >"$work/migrate.log" 2>&1 \
   || { cat "$work/migrate.log" >&2; exit 1; }
 psql_admin -d coditect_pgbench -v hot_seats="$hot_seats" -v hot_sessions="$hot_sessions" -v cold_licenses="$cold_licenses" \
   -v cold_seats="$cold_seats" -v cold_sessions="$cold_sessions" -f "$root/bench/pgbench/seed.sql"
@@ -173,13 +175,16 @@ else
   rate_flags=(--search --start-rate "$start_rate" --step-factor "$step_factor" --max-steps "$max_steps" --refine "$refine")
 fi
 
+# Sets started_url; not called in $(...), so the pid it records stays in this shell for stop_servers.
 start_server() { # provider connection-string log
-  local port; port="$(free_port)"
-  server_env "$1" "$2" dotnet "$server_dll" --urls "http://127.0.0.1:$port" >"$3" 2>&1 &
-  server_pids+=("$!")
+  local port pid vars; port="$(free_port)"
+  mapfile -t vars < <(server_vars "$1" "$2")
+  env "${vars[@]}" dotnet "$server_dll" --urls "http://127.0.0.1:$port" >"$3" 2>&1 & # env execs: $! is the server itself
+  pid=$!
+  server_pids+=("$pid")
   for _ in $(seq 1 120); do
-    if curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then echo "http://127.0.0.1:$port"; return; fi
-    kill -0 "$!" 2>/dev/null || break
+    if curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then started_url="http://127.0.0.1:$port"; return; fi
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.5
   done
   cat "$3" >&2; echo "server did not become ready" >&2; exit 1
@@ -235,20 +240,20 @@ run_config() { # backend processes label urls
 
 log "SQLite, 1 server process"
 mkdir -p "$work/sqlite"
-url="$(start_server Sqlite "Data Source=$work/sqlite/coditect.db" "$results/server-sqlite-1.log")"
-run_config sqlite 1 sqlite-1 "$url"
+start_server Sqlite "Data Source=$work/sqlite/coditect.db" "$results/server-sqlite-1.log"
+run_config sqlite 1 sqlite-1 "$started_url"
 stop_servers
 
 log "PostgreSQL, 1 server process"
 fresh_db coditect
-url="$(start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-1.log")"
-run_config postgres 1 postgres-1 "$url"
+start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-1.log"
+run_config postgres 1 postgres-1 "$started_url"
 stop_servers
 
 log "PostgreSQL, 2 server processes"
 fresh_db coditect
-url1="$(start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-2a.log")"
-url2="$(start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-2b.log")"
+start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-2a.log"; url1="$started_url"
+start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-2b.log"; url2="$started_url"
 run_config postgres 2 postgres-2 "$url1,$url2"
 stop_servers
 
@@ -278,10 +283,11 @@ Written by \`bench/run.sh$([ "$mode" = quick ] && echo " --quick")\` on $(date -
 
 EOF
   if [ "$mode" = quick ]; then
-    cat <<'EOF'
-> **This is a `--quick` run**: small data (see Settings), two fixed rates per scenario, 3-second steps and
-> 5-second pgbench runs. It checks that the benchmark works end to end; its numbers are not the benchmark.
-> Run `bench/run.sh` without `--quick` for the table the issue asks for.
+    cat <<EOF
+> **This is a \`--quick\` run**: small data (see Settings), two fixed rates per scenario, ${duration}-second steps and
+> ${pgbench_seconds}-second pgbench runs. It checks that the benchmark works end to end; its numbers are not the benchmark:
+> the "highest zero-error rate" can only be one of the two rates tried, so rates and ratios are lower bounds.
+> Run \`bench/run.sh\` without \`--quick\` for the table the issue asks for.
 
 EOF
   fi
@@ -294,9 +300,11 @@ EOF
 | memory | $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) |
 | OS | $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r) |
 | disk (PostgreSQL data) | $fs_line |
-| load average when the run ended | $(cut -d' ' -f1-3 /proc/loadavg) |
+| load average (1, 5, 15 min) at start / end | $load_at_start / $(cut -d' ' -f1-3 /proc/loadavg) |
 
 Everything runs on this one machine: PostgreSQL, the server process(es) and the load generator share its cores.
+$(awk -v n="$(nproc)" -v a="${load_at_start%% *}" -v b="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+  if (a > n || b > n) printf "\n> **The machine was busy**: a load average above its %d cores means other work (other builds, other\n> tests) shared the CPU during the run. The numbers below are noisy and lower than an idle machine would give.\n", n }')
 
 ## Versions
 
@@ -390,7 +398,11 @@ EOF
   cat <<EOF
 
 **The statements PostgreSQL spent its time on** during each PostgreSQL configuration (pg_stat_statements, top 6 by
-total execution time; execution time only, the WAL flush at commit is not in it):
+total execution time; execution time only, the WAL flush at commit is not in it). Time in
+\`SELECT id FROM licenses WHERE key_hash = \$1 FOR UPDATE\` is almost all waiting for the licence row lock, which the
+previous acquire of the same licence holds until its commit, WAL flush included: acquires of one licence run one at a
+time, so a hot licence's acquire rate is bounded by one durable commit after another (compare pgbench churn-hot with
+churn-cold above).
 
 | configuration | calls | total s | mean ms | statement |
 | --- | --: | --: | --: | --- |
@@ -407,7 +419,7 @@ On a fresh clone, on a machine with the .NET SDK of global.json and PostgreSQL 1
 
 \`\`\`sh
 bench/run.sh            # the full run, about 15 minutes on 2 cores; rewrites docs/benchmarks.md
-bench/run.sh --quick    # about 2 minutes after the build: checks that everything works
+bench/run.sh --quick    # about 3 minutes after the build: checks that everything works
 bench/run.sh --help     # durations, rates, data sizes, pgbench settings
 \`\`\`
 
