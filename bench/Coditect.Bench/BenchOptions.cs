@@ -1,0 +1,137 @@
+using System.Globalization;
+
+namespace Coditect.Bench;
+
+/// <summary>Command-line flags (see README.md in this folder). Every value has a default fit for bench/run.sh.</summary>
+internal sealed class BenchOptions
+{
+    public static readonly string[] AllScenarios = ["heartbeat-hot", "churn-hot", "heartbeat-cold", "churn-cold"];
+
+    public List<Uri> Servers { get; } = [];
+    public List<string> Scenarios { get; } = [];
+    public List<double> Rates { get; } = [];
+    public bool Search { get; private set; }
+    public double StartRate { get; private set; } = 50;
+    public double StepFactor { get; private set; } = 2;
+    public double MaxRate { get; private set; } = 20_000;
+    public int MaxSteps { get; private set; } = 10;
+    public int Refine { get; private set; } = 1;
+    public double MaxP99Ms { get; private set; } = 100;
+    public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(3);
+    public int HotSeats { get; private set; } = 10_000;
+    public int HotSessions { get; private set; } = 5_000;
+    public int ColdLicenses { get; private set; } = 10_000;
+    public int ColdSeats { get; private set; } = 10;
+    public int ColdSessions { get; private set; } = 10_000;
+    public int SetupConcurrency { get; private set; } = 32;
+    public int MaxInFlight { get; private set; } = 1_000;
+    public TimeSpan Timeout { get; private set; } = TimeSpan.FromSeconds(10);
+    public string Backend { get; private set; } = "unknown";
+    public int? Processes { get; private set; }
+    public List<int> Pids { get; } = [];
+    public Dictionary<string, double> Pgbench { get; } = [];
+    public string? JsonPath { get; private set; }
+    public string? MarkdownPath { get; private set; }
+    public string? StepsMarkdownPath { get; private set; }
+
+    public int ProcessCount => Processes ?? Servers.Count;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var flag = args[i];
+            if (flag == "--search")
+            {
+                o.Search = true;
+                continue;
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"{flag} needs a value");
+            }
+
+            var value = args[++i];
+            switch (flag)
+            {
+                case "--url": o.Servers.AddRange(List(value).Select(u => new Uri(u, UriKind.Absolute))); break;
+                case "--scenario": o.Scenarios.AddRange(List(value).SelectMany(s => s == "all" ? AllScenarios : [s])); break;
+                case "--rate": o.Rates.AddRange(List(value).Select(Number)); break;
+                case "--start-rate": o.StartRate = Number(value); break;
+                case "--step-factor": o.StepFactor = Number(value); break;
+                case "--max-rate": o.MaxRate = Number(value); break;
+                case "--max-steps": o.MaxSteps = Whole(value); break;
+                case "--refine": o.Refine = Whole(value); break;
+                case "--max-p99-ms": o.MaxP99Ms = Number(value); break;
+                case "--duration": o.Duration = TimeSpan.FromSeconds(Number(value)); break;
+                case "--warmup": o.Warmup = TimeSpan.FromSeconds(Number(value)); break;
+                case "--hot-seats": o.HotSeats = Whole(value); break;
+                case "--hot-sessions": o.HotSessions = Whole(value); break;
+                case "--cold-licenses": o.ColdLicenses = Whole(value); break;
+                case "--cold-seats": o.ColdSeats = Whole(value); break;
+                case "--cold-sessions": o.ColdSessions = Whole(value); break;
+                case "--setup-concurrency": o.SetupConcurrency = Whole(value); break;
+                case "--max-in-flight": o.MaxInFlight = Whole(value); break;
+                case "--timeout": o.Timeout = TimeSpan.FromSeconds(Number(value)); break;
+                case "--backend": o.Backend = value; break;
+                case "--processes": o.Processes = Whole(value); break;
+                case "--pids": o.Pids.AddRange(List(value).Select(Whole)); break;
+                case "--pgbench":
+                    var (name, rate) = Pair(value);
+                    o.Pgbench[name] = rate;
+                    break;
+                case "--json": o.JsonPath = value; break;
+                case "--markdown": o.MarkdownPath = value; break;
+                case "--steps-markdown": o.StepsMarkdownPath = value; break;
+                default: throw new ArgumentException($"unknown flag {flag}");
+            }
+        }
+
+        if (o.Servers.Count == 0)
+        {
+            throw new ArgumentException("--url is required (several, comma-separated, for several server processes)");
+        }
+
+        if (o.Scenarios.Count == 0)
+        {
+            o.Scenarios.AddRange(AllScenarios);
+        }
+
+        if (o.Scenarios.FirstOrDefault(s => !AllScenarios.Contains(s)) is { } unknown)
+        {
+            throw new ArgumentException($"unknown scenario {unknown}; use {string.Join(", ", AllScenarios)} or all");
+        }
+
+        if (o.Servers.Any(u => !u.IsLoopback))
+        {
+            throw new ArgumentException("the benchmark only sends traffic to loopback addresses (127.0.0.1)");
+        }
+
+        if (!o.Search && o.Rates.Count == 0)
+        {
+            o.Rates.Add(o.StartRate);
+        }
+
+        if (o.StepFactor <= 1 || o.MaxSteps < 1 || o.Rates.Any(r => r <= 0) || o.StartRate <= 0)
+        {
+            throw new ArgumentException("rates must be positive, --step-factor above 1, --max-steps at least 1");
+        }
+
+        return o;
+    }
+
+    private static string[] List(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static double Number(string value) => double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    private static int Whole(string value) => int.Parse(value, NumberStyles.Integer, CultureInfo.InvariantCulture);
+
+    private static (string, double) Pair(string value)
+    {
+        var parts = value.Split('=', 2);
+        return parts.Length == 2 ? (parts[0], Number(parts[1])) : throw new ArgumentException($"--pgbench takes scenario=rate, not {value}");
+    }
+}

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+
+namespace Coditect.Bench;
+
+/// <summary>
+/// Drives a workload at a fixed arrival rate (an open model). Request i is due at start + i/rate and is sent then,
+/// whether or not earlier requests have been answered; its latency runs from that intended start, so a server (or a
+/// generator) that falls behind shows up in the percentiles instead of silently lowering the offered rate
+/// (coordinated omission). Requests due during the warm-up are sent but not recorded. A bounded number may be
+/// outstanding; a request due beyond that bound is counted as dropped, an error, never queued.
+/// </summary>
+internal sealed class OpenLoop(int maxInFlight, TimeSpan timeout)
+{
+    private long _inFlight;
+
+    public async Task<StepResult> RunAsync(IWorkload workload, double rate, TimeSpan warmup, TimeSpan duration, ProcessMemory memory, CancellationToken ct)
+    {
+        var stats = workload.Operations.ToDictionary(op => op, op => new OperationStats(op));
+        var first = stats[workload.Operations[0]];
+        var warmupCount = (long)(rate * warmup.TotalSeconds);
+        var total = warmupCount + (long)(rate * duration.TotalSeconds);
+        var ticksPerRequest = Stopwatch.Frequency / rate;
+        var rssBefore = memory.Sample();
+        var start = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 100);
+        var windowStart = start + (long)(warmupCount * ticksPerRequest);
+
+        for (long i = 0; i < total && !ct.IsCancellationRequested; i++)
+        {
+            var intended = start + (long)(i * ticksPerRequest);
+            var wait = intended - Stopwatch.GetTimestamp();
+            if (wait > Stopwatch.Frequency / 1000)
+            {
+                await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), ct);
+            }
+
+            var measured = i >= warmupCount ? stats : null;
+            if (Interlocked.Read(ref _inFlight) >= maxInFlight)
+            {
+                if (measured is not null)
+                {
+                    first.Drop();
+                }
+
+                continue;
+            }
+
+            Interlocked.Increment(ref _inFlight);
+            _ = RunOneAsync(workload, i, intended, measured, ct);
+        }
+
+        // Bounded drain: every call gives up after the client timeout, and a workload makes at most a few calls.
+        var deadline = Stopwatch.GetTimestamp() + (long)(Stopwatch.Frequency * (3 * timeout.TotalSeconds + 5));
+        while (Interlocked.Read(ref _inFlight) > 0 && Stopwatch.GetTimestamp() < deadline)
+        {
+            await Task.Delay(20, CancellationToken.None);
+        }
+
+        var rssAfter = memory.Sample();
+        return new StepResult(rate, windowStart, stats, Interlocked.Read(ref _inFlight), rssBefore, rssAfter);
+    }
+
+    private async Task RunOneAsync(IWorkload workload, long sequence, long intended, Dictionary<string, OperationStats>? stats, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Yield();
+            await workload.RunOnceAsync(sequence, intended, stats, ct);
+        }
+#pragma warning disable CA1031 // one failed request must never end the run; workloads record their own failures
+        catch (Exception error)
+#pragma warning restore CA1031
+        {
+            stats?[workload.Operations[0]].Failed(error, intended, Stopwatch.GetTimestamp());
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+}
+
+/// <summary>One fixed-rate step: what each operation did in the measured window, and the servers' memory around it.</summary>
+internal sealed record StepResult(
+    double Rate,
+    long WindowStartTimestamp,
+    IReadOnlyDictionary<string, OperationStats> Operations,
+    long StillInFlight,
+    IReadOnlyList<long> RssBeforeKb,
+    IReadOnlyList<long> RssAfterKb)
+{
+    public long Errors => Operations.Values.Sum(op => op.Errors) + StillInFlight;
+
+    public double Achieved(OperationStats op)
+    {
+        var seconds = (double)(op.LastCompletionTimestamp - WindowStartTimestamp) / Stopwatch.Frequency;
+        return op.Successes == 0 || seconds <= 0 ? 0 : op.Successes / seconds;
+    }
+}
+
+/// <summary>Resident memory of the server processes (by pid, from /proc), in KiB; 0 when unknown.</summary>
+internal sealed class ProcessMemory(IReadOnlyList<int> pids)
+{
+    public IReadOnlyList<int> Pids { get; } = pids;
+
+    public IReadOnlyList<long> Sample() => Pids.Select(Rss).ToArray();
+
+    private static long Rss(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return 0;
+        }
+    }
+}

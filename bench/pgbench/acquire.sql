@@ -1,0 +1,69 @@
+-- The churn iteration on the database alone: PostgresSeatLedger's AcquireSql, then its ReleaseSql for the session
+-- just acquired, each as ONE pipelined round trip in one implicit transaction (as the server's NpgsqlBatch runs them),
+-- committed durably. One pgbench "transaction" = one HTTP churn iteration (acquire + release).
+-- Transcribed from src/Coditect.Server/Licensing/PostgresSeatLedger.cs; change both together.
+-- Parameters: $1 key hash = :kh; $2 now = now() (one value per transaction, as the server passes one); $3 expiry =
+-- now() + the server's lease TTL as run.sh sets it; $4 hardware id = :hw; $5 session id = md5(:hw)::uuid (pgbench
+-- cannot make a uuid variable); $6..$9 client fields as literals; $10 hour = date_trunc('hour', now(), 'UTC').
+-- Set by run.sh with -D: kh_base, licenses, ttl.
+\set kh :kh_base + random(1, :licenses)
+\set hw random(1, 4000000000000000000)
+\startpipeline
+SELECT set_config('app.license_key_hash', :kh, true);
+SELECT set_config('app.tenant_id', coalesce((SELECT tenant_id::text FROM licenses WHERE key_hash = :kh), ''), true);
+SELECT id FROM licenses WHERE key_hash = :kh FOR UPDATE;
+WITH lapsed AS (
+    UPDATE license_sessions SET status = 'expired', ended_at = expires_at, updated_at = now()
+    WHERE license_id = (SELECT id FROM licenses WHERE key_hash = :kh) AND hardware_id = :hw
+      AND status = 'active' AND expires_at <= now()
+    RETURNING license_id, tenant_id)
+INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
+SELECT license_id, date_trunc('hour', now(), 'UTC'), tenant_id, 0, 0, count(*), 0, 0, 0, 0 FROM lapsed GROUP BY license_id, tenant_id
+ON CONFLICT (license_id, hour_start) DO UPDATE SET expiries = license_usage.expiries + excluded.expiries;
+UPDATE license_sessions s SET expires_at = now() + make_interval(secs => :ttl), last_heartbeat_at = now(), heartbeat_count = s.heartbeat_count + 1, updated_at = now()
+FROM licenses l
+WHERE l.key_hash = :kh AND s.license_id = l.id AND s.hardware_id = :hw AND s.status = 'active' AND s.expires_at > now()
+  AND l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > now());
+INSERT INTO license_sessions (id, tenant_id, license_id, hardware_id, user_email, client_hostname, client_app_version,
+    client_os, status, started_at, last_heartbeat_at, heartbeat_count, expires_at, created_at, updated_at)
+SELECT md5(:hw::text)::uuid, l.tenant_id, l.id, :hw, NULL, 'bench', '1.0', 'linux', 'active', now(), now(), 0, now() + make_interval(secs => :ttl), now(), now()
+FROM licenses l
+WHERE l.key_hash = :kh AND l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > now())
+  AND NOT EXISTS (SELECT 1 FROM license_sessions s WHERE s.license_id = l.id AND s.hardware_id = :hw AND s.status = 'active' AND s.expires_at > now())
+  AND (SELECT count(*) FROM license_sessions s WHERE s.license_id = l.id AND s.status = 'active' AND s.expires_at > now()) < l.seats_total;
+INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
+SELECT l.id, date_trunc('hour', now(), 'UTC'), l.tenant_id, CASE WHEN s.id IS NULL THEN 0 ELSE 1 END, 0, 0, 0, CASE WHEN s.id IS NULL THEN 1 ELSE 0 END, u.used, u.used
+FROM licenses l
+CROSS JOIN LATERAL (SELECT count(*)::int AS used FROM license_sessions x WHERE x.license_id = l.id AND x.status = 'active' AND x.expires_at > now()) u
+LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = :hw AND s.status = 'active' AND s.expires_at > now()
+WHERE l.key_hash = :kh AND l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > now()) AND (s.id IS NULL OR s.id = md5(:hw::text)::uuid)
+ON CONFLICT (license_id, hour_start) DO UPDATE SET
+    acquisitions = license_usage.acquisitions + excluded.acquisitions,
+    denials = license_usage.denials + excluded.denials,
+    peak_seats_used = greatest(license_usage.peak_seats_used, excluded.peak_seats_used),
+    last_seats_used = excluded.last_seats_used;
+SELECT l.id, l.tenant_id, l.seats_total, l.state, l.expires_at, l.entitlements,
+       (SELECT count(*)::int FROM license_sessions x WHERE x.license_id = l.id AND x.status = 'active' AND x.expires_at > now()),
+       s.id, s.expires_at
+FROM licenses l
+LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = :hw AND s.status = 'active' AND s.expires_at > now()
+WHERE l.key_hash = :kh;
+\endpipeline
+\startpipeline
+SELECT set_config('app.license_key_hash', :kh, true);
+SELECT set_config('app.tenant_id', coalesce((SELECT tenant_id::text FROM licenses WHERE key_hash = :kh), ''), true);
+WITH released AS (
+    UPDATE license_sessions s SET status = 'released', ended_at = now(), updated_at = now()
+    FROM licenses l
+    WHERE s.id = md5(:hw::text)::uuid AND l.id = s.license_id AND l.key_hash = :kh AND s.status = 'active'
+    RETURNING s.license_id, s.tenant_id, s.expires_at > now() AS held)
+INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
+SELECT r.license_id, date_trunc('hour', now(), 'UTC'), r.tenant_id, 0, 1, 0, 0, 0, 0, greatest(u.used - CASE WHEN r.held THEN 1 ELSE 0 END, 0)
+FROM released r
+CROSS JOIN LATERAL (SELECT count(*)::int AS used FROM license_sessions x WHERE x.license_id = r.license_id AND x.status = 'active' AND x.expires_at > now()) u
+ON CONFLICT (license_id, hour_start) DO UPDATE SET
+    releases = license_usage.releases + 1, last_seats_used = excluded.last_seats_used;
+SELECT l.id, l.tenant_id, l.seats_total, l.state, l.expires_at, l.entitlements, s.id, s.status
+FROM licenses l LEFT JOIN license_sessions s ON s.id = md5(:hw::text)::uuid AND s.license_id = l.id
+WHERE l.key_hash = :kh;
+\endpipeline

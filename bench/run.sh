@@ -1,0 +1,430 @@
+#!/usr/bin/env bash
+# The benchmark, in one command, from a fresh clone: builds in Release, starts a private durable PostgreSQL,
+# measures the machine's own limit with pgbench (the server's acquire and heartbeat SQL on the same data shape),
+# then drives real Coditect.Server processes over HTTP (SQLite x1, PostgreSQL x1, PostgreSQL x2) with
+# bench/Coditect.Bench at fixed arrival rates, stops everything it started and writes docs/benchmarks.md.
+#
+# Usage: bench/run.sh [--quick] [--duration S] [--warmup S] [--start-rate R] [--max-steps N] [--max-p99-ms MS]
+#                     [--cold-licenses N] [--hot-sessions N] [--cold-sessions N] [--pgbench-seconds S]
+#                     [--pgbench-clients N] [--out FILE] [--keep]
+#   --quick   about three minutes after the build: small data, two fixed rates per scenario, short pgbench runs.
+#             For checking that the script works; its numbers are not the benchmark.
+#   --keep    leave the work directory (logs, JSON results) in /tmp for inspection.
+# Traffic goes to 127.0.0.1 only. Every loop is bounded; every process started here is stopped by its own pid.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+log() { printf '[bench] %s\n' "$*" >&2; }
+
+# ---- settings (full run: about 15 minutes on 2 cores) ----
+mode=full
+duration=10; warmup=3; start_rate=50; step_factor=2; max_steps=7; refine=1; max_p99_ms=100
+hot_seats=10000; hot_sessions=5000; cold_licenses=10000; cold_seats=10; cold_sessions=10000
+pgbench_seconds=20; pgbench_clients=16; lease_ttl=3600
+out="$root/docs/benchmarks.md"; keep=0
+rates_flag=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) mode=quick; duration=2; warmup=1; max_steps=2; step_factor=4; refine=0
+             hot_sessions=200; cold_licenses=200; cold_sessions=200; pgbench_seconds=3 ;;
+    --duration) duration="$2"; shift ;;
+    --warmup) warmup="$2"; shift ;;
+    --start-rate) start_rate="$2"; shift ;;
+    --max-steps) max_steps="$2"; shift ;;
+    --max-p99-ms) max_p99_ms="$2"; shift ;;
+    --cold-licenses) cold_licenses="$2"; shift ;;
+    --hot-sessions) hot_sessions="$2"; shift ;;
+    --cold-sessions) cold_sessions="$2"; shift ;;
+    --pgbench-seconds) pgbench_seconds="$2"; shift ;;
+    --pgbench-clients) pgbench_clients="$2"; shift ;;
+    --out) out="$2"; shift ;;
+    --keep) keep=1 ;;
+    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+load_at_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+work="$(mktemp -d /tmp/coditect-bench.XXXXXX)"
+chmod 755 "$work"
+results="$work/results"; mkdir -p "$results"
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+free_port() {
+  local port
+  for _ in $(seq 1 50); do
+    port=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+  done
+  echo "no free port found" >&2; exit 1
+}
+
+# ---- cleanup: stop exactly what this script started ----
+pg_bin=""; pg_data="$work/pg"
+server_pids=()
+stop_servers() {
+  local pid
+  for pid in "${server_pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${server_pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  server_pids=()
+}
+cleanup() {
+  stop_servers
+  if [ -n "$pg_bin" ] && [ -f "$pg_data/postmaster.pid" ]; then
+    as_pg "$pg_bin/pg_ctl" -D "$pg_data" -m fast stop >/dev/null 2>&1 || true
+  fi
+  if [ "$keep" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM # exit runs the EXIT trap once, then stops
+
+# ---- build (Release) ----
+log "building in Release ($mode run)"
+cd "$root"
+dotnet publish src/Coditect.Server -c Release -o "$work/server" -nologo -v quiet >"$work/build.log" 2>&1 \
+  && dotnet publish bench/Coditect.Bench -c Release -o "$work/bench" -nologo -v quiet >>"$work/build.log" 2>&1 \
+  || { cat "$work/build.log" >&2; exit 1; }
+server_dll="$work/server/Coditect.Server.dll"
+bench_dll="$work/bench/Coditect.Bench.dll"
+
+# ---- PostgreSQL: private, on a random port, durable (fsync and synchronous_commit on) ----
+find_pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+pg_bin="$(find_pg_bin)"
+if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+  log "installing PostgreSQL server from apt"
+  as_root apt-get update -qq && as_root apt-get install -y -qq postgresql >/dev/null
+  pg_bin="$(find_pg_bin)"
+fi
+if [ "$(id -u)" = 0 ]; then
+  id postgres >/dev/null 2>&1 || useradd --system --home "$work" postgres
+  as_pg() { runuser -u postgres -- "$@"; }
+else
+  as_pg() { "$@"; }
+fi
+mkdir -p "$pg_data"
+[ "$(id -u)" = 0 ] && chown postgres "$pg_data"
+pg_port="$(free_port)"
+# Sized for a 2-core box that also runs the servers and the load generator. Durability is NOT relaxed:
+# fsync, synchronous_commit and full_page_writes keep their defaults (on); every commit waits for its WAL flush.
+pg_settings=(
+  "listen_addresses=127.0.0.1" "max_connections=300" "shared_buffers=512MB" "effective_cache_size=2GB"
+  "work_mem=8MB" "maintenance_work_mem=128MB" "wal_buffers=16MB" "max_wal_size=4GB" "checkpoint_timeout=30min"
+  "checkpoint_completion_target=0.9" "random_page_cost=1.1" "fsync=on" "synchronous_commit=on" "full_page_writes=on"
+  "shared_preload_libraries=pg_stat_statements" "pg_stat_statements.track=all"
+)
+pg_opts="-p $pg_port -k $pg_data"
+for s in "${pg_settings[@]}"; do pg_opts="$pg_opts -c $s"; done
+log "starting PostgreSQL ($pg_bin) on 127.0.0.1:$pg_port"
+as_pg "$pg_bin/initdb" -D "$pg_data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$work/initdb.log" 2>&1 \
+  || { cat "$work/initdb.log" >&2; exit 1; }
+as_pg "$pg_bin/pg_ctl" -D "$pg_data" -w -l "$pg_data/server.log" -o "$pg_opts" start >/dev/null \
+  || { cat "$pg_data/server.log" >&2; exit 1; }
+psql_admin() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres "$@"; }
+# The server's own role: owner of its database, no superuser, no BYPASSRLS, so row-level security binds it.
+psql_admin -d postgres -c "create role coditect login nosuperuser nobypassrls nocreatedb nocreaterole"
+psql_admin -d postgres -c "create extension pg_stat_statements"
+fresh_db() { # name
+  psql_admin -d postgres -c "drop database if exists $1 with (force)" -c "create database $1 owner coditect"
+}
+pg_conn() { echo "Host=127.0.0.1;Port=$pg_port;Database=$1;Username=coditect"; }
+
+master_key="$(head -c 32 /dev/urandom | base64)" # generated per run, never written to the repository
+server_vars() { # provider connection-string -> the environment of a server process, one VAR=value per line
+  printf '%s\n' "Database__Provider=$1" "ConnectionStrings__Database=$2" "Secrets__MasterKey=$master_key" \
+    RateLimits__ApiPerMinute=10000000 RateLimits__SignInPerMinute=1000000 "Licensing__LeaseTtlSeconds=$lease_ttl" DOTNET_gcServer=0
+}
+
+# ---- the machine's limit: pgbench with the server's own SQL on data shaped like the scenarios' ----
+log "pgbench: seeding data shaped like the scenarios"
+fresh_db coditect_pgbench
+mapfile -t vars < <(server_vars Postgres "$(pg_conn coditect_pgbench)")
+env "${vars[@]}" dotnet "$server_dll" migrate >"$work/migrate.log" 2>&1 \
+  || { cat "$work/migrate.log" >&2; exit 1; }
+psql_admin -d coditect_pgbench -v hot_seats="$hot_seats" -v hot_sessions="$hot_sessions" -v cold_licenses="$cold_licenses" \
+  -v cold_seats="$cold_seats" -v cold_sessions="$cold_sessions" -f "$root/bench/pgbench/seed.sql"
+declare -A pgbench_tps=()
+run_pgbench() { # scenario script kh_base licenses sessions prefix
+  local name="$1" script="$2"
+  psql_admin -d coditect_pgbench -c "checkpoint" >/dev/null
+  pgbench -n -h 127.0.0.1 -p "$pg_port" -U coditect -d coditect_pgbench -M prepared -c "$pgbench_clients" -j 2 -T "$pgbench_seconds" \
+    -D kh_base="$3" -D licenses="$4" -D sessions="$5" -D prefix="$6" -D ttl="$lease_ttl" \
+    -f "$root/bench/pgbench/$script" >"$results/pgbench-$name.txt" 2>&1 \
+    || { cat "$results/pgbench-$name.txt" >&2; exit 1; }
+  pgbench_tps[$name]="$(awk '/^tps = /{print $3; exit}' "$results/pgbench-$name.txt")"
+  log "pgbench $name ($script, $pgbench_clients clients, ${pgbench_seconds}s): ${pgbench_tps[$name]} tps"
+}
+run_pgbench heartbeat-hot heartbeat.sql 1000000 1 "$hot_sessions" hot-
+run_pgbench churn-hot acquire.sql 1000000 1 0 -
+run_pgbench heartbeat-cold heartbeat.sql 2000000 "$cold_licenses" "$cold_sessions" cold-
+run_pgbench churn-cold acquire.sql 2000000 "$cold_licenses" 0 -
+pgbench_flags=()
+for name in "${!pgbench_tps[@]}"; do pgbench_flags+=(--pgbench "$name=${pgbench_tps[$name]}"); done
+
+# ---- servers and the load generator ----
+summary="$results/summary.md"; steps="$results/steps.md"; cpu="$results/cpu.md"; statements="$results/statements.md"
+: >"$summary"; : >"$steps"; : >"$cpu"; : >"$statements"
+if [ "$mode" = quick ]; then
+  rate_flags=(--rate "$start_rate,$((start_rate * step_factor))")
+else
+  rate_flags=(--search --start-rate "$start_rate" --step-factor "$step_factor" --max-steps "$max_steps" --refine "$refine")
+fi
+
+# Sets started_url; not called in $(...), so the pid it records stays in this shell for stop_servers.
+start_server() { # provider connection-string log
+  local port pid vars; port="$(free_port)"
+  mapfile -t vars < <(server_vars "$1" "$2")
+  env "${vars[@]}" dotnet "$server_dll" --urls "http://127.0.0.1:$port" >"$3" 2>&1 & # env execs: $! is the server itself
+  pid=$!
+  server_pids+=("$pid")
+  for _ in $(seq 1 120); do
+    if curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then started_url="http://127.0.0.1:$port"; return; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  cat "$3" >&2; echo "server did not become ready" >&2; exit 1
+}
+
+cpu_ticks() { # pids... -> utime+stime clock ticks summed (0 for a pid that is gone)
+  local total=0 pid
+  for pid in "$@"; do
+    if [ -r "/proc/$pid/stat" ]; then
+      total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    fi
+  done
+  echo "$total"
+}
+postgres_pids() { # our cluster only: the postmaster and its children (other clusters may run on this machine)
+  local postmaster; postmaster="$(head -n 1 "$pg_data/postmaster.pid")"
+  echo "$postmaster $(pgrep -P "$postmaster" | tr '\n' ' ')"
+}
+
+run_config() { # backend processes label urls
+  local backend="$1" processes="$2" label="$3" urls="$4"
+  local pids; pids="$(IFS=,; echo "${server_pids[*]}")"
+  local hz; hz="$(getconf CLK_TCK)"
+  [ "$backend" = postgres ] && psql_admin -d postgres -c "select pg_stat_statements_reset()" >/dev/null
+  local server_before pg_before start_s; server_before="$(cpu_ticks "${server_pids[@]}")"
+  # shellcheck disable=SC2046
+  pg_before="$(cpu_ticks $(postgres_pids))"; start_s="$(date +%s.%N)"
+  log "$label: running scenarios"
+  /usr/bin/time -f "%U %S" -o "$results/bench-cpu-$label.txt" \
+    dotnet "$bench_dll" --url "$urls" --backend "$backend" --processes "$processes" --pids "$pids" \
+    --scenario all "${rate_flags[@]}" --duration "$duration" --warmup "$warmup" --max-p99-ms "$max_p99_ms" \
+    --hot-seats "$hot_seats" --hot-sessions "$hot_sessions" --cold-licenses "$cold_licenses" --cold-seats "$cold_seats" \
+    --cold-sessions "$cold_sessions" "${pgbench_flags[@]}" \
+    --json "$results/$label.json" --markdown "$summary" --steps-markdown "$steps" \
+    >"$results/bench-$label.out" 2>"$results/bench-$label.log" || { cat "$results/bench-$label.log" >&2; exit 1; }
+  local wall server_s pg_s bench_s
+  wall="$(echo "$(date +%s.%N) - $start_s" | bc)"
+  server_s="$(echo "($(cpu_ticks "${server_pids[@]}") - $server_before) / $hz" | bc -l)"
+  # shellcheck disable=SC2046
+  pg_s="$( [ "$backend" = postgres ] && echo "($(cpu_ticks $(postgres_pids)) - $pg_before) / $hz" | bc -l || echo 0)"
+  bench_s="$(awk '{print $1 + $2}' "$results/bench-cpu-$label.txt")"
+  printf '| %s | %s | %.0f | %.0f | %.0f | %.0f |\n' "$backend" "$processes" "$wall" "$server_s" "$pg_s" "$bench_s" >>"$cpu"
+  if [ "$backend" = postgres ]; then
+    psql_admin -d postgres -A -t -F ' | ' -c "
+      select '$label', calls, round(total_exec_time::numeric / 1000, 1), round(mean_exec_time::numeric, 2),
+             replace(regexp_replace(left(query, 90), '\s+', ' ', 'g'), '|', '/')
+      from pg_stat_statements join pg_database d on d.oid = dbid
+      where d.datname = 'coditect' order by total_exec_time desc limit 6" \
+      | sed 's/^/| /; s/$/ |/' >>"$statements"
+  fi
+  grep -E '^\[bench\]' "$results/bench-$label.log" >&2 || true
+}
+
+log "SQLite, 1 server process"
+mkdir -p "$work/sqlite"
+start_server Sqlite "Data Source=$work/sqlite/coditect.db" "$results/server-sqlite-1.log"
+run_config sqlite 1 sqlite-1 "$started_url"
+stop_servers
+
+log "PostgreSQL, 1 server process"
+fresh_db coditect
+start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-1.log"
+run_config postgres 1 postgres-1 "$started_url"
+stop_servers
+
+log "PostgreSQL, 2 server processes"
+fresh_db coditect
+start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-2a.log"; url1="$started_url"
+start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-2b.log"; url2="$started_url"
+run_config postgres 2 postgres-2 "$url1,$url2"
+stop_servers
+
+# ---- Redis: comes with the Redis seat ledger (issue 4). Not faked: reported as not yet measured. ----
+redis_rows() {
+  # When the Redis ledger lands: start `redis-server --bind 127.0.0.1 --port P --save '' --appendonly no --daemonize yes
+  # --pidfile F`, start the servers with ConnectionStrings__Redis, call run_config redis-postgres 1|2, and measure
+  # the limit with `redis-benchmark -h 127.0.0.1 -p P -n N -c C script load/EVALSHA` of the ledger's own Lua scripts.
+  echo "| PostgreSQL + Redis | 1 and 2 | heartbeat-hot, heartbeat-cold | heartbeat | not yet measured (no Redis ledger in the code yet) | | | | | | | | redis-benchmark EVALSHA: not yet measured | | ≥ 8,300/s, p99 ≤ 25 ms | |"
+  echo "| PostgreSQL + Redis | 1 and 2 | churn-hot, churn-cold | acquire, release | not yet measured (no Redis ledger in the code yet) | | | | | | | | redis-benchmark EVALSHA: not yet measured | | | |"
+}
+
+# ---- report ----
+log "writing $out"
+server_errors() { # count of error/critical log lines and 5xx mentions across server logs
+  cat "$results"/server-*.log 2>/dev/null | grep -cE '^(fail|crit)|Exception' || true
+}
+pg_version="$("$pg_bin/postgres" --version)"
+fs_line="$(df -T "$pg_data" | awk 'NR==2{print $2 " on " $1}')"
+{
+  cat <<EOF
+# Benchmarks
+
+Written by \`bench/run.sh$([ "$mode" = quick ] && echo " --quick")\` on $(date -u +%Y-%m-%dT%H:%MZ). Reproduce with the command in
+[How to reproduce](#how-to-reproduce); the load generator is described in
+[bench/Coditect.Bench/README.md](../bench/Coditect.Bench/README.md).
+
+EOF
+  if [ "$mode" = quick ]; then
+    cat <<EOF
+> **This is a \`--quick\` run**: small data (see Settings), two fixed rates per scenario, ${duration}-second steps and
+> ${pgbench_seconds}-second pgbench runs. It checks that the benchmark works end to end; its numbers are not the benchmark:
+> the "highest zero-error rate" can only be one of the two rates tried, so rates and ratios are lower bounds.
+> Run \`bench/run.sh\` without \`--quick\` for the table the issue asks for.
+
+EOF
+  fi
+  cat <<EOF
+## Machine
+
+| | |
+| --- | --- |
+| CPU | $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores visible |
+| memory | $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) |
+| OS | $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r) |
+| disk (PostgreSQL data) | $fs_line |
+| load average (1, 5, 15 min) at start / end | $load_at_start / $(cut -d' ' -f1-3 /proc/loadavg) |
+
+Everything runs on this one machine: PostgreSQL, the server process(es) and the load generator share its cores.
+$(awk -v n="$(nproc)" -v a="${load_at_start%% *}" -v b="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+  if (a > n || b > n) printf "\n> **The machine was busy**: a load average above its %d cores means other work (other builds, other\n> tests) shared the CPU during the run. The numbers below are noisy and lower than an idle machine would give.\n", n }')
+
+## Versions
+
+| | |
+| --- | --- |
+| .NET SDK | $(dotnet --version) |
+| PostgreSQL | $pg_version |
+| pgbench | $(pgbench --version) |
+| Redis | not used yet (the Redis seat ledger is not in the code yet) |
+| commit | $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src bench || echo " (with uncommitted changes)") |
+
+## Settings
+
+- **PostgreSQL**: private cluster on a random port, \`$(printf '%s ' "${pg_settings[@]}")\`. Durable:
+  \`fsync\`, \`synchronous_commit\` and \`full_page_writes\` are on, so every acquire, heartbeat and release waits for its
+  WAL flush. The server connects as a non-superuser role without BYPASSRLS (row-level security applies, as in production).
+- **Server**: the published Release build, \`dotnet Coditect.Server.dll --urls http://127.0.0.1:PORT\`, workstation GC,
+  \`RateLimits__ApiPerMinute=10000000\` (the setup creates thousands of licences), \`Licensing__LeaseTtlSeconds=$lease_ttl\`
+  (held sessions must outlive the run), a master key generated for the run. SQLite: one file on local disk, WAL mode.
+- **Load generator**: fixed arrival rate (open model), latency from each request's intended start, a step passes only with
+  **zero** non-2xx, transport errors or dropped requests and every operation's p99 ≤ ${max_p99_ms} ms. $(
+  if [ "$mode" = quick ]; then echo "Rates $start_rate and $((start_rate * step_factor))/s per scenario;";
+  else echo "Step search from $start_rate/s, ×$step_factor per step (at most $max_steps steps), then $refine bisection step(s);"; fi
+  ) each step ${warmup} s warm-up (sent, not recorded) + ${duration} s measured.
+- **Data**: hot = 1 licence × $hot_seats seats with $hot_sessions sessions held; cold = $cold_licenses licences × $cold_seats seats
+  with $cold_sessions sessions held (spread evenly). $(
+  [ "$cold_licenses" -lt 10000 ] && echo "**The issue's cold shape is 10,000 licences; this run used $cold_licenses** (\`--cold-licenses\`) to stay short.")
+  Created through the API (register, admin licence creation in parallel, acquires).
+- **pgbench**: \`-M prepared -c $pgbench_clients -j 2 -T $pgbench_seconds\`, the server's own statements transcribed in
+  [bench/pgbench/acquire.sql](../bench/pgbench/acquire.sql) (acquire then release: one churn iteration, two durable
+  transactions, each one pipelined round trip as the server's NpgsqlBatch) and
+  [bench/pgbench/heartbeat.sql](../bench/pgbench/heartbeat.sql), as the server's role, on data seeded by
+  [bench/pgbench/seed.sql](../bench/pgbench/seed.sql) in the same shapes. Ratio = HTTP rate ÷ pgbench rate of the same work.
+
+## Results
+
+Each row: the highest offered rate at which the scenario had zero errors and p99 within the bound, and the latencies
+measured at that rate. "first failing step" is the next rate tried and why it failed.
+
+EOF
+  echo "| backend | server processes | scenario | operation | highest zero-error rate (/s) | achieved (/s) | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | first failing step | pgbench (/s) | ratio | target | server RSS MB (start → end) |"
+  echo "| --- | --: | --- | --- | --: | --: | --: | --: | --: | --: | --: | --- | --: | --: | --- | --- |"
+  cat "$summary"
+  redis_rows
+  cat <<EOF
+
+### The machine's limit (pgbench, same SQL, same shapes)
+
+| scenario | pgbench script | transactions/s | mean latency |
+| --- | --- | --: | --: |
+EOF
+  for name in heartbeat-hot churn-hot heartbeat-cold churn-cold; do
+    script=heartbeat.sql; [[ $name == churn-* ]] && script=acquire.sql
+    printf '| %s | %s | %s | %s ms |\n' "$name" "$script" "${pgbench_tps[$name]}" \
+      "$(awk '/^latency average/{print $4; exit}' "$results/pgbench-$name.txt")"
+  done
+  echo "| redis EVALSHA | the Redis ledger's Lua scripts | not yet measured | |"
+  cat <<EOF
+
+### Targets (issue 4)
+
+| target | measured |
+| --- | --- |
+| heartbeats ≥ 8,300/s sustained with Redis, p99 ≤ 25 ms | not yet measured: the Redis ledger is not in the code yet |
+| acquire on PostgreSQL ≥ 60 % of the pgbench rate of its transaction | see the churn rows' ratio above (PostgreSQL) |
+| heartbeat on PostgreSQL ≥ 70 % of the pgbench rate of its statement | see the heartbeat rows' ratio above (PostgreSQL) |
+| zero errors at the reported rates | by construction: a rate is reported only if its step had zero errors |
+| memory flat over a 10-minute run | not run for 10 minutes here; server RSS at the start and end of each scenario is in the table |
+
+### Every step
+
+| backend | server processes | scenario | offered rate (/s) | operation | ok | achieved (/s) | p50 ms | p99 ms | p99.9 ms | max ms | non-2xx | transport errors | dropped | result |
+| --- | --: | --- | --: | --- | --: | --: | --: | --: | --: | --: | --- | --- | --: | --- |
+EOF
+  cat "$steps"
+  cat <<EOF
+
+## Where the time goes
+
+No profiler ran (dotnet-trace and dotnet-counters are not installed here, and a profiler would share the two cores
+with the measurement). What was measured instead:
+
+**CPU seconds per process group over each configuration's whole run** (setup included), from /proc/PID/stat
+(user + system): the server process(es), every PostgreSQL process, and the load generator. Together against
+wall-clock × $(nproc) cores this shows whether the box ran out of CPU and who used it.
+
+| backend | server processes | wall s | server CPU s | PostgreSQL CPU s | load generator CPU s |
+| --: | --: | --: | --: | --: | --: |
+EOF
+  cat "$cpu"
+  cat <<EOF
+
+**The statements PostgreSQL spent its time on** during each PostgreSQL configuration (pg_stat_statements, top 6 by
+total execution time; execution time only, the WAL flush at commit is not in it). Time in
+\`SELECT id FROM licenses WHERE key_hash = \$1 FOR UPDATE\` is almost all waiting for the licence row lock, which the
+previous acquire of the same licence holds until its commit, WAL flush included: acquires of one licence run one at a
+time, so a hot licence's acquire rate is bounded by one durable commit after another (compare pgbench churn-hot with
+churn-cold above).
+
+| configuration | calls | total s | mean ms | statement |
+| --- | --: | --: | --: | --- |
+EOF
+  cat "$statements"
+  cat <<EOF
+
+Server log lines at level fail/crit or with an exception, over all runs: $(server_errors).
+
+## How to reproduce
+
+On a fresh clone, on a machine with the .NET SDK of global.json and PostgreSQL 15 server binaries
+(/usr/lib/postgresql/15/bin, installed from apt if missing), as root or a user with sudo:
+
+\`\`\`sh
+bench/run.sh            # the full run, about 15 minutes on 2 cores; rewrites docs/benchmarks.md
+bench/run.sh --quick    # about 3 minutes after the build: checks that everything works
+bench/run.sh --help     # durations, rates, data sizes, pgbench settings
+\`\`\`
+
+The load generator alone against a server you run: see [bench/Coditect.Bench/README.md](../bench/Coditect.Bench/README.md).
+EOF
+} >"$out.tmp"
+mv "$out.tmp" "$out"
+log "done: $out"
