@@ -45,13 +45,9 @@ public static class LicensingExtensions
         builder.Services.AddSingleton<LicenseCache>();
         builder.Services.AddSingleton<HeartbeatWriteBehind>();
         builder.Services.AddSingleton<RedisLedgerStats>();
-        builder.Services.AddSingleton(services =>
-        {
-            var ledger = ActivatorUtilities.CreateInstance<RedisSeatLedger>(services);
-            ledger.Subscribe();
-            return ledger;
-        });
+        builder.Services.AddSingleton<RedisSeatLedger>();
         builder.Services.AddSingleton<ISeatLedger>(services => services.GetRequiredService<RedisSeatLedger>());
+        builder.Services.AddHostedService<RedisWarmUp>();
         builder.Services.AddHostedService<HeartbeatFlusher>();
         builder.Services.AddHealthChecks().AddCheck<RedisLedgerHealthCheck>("redis", tags: ["ready"]);
     }

@@ -39,8 +39,8 @@ public sealed class RedisSeatLedger(
     private IDatabase Redis => redis.GetDatabase();
 
     /// <summary>Listens for licence changes made through any node, so every node's licence cache drops them at once.</summary>
-    public void Subscribe() =>
-        redis.GetSubscriber().Subscribe(LicenseChanges, (_, message) =>
+    public Task SubscribeAsync() =>
+        redis.GetSubscriber().SubscribeAsync(LicenseChanges, (_, message) =>
         {
             if (Guid.TryParse((string?)message, out var licenseId))
             {
@@ -55,7 +55,7 @@ public sealed class RedisSeatLedger(
         {
             await redis.GetSubscriber().PublishAsync(LicenseChanges, licenseId.ToString("N"));
         }
-        catch (Exception e) when (e is RedisException or RedisTimeoutException or RedisConnectionException)
+        catch (Exception e) when (e is RedisException or TimeoutException)
         {
             logger.LogWarning("Could not announce a licence change; other nodes see it within the cache time: {Error}", e.Message);
         }
@@ -96,7 +96,7 @@ public sealed class RedisSeatLedger(
                 return new LeaseResult(LeaseOutcome.Ok, license, answer[1..], newExpiry);
             }
         }
-        catch (Exception e) when (e is RedisException or RedisTimeoutException or RedisConnectionException)
+        catch (Exception e) when (e is RedisException or TimeoutException)
         {
             stats.FellBack();
             logger.LogWarning("Redis unavailable, heartbeat served by PostgreSQL: {Error}", e.Message);
@@ -185,7 +185,7 @@ public sealed class RedisSeatLedger(
         {
             return await call();
         }
-        catch (Exception e) when (e is RedisException or RedisTimeoutException or RedisConnectionException)
+        catch (Exception e) when (e is RedisException or TimeoutException)
         {
             // PostgreSQL already holds the truth; the heartbeat fallback and the next reconciliation repair Redis.
             stats.FellBack();

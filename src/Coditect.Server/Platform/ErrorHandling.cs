@@ -34,7 +34,7 @@ public sealed class ErrorHandling(ILogger<ErrorHandling> logger) : IExceptionHan
         }
         else if (problem?.StatusCode == StatusCodes.Status503ServiceUnavailable)
         {
-            logger.LogWarning("Database unavailable: {Error}", exception.GetBaseException().Message);
+            logger.LogWarning(exception, "Database unavailable: {Error}", exception.GetBaseException().Message);
             http.Response.Headers.RetryAfter = "5";
         }
 

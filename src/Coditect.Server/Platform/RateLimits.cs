@@ -74,7 +74,7 @@ public sealed class RedisRateCounter(IConnectionMultiplexer redis, MemoryRateCou
                 [$"cdx:rl:{{{key}}}"], [(long)RateLimits.Window.TotalMilliseconds]))!;
             return new RateDecision((long)answer[0] <= limit, TimeSpan.FromMilliseconds(Math.Max(0, (long)answer[1])));
         }
-        catch (Exception e) when (e is RedisException or RedisTimeoutException or RedisConnectionException)
+        catch (Exception e) when (e is RedisException or TimeoutException)
         {
             logger.LogWarning("Redis unavailable for rate limits, counting on this node alone: {Error}", e.Message);
             return await fallback.HitAsync(key, limit, ct);
