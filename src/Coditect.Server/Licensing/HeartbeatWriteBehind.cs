@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Coditect.Server.Licensing;
 
@@ -8,7 +9,12 @@ namespace Coditect.Server.Licensing;
 /// a second against a lease of minutes. A failed flush keeps its heartbeats for the next one; acquires and the sweeper
 /// flush first whenever anything has waited too long, so PostgreSQL never counts a live lease as lapsed.
 /// </summary>
-public sealed class HeartbeatWriteBehind(PostgresSeatLedger database, IOptions<LicensingOptions> options, TimeProvider clock) : IDisposable
+public sealed class HeartbeatWriteBehind(
+    PostgresSeatLedger database,
+    IConnectionMultiplexer redis,
+    IOptions<LicensingOptions> options,
+    TimeProvider clock,
+    ILogger<HeartbeatWriteBehind> logger) : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _flushing = new(1, 1);
@@ -28,14 +34,13 @@ public sealed class HeartbeatWriteBehind(PostgresSeatLedger database, IOptions<L
         }
     }
 
-    public void Enqueue(Guid sessionId, DateTime expiresAt, DateTime at)
+    public void Enqueue(Guid sessionId, Guid licenseId, DateTime expiresAt, DateTime at)
     {
         var queuedAt = clock.GetUtcNow().UtcDateTime;
+        var heartbeat = new Pending(licenseId, expiresAt, at, at, 1, queuedAt);
         lock (_gate)
         {
-            _pending[sessionId] = _pending.TryGetValue(sessionId, out var earlier)
-                ? earlier.Merge(new Pending(expiresAt, at, at, 1, queuedAt))
-                : new Pending(expiresAt, at, at, 1, queuedAt);
+            _pending[sessionId] = _pending.TryGetValue(sessionId, out var earlier) ? earlier.Merge(heartbeat) : heartbeat;
         }
     }
 
@@ -71,12 +76,14 @@ public sealed class HeartbeatWriteBehind(PostgresSeatLedger database, IOptions<L
                 _pending = [];
             }
 
+            var committed = new List<(Guid SessionId, Guid LicenseId, DateTime ExpiresAt)>();
             try
             {
                 foreach (var chunk in batch.Chunk(5000))
                 {
-                    await database.FlushHeartbeatsAsync(
-                        [.. chunk.Select(p => new PendingHeartbeat(p.Key, p.Value.ExpiresAt, p.Value.FirstAt, p.Value.At, p.Value.Count))], ct);
+                    committed.AddRange(await database.FlushHeartbeatsAsync(
+                        [.. chunk.Select(p => new PendingHeartbeat(p.Key, p.Value.ExpiresAt, p.Value.FirstAt, p.Value.At, p.Value.Count))],
+                        clock.GetUtcNow().UtcDateTime, ct));
                 }
             }
             catch
@@ -91,10 +98,30 @@ public sealed class HeartbeatWriteBehind(PostgresSeatLedger database, IOptions<L
 
                 throw;
             }
+
+            await ConfirmAsync(committed);
         }
         finally
         {
             _flushing.Release();
+        }
+    }
+
+    /// <summary>Tells Redis how far PostgreSQL now vouches for each flushed lease; failure only means more heartbeats go to PostgreSQL.</summary>
+    private async Task ConfirmAsync(List<(Guid SessionId, Guid LicenseId, DateTime ExpiresAt)> committed)
+    {
+        try
+        {
+            foreach (var group in committed.GroupBy(c => c.LicenseId))
+            {
+                await redis.GetDatabase().ScriptEvaluateAsync(RedisScripts.Confirm,
+                    [RedisScripts.Leases(group.Key), RedisScripts.Confirmed(group.Key)],
+                    [.. group.SelectMany(c => new RedisValue[] { c.SessionId.ToString("N"), RedisSeatLedger.Millis(c.ExpiresAt) })]);
+            }
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            logger.LogWarning("Could not confirm flushed heartbeats in Redis: {Error}", e.Message);
         }
     }
 
@@ -108,9 +135,10 @@ public sealed class HeartbeatWriteBehind(PostgresSeatLedger database, IOptions<L
     /// Heartbeats of one session since the last flush. Redis only extends a live lease, so they form an unbroken chain
     /// from <see cref="FirstAt"/>: PostgreSQL may take the chain's expiry if its own had not passed at FirstAt.
     /// </summary>
-    private readonly record struct Pending(DateTime ExpiresAt, DateTime FirstAt, DateTime At, int Count, DateTime QueuedAt)
+    private readonly record struct Pending(Guid LicenseId, DateTime ExpiresAt, DateTime FirstAt, DateTime At, int Count, DateTime QueuedAt)
     {
         public Pending Merge(Pending other) => new(
+            LicenseId,
             Max(ExpiresAt, other.ExpiresAt),
             FirstAt < other.FirstAt ? FirstAt : other.FirstAt,
             Max(At, other.At),

@@ -179,9 +179,8 @@ public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedge
         "SELECT s.license_id, s.id FROM license_sessions s WHERE s.status <> 'active' AND s.updated_at >= $1",
     ];
 
-    // $1 ids, $2 expiries, $3 first heartbeat times, $4 last heartbeat times, $5 counts. A lease that had lapsed in
-    // PostgreSQL before the first of the heartbeats is never extended (Redis never extends a lapsed lease, so the
-    // heartbeats since that first one form an unbroken chain).
+    // $1 ids, $2 expiries, $3 first heartbeat times, $4 last heartbeat times, $5 counts, $6 now. A lease PostgreSQL
+    // sees as lapsed (now, or before the first of the heartbeats) is never extended: its seat may already be another's.
     private static readonly string[] FlushHeartbeatsSql =
     [
         "SELECT set_config('app.system', 'on', true)",
@@ -189,7 +188,9 @@ public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedge
         UPDATE license_sessions s
         SET expires_at = v.expires_at, last_heartbeat_at = v.at, heartbeat_count = s.heartbeat_count + v.n, updated_at = v.at
         FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::int[]) AS v(id, expires_at, first_at, at, n)
-        WHERE s.id = v.id AND s.status = 'active' AND s.expires_at > v.first_at AND s.expires_at < v.expires_at
+        WHERE s.id = v.id AND s.status = 'active' AND s.expires_at > v.first_at AND s.expires_at > $6
+          AND s.expires_at < v.expires_at
+        RETURNING s.id, s.license_id, s.expires_at
         """,
     ];
 
@@ -330,19 +331,26 @@ public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedge
         return sessions;
     }
 
-    /// <summary>Writes many heartbeats in one statement (the Redis ledger's write-behind).</summary>
-    public async Task FlushHeartbeatsAsync(IReadOnlyList<PendingHeartbeat> heartbeats, CancellationToken ct)
+    /// <summary>Writes many heartbeats in one statement (the Redis ledger's write-behind); returns the leases it extended.</summary>
+    public async Task<IReadOnlyList<(Guid SessionId, Guid LicenseId, DateTime ExpiresAt)>> FlushHeartbeatsAsync(
+        IReadOnlyList<PendingHeartbeat> heartbeats, DateTime now, CancellationToken ct)
     {
         await using var batch = await BatchAsync(FlushHeartbeatsSql, ct,
             heartbeats.Select(h => h.SessionId).ToArray(),
             heartbeats.Select(h => DateTime.SpecifyKind(h.ExpiresAt, DateTimeKind.Utc)).ToArray(),
             heartbeats.Select(h => DateTime.SpecifyKind(h.FirstAt, DateTimeKind.Utc)).ToArray(),
             heartbeats.Select(h => DateTime.SpecifyKind(h.At, DateTimeKind.Utc)).ToArray(),
-            heartbeats.Select(h => h.Count).ToArray());
+            heartbeats.Select(h => h.Count).ToArray(),
+            now);
         await using var reader = await batch.ExecuteReaderAsync(ct);
-        while (await reader.NextResultAsync(ct))
+        await reader.NextResultAsync(ct);
+        var extended = new List<(Guid, Guid, DateTime)>(heartbeats.Count);
+        while (await reader.ReadAsync(ct))
         {
+            extended.Add((reader.GetGuid(0), reader.GetGuid(1), reader.GetDateTime(2)));
         }
+
+        return extended;
     }
 
     private async Task<LedgerBatch> BatchAsync(string[] statements, CancellationToken ct, params object?[] parameters)

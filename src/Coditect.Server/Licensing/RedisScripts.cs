@@ -11,11 +11,16 @@ internal static class RedisScripts
     public static string Hardware(Guid licenseId) => $"cdx:{{L:{licenseId:N}}}:hw";
     public static string Ready(Guid licenseId) => $"cdx:{{L:{licenseId:N}}}:ready";
 
+    /// <summary>Per session, the lease expiry PostgreSQL has committed (ms): how far Redis may vouch for a lease.</summary>
+    public static string Confirmed(Guid licenseId) => $"cdx:{{L:{licenseId:N}}}:pg";
+
     /// <summary>
-    /// KEYS leases, hw, ready; ARGV session, now, new expiry. Returns <c>=</c> and the hardware id when the live lease
-    /// was extended; <c>!rebuild</c> when this licence's cache is not loaded (Redis lost its data: rebuild, then retry);
-    /// <c>!miss</c> when the session is not a live lease here (PostgreSQL answers exactly why). A lapsed lease is
-    /// dropped, never extended.
+    /// KEYS leases, hw, ready, confirmed; ARGV session, now, new expiry, margin. Returns <c>=</c> and the hardware id
+    /// when the live lease was extended; <c>!rebuild</c> when this licence's cache is not loaded (Redis lost its data:
+    /// rebuild, then retry); <c>!miss</c> when the session is not a live lease here (PostgreSQL answers exactly why);
+    /// <c>!pg</c> when PostgreSQL's committed expiry is less than the margin away, so PostgreSQL must extend the lease
+    /// itself. Redis thus only answers for a lease PostgreSQL will still count as live when the write-behind lands.
+    /// A lapsed lease is dropped, never extended.
     /// </summary>
     public const string Heartbeat = """
         if redis.call('EXISTS', KEYS[3]) == 0 then return '!rebuild' end
@@ -28,38 +33,60 @@ internal static class RedisScripts
         end
         local hardware = redis.call('HGET', KEYS[2], ARGV[1])
         if not hardware then return '!miss' end
+        local confirmed = redis.call('HGET', KEYS[4], ARGV[1])
+        if not confirmed or tonumber(confirmed) - tonumber(ARGV[2]) < tonumber(ARGV[4]) then return '!pg' end
         redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
         return '=' .. hardware
         """;
 
-    /// <summary>KEYS leases, hw, ready; ARGV session, expiry, hardware. Adds a lease PostgreSQL granted, if the cache is loaded.</summary>
+    /// <summary>
+    /// KEYS leases, hw, ready, confirmed; ARGV session, expiry, hardware. Caches a lease PostgreSQL just committed (so
+    /// its expiry is confirmed too), if the licence's cache is loaded.
+    /// </summary>
     public const string Add = """
         if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
         redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
         redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+        redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
         return 1
         """;
 
-    /// <summary>KEYS leases, hw; ARGV sessions. Forgets leases PostgreSQL ended. Returns how many were still cached.</summary>
+    /// <summary>
+    /// KEYS leases, confirmed; ARGV pairs of session, expiry that a write-behind flush committed. Only sessions still
+    /// cached are confirmed (a removed one stays removed).
+    /// </summary>
+    public const string Confirm = """
+        for i = 1, #ARGV, 2 do
+            if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
+                local current = tonumber(redis.call('HGET', KEYS[2], ARGV[i]) or '0')
+                if tonumber(ARGV[i + 1]) > current then redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+            end
+        end
+        return 1
+        """;
+
+    /// <summary>KEYS leases, hw, ready, confirmed; ARGV sessions. Forgets leases PostgreSQL ended. Returns how many were still cached.</summary>
     public const string Remove = """
         local removed = 0
         for i = 1, #ARGV do
             removed = removed + redis.call('ZREM', KEYS[1], ARGV[i])
             redis.call('HDEL', KEYS[2], ARGV[i])
+            redis.call('HDEL', KEYS[4], ARGV[i])
         end
         return removed
         """;
 
     /// <summary>
-    /// KEYS leases, hw, ready; ARGV triples of session, expiry, hardware, read from PostgreSQL. Loads the licence's cache
-    /// unless another node loaded it first.
+    /// KEYS leases, hw, ready, confirmed; ARGV triples of session, expiry, hardware, read from PostgreSQL. Loads the
+    /// licence's cache unless another node loaded it first.
     /// </summary>
     public const string Rebuild = """
         if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
-        redis.call('DEL', KEYS[1], KEYS[2])
+        redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
         for i = 1, #ARGV, 3 do
             redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
             redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
+            redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1])
         end
         redis.call('SET', KEYS[3], '1')
         return 1

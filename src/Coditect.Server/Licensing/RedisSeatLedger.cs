@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Coditect.Server.Licensing;
@@ -33,8 +34,16 @@ public sealed class RedisSeatLedger(
     LicenseCache licenses,
     HeartbeatWriteBehind writeBehind,
     RedisLedgerStats stats,
+    IOptions<LicensingOptions> options,
     ILogger<RedisSeatLedger> logger) : ISeatLedger
 {
+    /// <summary>
+    /// Redis answers a heartbeat only while PostgreSQL's committed expiry is at least this far away: a heartbeat
+    /// interval plus two flushes. So the write-behind lands while PostgreSQL still counts the lease as live, and a
+    /// node that dies with unflushed heartbeats leaves leases that PostgreSQL extends itself on their next heartbeat.
+    /// </summary>
+    private TimeSpan ConfirmedMargin => TimeSpan.FromSeconds(options.Value.HeartbeatIntervalSeconds) + (2 * writeBehind.Interval);
+
     private const string LicenseChanges = "cdx:license-changed";
     private IDatabase Redis => redis.GetDatabase();
 
@@ -87,14 +96,17 @@ public sealed class RedisSeatLedger(
             return new LeaseResult(refusal, license, null, null);
         }
 
+        var repairing = false;
         try
         {
             var answer = await HeartbeatInRedisAsync(license!, sessionId, now, newExpiry, ct);
             if (answer.StartsWith('='))
             {
-                writeBehind.Enqueue(sessionId, newExpiry, now);
+                writeBehind.Enqueue(sessionId, license!.Id, newExpiry, now);
                 return new LeaseResult(LeaseOutcome.Ok, license, answer[1..], newExpiry);
             }
+
+            repairing = answer == "!miss";
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -103,11 +115,12 @@ public sealed class RedisSeatLedger(
             return await database.HeartbeatAsync(keyHash, sessionId, now, newExpiry, ct);
         }
 
-        // Not a live lease in Redis: PostgreSQL knows exactly why, or knows it is live after all (then cache it again).
+        // Not a live lease in Redis, or one PostgreSQL must extend itself: PostgreSQL knows exactly why it is refused,
+        // or extends it (then it is cached again, with the expiry PostgreSQL just committed).
         var result = await database.HeartbeatAsync(keyHash, sessionId, now, newExpiry, ct);
         if (result.Outcome == LeaseOutcome.Ok)
         {
-            stats.RepairedBy(1);
+            stats.RepairedBy(repairing ? 1 : 0);
             await TryRedisAsync(() => Redis.ScriptEvaluateAsync(RedisScripts.Add, Keys(license!.Id),
                 [sessionId.ToString("N"), Millis(newExpiry), result.HardwareId]));
         }
@@ -154,7 +167,7 @@ public sealed class RedisSeatLedger(
 
     private async Task<string> HeartbeatInRedisAsync(LicenseSnapshot license, Guid sessionId, DateTime now, DateTime newExpiry, CancellationToken ct)
     {
-        RedisValue[] args = [sessionId.ToString("N"), Millis(now), Millis(newExpiry)];
+        RedisValue[] args = [sessionId.ToString("N"), Millis(now), Millis(newExpiry), (long)ConfirmedMargin.TotalMilliseconds];
         var answer = (string?)await Redis.ScriptEvaluateAsync(RedisScripts.Heartbeat, Keys(license.Id), args) ?? "!miss";
         if (answer == "!rebuild")
         {
@@ -194,8 +207,8 @@ public sealed class RedisSeatLedger(
         }
     }
 
-    private static RedisKey[] Keys(Guid licenseId) =>
-        [RedisScripts.Leases(licenseId), RedisScripts.Hardware(licenseId), RedisScripts.Ready(licenseId)];
+    internal static RedisKey[] Keys(Guid licenseId) =>
+        [RedisScripts.Leases(licenseId), RedisScripts.Hardware(licenseId), RedisScripts.Ready(licenseId), RedisScripts.Confirmed(licenseId)];
 
-    private static long Millis(DateTime time) => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
+    internal static long Millis(DateTime time) => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
 }

@@ -105,7 +105,39 @@ public sealed class RedisLedgerTests(RedisApp app) : IClassFixture<RedisApp>, ID
         await (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).ShouldBeProblemAsync(HttpStatusCode.Forbidden, ProblemCodes.LicenseSuspended);
     }
 
-    private async Task<long> HeartbeatCountAsync(Guid sessionId)
+    [Fact]
+    public async Task Near_the_end_of_what_postgres_has_committed_the_heartbeat_is_written_to_postgres_at_once()
+    {
+        var vendor = await _anonymous.RegisterAsync();
+        var license = await vendor.CreateLicenseAsync(seats: 1);
+        var key = license.LicenseKey!;
+        var lease = await _anonymous.AcquireSeatAsync(key, "m1");
+        var moved = TimeSpan.FromSeconds(300);
+
+        app.Clock.Advance(moved); // 60 s left of the lease PostgreSQL committed: less than a heartbeat interval
+        try
+        {
+            var beat = await (await _anonymous.HeartbeatAsync(key, lease.SessionId)).ReadAsync<HeartbeatResponse>(HttpStatusCode.OK);
+
+            // No write-behind has run, yet PostgreSQL already has the new expiry: Redis did not vouch for it alone.
+            (await ExpiresAtAsync(lease.SessionId)).ShouldBe(beat.ExpiresAt, TimeSpan.FromMilliseconds(1));
+            app.Clock.Advance(TimeSpan.FromSeconds(100)); // past the first expiry
+            moved += TimeSpan.FromSeconds(100);
+            await (await _anonymous.AcquireAsync(key, "m2")).ShouldBeProblemAsync(HttpStatusCode.Conflict, ProblemCodes.NoSeatsAvailable);
+        }
+        finally
+        {
+            app.Clock.Advance(-moved);
+        }
+    }
+
+    private async Task<DateTime> ExpiresAtAsync(Guid sessionId) =>
+        (DateTime)(await QueryAsync("select expires_at from license_sessions where id = $1", sessionId))!;
+
+    private async Task<long> HeartbeatCountAsync(Guid sessionId) =>
+        (long)(await QueryAsync("select heartbeat_count from license_sessions where id = $1", sessionId))!;
+
+    private async Task<object?> QueryAsync(string sql, Guid sessionId)
     {
         await using var connection = new NpgsqlConnection(app.ConnectionString);
         await connection.OpenAsync();
@@ -115,9 +147,9 @@ public sealed class RedisLedgerTests(RedisApp app) : IClassFixture<RedisApp>, ID
             await system.ExecuteNonQueryAsync();
         }
 
-        await using var command = new NpgsqlCommand("select heartbeat_count from license_sessions where id = $1", connection, transaction);
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = sessionId });
-        return (long)(await command.ExecuteScalarAsync())!;
+        return await command.ExecuteScalarAsync();
     }
 }
 
