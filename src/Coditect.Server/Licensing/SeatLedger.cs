@@ -5,7 +5,7 @@ namespace Coditect.Server.Licensing;
 /// <c>seats_total</c> sessions hold a seat at any instant, whatever the concurrency (no check-then-insert race);
 /// one active session per licence and hardware id; a lapsed lease holds no seat and is never revived.
 /// Implementations: <see cref="PostgresSeatLedger"/> (one round trip per call), <see cref="SqliteSeatLedger"/>
-/// (the embedded default); a Redis gate in front of PostgreSQL comes with the scale-out work.
+/// (the embedded default) and <see cref="RedisSeatLedger"/> (PostgreSQL's gate with heartbeats served from Redis).
 /// Times are the server's clock, passed in by the caller.
 /// </summary>
 public interface ISeatLedger

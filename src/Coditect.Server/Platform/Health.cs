@@ -46,8 +46,14 @@ public static class Health
             Predicate = check => check.Tags.Contains("ready"),
             ResponseWriter = (http, report) => http.Response.WriteAsJsonAsync(new
             {
-                status = report.Status == HealthStatus.Healthy ? "ready" : "not_ready",
-                checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString().ToLowerInvariant(), description = e.Value.Description }),
+                // Degraded (Redis down, PostgreSQL serving) still takes traffic: 200 and "ready".
+                status = report.Status == HealthStatus.Unhealthy ? "not_ready" : "ready",
+                checks = report.Entries.ToDictionary(e => e.Key, e => new
+                {
+                    status = e.Value.Status.ToString().ToLowerInvariant(),
+                    description = e.Value.Description,
+                    data = e.Value.Data.Count == 0 ? null : e.Value.Data,
+                }),
             }),
         });
     }
