@@ -266,7 +266,7 @@ fi
 # Sets started_url; not called in $(...), so the pid it records stays in this shell for stop_servers.
 start_server() { # provider connection-string log [extra VAR=value...]
   local port pid vars; port="$(free_port)"
-  mapfile -t vars < <(server_vars "$1" "$2"; printf '%s\n' "${@:4}")
+  mapfile -t vars < <(server_vars "$1" "$2"; [ $# -gt 3 ] && printf '%s\n' "${@:4}" || true)
   env "${vars[@]}" dotnet "$server_dll" --urls "http://127.0.0.1:$port" >"$3" 2>&1 & # env execs: $! is the server itself
   pid=$!
   server_pids+=("$pid")
