@@ -377,7 +377,7 @@ stop_redis
 # ---- report ----
 log "writing $out"
 server_errors() { # count of error/critical log lines and 5xx mentions across server logs
-  cat "$results"/server-*.log 2>/dev/null | grep -cE '^(fail|crit)|Exception' || true
+  cat "$results"/server-*.log 2>/dev/null | grep -cE '^([0-9TZ:.-]+ )?(fail|crit):|Exception' || true
 }
 pg_version="$("$pg_bin/postgres" --version)"
 fs_line="$(df -T "$pg_data" | awk 'NR==2{print $2 " on " $1}')"
@@ -492,7 +492,7 @@ EOF
 | target | measured |
 | --- | --- |
 | heartbeats ≥ 8,300/s sustained with Redis, p99 ≤ 25 ms | $(awk -F' *[|] *' '$2 == "postgres-redis" && $4 ~ /^heartbeat/ {
-    sub(/ \(.*/, "", $4); printf "%sx%s %s: %s/s at p99 %s ms (%s of redis EVALSHA) → %s; ", $2, $3, $4, $6, $10, $15, $16 }' "$summary") |
+    sub(/ \(.*/, "", $4); printf "%s ×%s %s: highest zero-error rate %s, p99 %s ms there (%s of redis EVALSHA) → %s; ", $2, $3, $4, $6, $10, $15, $16 }' "$summary") |
 | acquire on PostgreSQL ≥ 60 % of the pgbench rate of its transaction | see the churn rows' ratio above (PostgreSQL) |
 | heartbeat on PostgreSQL ≥ 70 % of the pgbench rate of its statement | see the heartbeat rows' ratio above (PostgreSQL) |
 | zero errors at the reported rates | by construction: a rate is reported only if its step had zero errors |
@@ -557,7 +557,7 @@ $(sed 's#http://127.0.0.1:[0-9]*#server#' "$redis_health")
 \`\`\`
 
 Warnings in the PostgreSQL + Redis servers' logs (first line of each message, counted):
-$(w="$(cat "$results"/server-postgres-redis-*.log 2>/dev/null | grep -A1 '^warn:' | grep -vE '^(warn:|--)' | sed 's/^ *//' | cut -c1-110 \
+$(w="$(cat "$results"/server-postgres-redis-*.log 2>/dev/null | grep -A1 -E '^([0-9TZ:.-]+ )?warn:' | grep -vE '^([0-9TZ:.-]+ )?warn:|^--' | sed 's/^ *//' | cut -c1-110 \
      | sort | uniq -c | sort -rn | head -n 8 | sed 's/^ *\([0-9]*\) \(.*\)/- \1 × `\2`/')"; [ -n "$w" ] && echo "$w" || echo "none.")
 
 ## How to reproduce
