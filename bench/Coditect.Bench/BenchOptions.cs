@@ -31,6 +31,9 @@ internal sealed class BenchOptions
     public int? Processes { get; private set; }
     public List<int> Pids { get; } = [];
     public Dictionary<string, double> Pgbench { get; } = [];
+
+    /// <summary>redis-benchmark's EVALSHA rate of the ledger's heartbeat script: the limit of the Redis heartbeat rows.</summary>
+    public double? RedisEvalsha { get; private set; }
     public string? JsonPath { get; private set; }
     public string? MarkdownPath { get; private set; }
     public string? StepsMarkdownPath { get; private set; }
@@ -83,6 +86,7 @@ internal sealed class BenchOptions
                     var (name, rate) = Pair(value);
                     o.Pgbench[name] = rate;
                     break;
+                case "--redis-evalsha": o.RedisEvalsha = Number(value); break;
                 case "--json": o.JsonPath = value; break;
                 case "--markdown": o.MarkdownPath = value; break;
                 case "--steps-markdown": o.StepsMarkdownPath = value; break;

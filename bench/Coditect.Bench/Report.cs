@@ -17,7 +17,7 @@ internal sealed class Report(BenchOptions options, IReadOnlyList<ScenarioResult>
 
     public static string SummaryHeader =>
         "| backend | server processes | scenario | operation | highest zero-error rate (/s) | achieved (/s) | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms " +
-        "| first failing step | pgbench (/s) | ratio | target | server RSS MB (start → end) |\n" +
+        "| first failing step | machine limit (/s) | ratio | target | server RSS MB (start → end) |\n" +
         "| --- | --: | --- | --- | --: | --: | --: | --: | --: | --: | --: | --- | --: | --: | --- | --- |";
 
     public static string StepsHeader =>
@@ -49,7 +49,7 @@ internal sealed class Report(BenchOptions options, IReadOnlyList<ScenarioResult>
                 var op = shown.Operations[name];
                 var lead = name == scenario.Operations[0];
                 var rate = passed is null ? $"none (lowest step {shown.Rate:F0} failed)" : unbounded + passed.Rate.ToString("F0", Invariant);
-                var (pgbench, ratio, target) = lead ? Limit(scenario.Name, passed?.Rate) : ("", "", "");
+                var (pgbench, ratio, target) = lead ? Limit(scenario.Name, passed, failed, scenario.Steps.Max(s => s.Rate)) : ("", "", "");
                 yield return Row(options.Backend, options.ProcessCount.ToString(Invariant), $"{scenario.Name} ({Shape(scenario.Shape)})", name, rate,
                     shown.Achieved(op).ToString("F0", Invariant), Ms(op.Latency.Percentile(50)), Ms(op.Latency.Percentile(90)),
                     Ms(op.Latency.Percentile(99)), Ms(op.Latency.Percentile(99.9)), Ms(op.Latency.MaxMicroseconds),
@@ -95,9 +95,28 @@ internal sealed class Report(BenchOptions options, IReadOnlyList<ScenarioResult>
         }
     }
 
-    /// <summary>The pgbench rate of the same SQL on the same data shape, this scenario's share of it, and the issue's target.</summary>
-    private (string Pgbench, string Ratio, string Target) Limit(string scenario, double? rate)
+    /// <summary>Heartbeats a second with Redis that issue 4 asks for (a million seats at a 2-minute interval), and their p99 bound.</summary>
+    public const double RedisHeartbeatTarget = 8_300;
+    public const double RedisHeartbeatP99Ms = 25;
+
+    private bool WithRedis => options.Backend.Contains("redis", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The machine's limit for this scenario's work, this scenario's share of it, and the issue's target. Heartbeats with
+    /// Redis are measured against redis-benchmark EVALSHA of the ledger's heartbeat script; everything else against
+    /// pgbench of the same SQL on the same data shape (acquire and release with Redis still run PostgreSQL's batch).
+    /// </summary>
+    private (string Limit, string Ratio, string Target) Limit(string scenario, StepResult? passed, StepResult? failed, double highestTried)
     {
+        var heartbeat = scenario.StartsWith("heartbeat", StringComparison.Ordinal);
+        if (WithRedis && heartbeat)
+        {
+            var verdict = RedisVerdict(passed, failed, highestTried);
+            return options.RedisEvalsha is { } evalsha and > 0
+                ? ($"{evalsha.ToString("F0", Invariant)} (redis EVALSHA)", ((passed?.Rate ?? 0) / evalsha).ToString("P1", Invariant), verdict)
+                : ("not measured", "", verdict);
+        }
+
         var target = options.Backend != "postgres" ? null
             : scenario.StartsWith("churn", StringComparison.Ordinal) ? (double?)0.60
             : 0.70;
@@ -106,9 +125,32 @@ internal sealed class Report(BenchOptions options, IReadOnlyList<ScenarioResult>
             return ("not measured", "", target is null ? "" : $"≥ {target:P0} of pgbench");
         }
 
-        var ratio = (rate ?? 0) / limit;
-        var verdict = target is null ? "" : $"≥ {target:P0} of pgbench: {(ratio >= target ? "met" : "missed")}";
-        return (limit.ToString("F0", Invariant), ratio.ToString("P0", Invariant), verdict);
+        var ratio = (passed?.Rate ?? 0) / limit;
+        var pgVerdict = target is null ? "" : $"≥ {target:P0} of pgbench: {(ratio >= target ? "met" : "missed")}";
+        return ($"{limit.ToString("F0", Invariant)} (pgbench)", ratio.ToString("P0", Invariant), pgVerdict);
+    }
+
+    /// <summary>
+    /// Met only when a passing step at ≥ 8,300/s had p99 ≤ 25 ms; missed when it had a higher p99 or a step at or below
+    /// 8,300/s failed (an error, or p99 over this run's bound). Otherwise this run did not decide it, and says so.
+    /// </summary>
+    private static string RedisVerdict(StepResult? passed, StepResult? failed, double highestTried)
+    {
+        var label = $"≥ {RedisHeartbeatTarget.ToString("N0", Invariant)}/s, p99 ≤ {RedisHeartbeatP99Ms.ToString("F0", Invariant)} ms";
+        if (passed is not null && passed.Rate >= RedisHeartbeatTarget)
+        {
+            var p99 = passed.Operations["heartbeat"].Latency.Percentile(99) / 1000.0;
+            return $"{label}: {(p99 <= RedisHeartbeatP99Ms ? "met" : $"missed (p99 {p99.ToString("F1", Invariant)} ms)")}";
+        }
+
+        if (failed is not null)
+        {
+            return failed.Rate <= RedisHeartbeatTarget
+                ? $"{label}: missed (failed at {failed.Rate.ToString("F0", Invariant)}/s)"
+                : $"{label}: not decided (passed {(passed?.Rate ?? 0).ToString("F0", Invariant)}/s, failed {failed.Rate.ToString("F0", Invariant)}/s)";
+        }
+
+        return $"{label}: not tested (highest rate offered {highestTried.ToString("F0", Invariant)}/s)";
     }
 
     private object Document() => new
@@ -122,6 +164,7 @@ internal sealed class Report(BenchOptions options, IReadOnlyList<ScenarioResult>
         max_in_flight = options.MaxInFlight,
         timeout_seconds = options.Timeout.TotalSeconds,
         pgbench = options.Pgbench,
+        redis_evalsha = options.RedisEvalsha,
         scenarios = results.Select(s => new
         {
             name = s.Name,
