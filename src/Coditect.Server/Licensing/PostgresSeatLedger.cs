@@ -44,10 +44,15 @@ public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedge
         WHERE l.key_hash = $1 AND s.license_id = l.id AND s.hardware_id = $4 AND s.status = 'active' AND s.expires_at > $2
           AND {LicenseUsable}
         """,
+        // $2 was read before this batch waited for the pool and the lock; a release that committed meanwhile may carry a
+        // later time. The seat starts no earlier than the end of any seat it may have replaced, so the recorded history
+        // never shows more holders at one instant than the count under the lock allowed.
         $"""
         INSERT INTO license_sessions (id, tenant_id, license_id, hardware_id, user_email, client_hostname, client_app_version,
             client_os, status, started_at, last_heartbeat_at, heartbeat_count, expires_at, created_at, updated_at)
-        SELECT $5, l.tenant_id, l.id, $4, $6, $7, $8, $9, 'active', $2, $2, 0, $3, $2, $2
+        SELECT $5, l.tenant_id, l.id, $4, $6, $7, $8, $9, 'active',
+               greatest($2, (SELECT max(e.ended_at) FROM license_sessions e WHERE e.license_id = l.id AND e.ended_at > $2)),
+               $2, 0, $3, $2, $2
         FROM licenses l
         WHERE l.key_hash = $1 AND {LicenseUsable}
           AND NOT EXISTS (SELECT 1 FROM license_sessions s WHERE s.license_id = l.id AND s.hardware_id = $4 AND {Live("s")})
