@@ -135,6 +135,16 @@ public sealed class Cluster : IAsyncDisposable
             node.Dispose();
         }
 
+        // CODITECT_FAULT_LOGS=<folder> keeps every node's full log, for a failure that the last lines do not explain.
+        if (Environment.GetEnvironmentVariable("CODITECT_FAULT_LOGS") is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+            foreach (var node in Nodes)
+            {
+                await File.WriteAllLinesAsync(Path.Combine(folder, $"{_database}-{node.Name}.log"), node.Log());
+            }
+        }
+
         if (Backends.Postgres.IsRunning)
         {
             try

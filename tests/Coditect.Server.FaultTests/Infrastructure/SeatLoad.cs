@@ -33,6 +33,12 @@ public sealed class Grant(string hardwareId, Guid sessionId, string node, HttpSt
 /// <summary>An answer that is not part of the normal protocol flow (not 201/200/409 to acquire, 200 to heartbeat, 204 to release).</summary>
 public sealed record Incident(DateTime At, string Operation, string Node, Answer Answer)
 {
+    /// <summary>For a heartbeat: the lease end the client had been promised when it sent it.</summary>
+    public DateTime? LeaseUntil { get; init; }
+
+    /// <summary>A heartbeat refused as lapsed although its answer came while the promised lease still ran.</summary>
+    public bool IsLeaseLostEarly => Answer.Status == HttpStatusCode.Gone && LeaseUntil is { } until && At < until;
+
     public override string ToString() => $"{At:HH:mm:ss.fff} {Operation} on {Node}: {Answer}";
 }
 
@@ -136,12 +142,43 @@ public sealed class SeatLoad(IReadOnlyList<ServerNode> nodes, string licenseKey,
         return null;
     }
 
+    /// <summary>
+    /// A client that holds one seat for as long as <paramref name="stop"/> allows, heartbeating every
+    /// <paramref name="every"/> through the nodes in turn; when its lease lapsed anyway it acquires again, as a real
+    /// client would. Returns its grants, the last one still held.
+    /// </summary>
+    public async Task<List<Grant>> HoldAsync(string hardwareId, TimeSpan every, CancellationToken stop)
+    {
+        var random = new Random(hardwareId.GetHashCode(StringComparison.Ordinal));
+        var grants = new List<Grant>();
+        for (var round = 0; !stop.IsCancellationRequested; round++)
+        {
+            var node = round % nodes.Count;
+            if (grants.Count == 0 || grants[^1].ExpiresAt <= DateTime.UtcNow)
+            {
+                if (await AcquireAsync(hardwareId, node, random) is { } grant)
+                {
+                    grants.Add(grant);
+                }
+            }
+            else
+            {
+                await HeartbeatAsync(grants[^1], node);
+            }
+
+            await Task.Delay(every, CancellationToken.None);
+        }
+
+        return grants;
+    }
+
     /// <summary>One heartbeat, moved to the next node while none answers; returns the node that answered.</summary>
     public async Task<int> HeartbeatAsync(Grant grant, int node)
     {
         for (var attempt = 0; attempt <= nodes.Count; attempt++)
         {
             var index = (node + attempt) % nodes.Count;
+            var sentAt = DateTime.UtcNow;
             var answer = await nodes[index].Http.HeartbeatAsync(licenseKey, grant.SessionId);
             Count("heartbeat", answer);
             if (answer.Status == HttpStatusCode.OK)
@@ -150,7 +187,17 @@ public sealed class SeatLoad(IReadOnlyList<ServerNode> nodes, string licenseKey,
                 return index;
             }
 
-            Incidents.Enqueue(new Incident(DateTime.UtcNow, $"heartbeat {grant.HardwareId} {grant.SessionId:N}", nodes[index].Name, answer));
+            var at = DateTime.UtcNow;
+            Incidents.Enqueue(new Incident(at,
+                $"heartbeat {grant.HardwareId} {grant.SessionId:N} sent {sentAt:HH:mm:ss.fff} with a lease until {grant.ExpiresAt:HH:mm:ss.fff}", nodes[index].Name, answer)
+            {
+                LeaseUntil = grant.ExpiresAt,
+            });
+            if (answer.Status == HttpStatusCode.Gone && at < grant.ExpiresAt)
+            {
+                grant.ExpiresAt = at; // the client stops using the seat at once
+            }
+
             if (answer.Answered)
             {
                 return index;
