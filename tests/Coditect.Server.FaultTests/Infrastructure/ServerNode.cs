@@ -40,6 +40,8 @@ public sealed class ServerNode : IDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    public int? ProcessId => _process?.Id;
+
     public async Task StartAsync()
     {
         var dll = ServerDll();
