@@ -5,7 +5,7 @@ namespace Coditect.Server.Licensing;
 
 /// <summary>
 /// The seat ledger on PostgreSQL. Each call is ONE round trip: a batch of statements that PostgreSQL runs as one
-/// implicit transaction, committed durably when the batch ends. Acquire locks the licence row (FOR UPDATE) before
+/// implicit transaction, committed durably when the batch ends. Acquire locks the licence row (FOR NO KEY UPDATE) before
 /// counting; in READ COMMITTED every later statement of the batch takes a fresh snapshot, so it sees every seat
 /// committed by whoever held the lock before: no check-then-insert race. Heartbeat, release and validate take no
 /// licence lock. Row-level security applies throughout: the batch first proves the key (app.license_key_hash,
@@ -25,7 +25,10 @@ public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedge
     [
         ProveKey,
         SetTenant,
-        "SELECT id FROM licenses WHERE key_hash = $1 FOR UPDATE",
+        // NO KEY UPDATE, not UPDATE: acquires still queue on each other, but the foreign-key check of a release or sweep
+        // inserting the hour's first usage row (FOR KEY SHARE on this licence) does not queue behind them, which
+        // deadlocked with the acquire waiting for that same usage row at the start of every hour.
+        "SELECT id FROM licenses WHERE key_hash = $1 FOR NO KEY UPDATE",
         // A lapsed lease of this machine ends now, so the new lease is a new session (never a revival).
         $"""
         WITH lapsed AS (

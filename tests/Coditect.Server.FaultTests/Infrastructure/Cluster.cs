@@ -103,10 +103,13 @@ public sealed class Cluster : IAsyncDisposable
     public Task<Answer> ListLicensesAsync(ServerNode node) =>
         node.Http.SendJsonAsync(HttpMethod.Get, $"api/v1/orgs/{_orgSlug}/licenses", bearer: _accessToken);
 
+    /// <summary>The superuser on this cluster's database (past row-level security), for reading and for breaking things.</summary>
+    public string AdminConnectionString => Backends.Postgres.AdminConnectionStringFor(_database);
+
     /// <summary>Every session of the licence, as PostgreSQL recorded it (read as the superuser, past row-level security).</summary>
     public async Task<IReadOnlyList<SessionRecord>> SessionsAsync(Guid licenseId)
     {
-        await using var connection = new NpgsqlConnection(Backends.Postgres.AdminConnectionStringFor(_database));
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
             "select id, hardware_id, status, started_at, ended_at, expires_at from license_sessions where license_id = $1", connection)
