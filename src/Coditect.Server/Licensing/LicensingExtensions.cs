@@ -52,6 +52,7 @@ public static class LicensingExtensions
             return ledger;
         });
         builder.Services.AddSingleton<ISeatLedger>(services => services.GetRequiredService<RedisSeatLedger>());
+        builder.Services.AddHostedService<RedisLedgerStartup>();
         builder.Services.AddHostedService<HeartbeatFlusher>();
         builder.Services.AddHealthChecks().AddCheck<RedisLedgerHealthCheck>("redis", tags: ["ready"]);
     }

@@ -199,3 +199,19 @@ public sealed class RedisSeatLedger(
 
     private static long Millis(DateTime time) => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
 }
+
+/// <summary>
+/// Creates the Redis ledger (connect, subscribe) before the node takes requests. The Redis client connects and subscribes
+/// synchronously; left to the first requests, a burst of them queued on that singleton's construction and starved the
+/// thread pool: a fresh node answered nothing, not even /health, for 20 s and more.
+/// </summary>
+public sealed class RedisLedgerStartup(IServiceProvider services) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        services.GetRequiredService<RedisSeatLedger>();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -13,6 +13,7 @@ public sealed class PostgresRestartTests(Backends backends)
 
     [Theory]
     [InlineData(Ledger.Postgres)]
+    [InlineData(Ledger.Redis)]
     public async Task While_PostgreSQL_is_down_calls_answer_503_with_a_code_and_the_same_processes_recover_on_their_own(Ledger ledger)
     {
         await using var cluster = await Cluster.StartAsync(backends, ledger, nodes: 2);
