@@ -35,6 +35,8 @@ internal sealed class LicenseSessionConfiguration : IEntityTypeConfiguration<Lic
         session.HasIndex(s => new { s.LicenseId, s.ExpiresAt }).HasFilter("status = 'active'").HasDatabaseName("ix_license_sessions_live");
         session.HasIndex(s => s.ExpiresAt).HasFilter("status = 'active'").HasDatabaseName("ix_license_sessions_sweep");
         session.HasIndex(s => new { s.LicenseId, s.StartedAt });
+        // Acquire starts a seat no earlier than the latest end recorded on its licence (the ledger's README, invariant 11).
+        session.HasIndex(s => new { s.LicenseId, s.EndedAt }).HasFilter("ended_at IS NOT NULL").HasDatabaseName("ix_license_sessions_ended");
         session.HasOne<License>().WithMany().HasForeignKey(s => s.LicenseId).OnDelete(DeleteBehavior.Cascade);
     }
 }

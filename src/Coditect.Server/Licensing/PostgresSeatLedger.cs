@@ -5,7 +5,7 @@ namespace Coditect.Server.Licensing;
 
 /// <summary>
 /// The seat ledger on PostgreSQL. Each call is ONE round trip: a batch of statements that PostgreSQL runs as one
-/// implicit transaction, committed durably when the batch ends. Acquire locks the licence row (FOR UPDATE) before
+/// implicit transaction, committed durably when the batch ends. Acquire locks the licence row (FOR NO KEY UPDATE) before
 /// counting; in READ COMMITTED every later statement of the batch takes a fresh snapshot, so it sees every seat
 /// committed by whoever held the lock before: no check-then-insert race. Heartbeat, release and validate take no
 /// licence lock. Row-level security applies throughout: the batch first proves the key (app.license_key_hash,
@@ -25,7 +25,10 @@ public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedge
     [
         ProveKey,
         SetTenant,
-        "SELECT id FROM licenses WHERE key_hash = $1 FOR UPDATE",
+        // NO KEY UPDATE, not UPDATE: acquires still queue on each other, but the foreign-key check of a release or sweep
+        // inserting the hour's first usage row (FOR KEY SHARE on this licence) does not queue behind them, which
+        // deadlocked with the acquire waiting for that same usage row at the start of every hour.
+        "SELECT id FROM licenses WHERE key_hash = $1 FOR NO KEY UPDATE",
         // A lapsed lease of this machine ends now, so the new lease is a new session (never a revival).
         $"""
         WITH lapsed AS (
@@ -44,10 +47,15 @@ public sealed class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedge
         WHERE l.key_hash = $1 AND s.license_id = l.id AND s.hardware_id = $4 AND s.status = 'active' AND s.expires_at > $2
           AND {LicenseUsable}
         """,
+        // $2 was read before this batch waited for the pool and the lock; a release that committed meanwhile may carry a
+        // later time. The seat starts no earlier than the end of any seat it may have replaced, so the recorded history
+        // never shows more holders at one instant than the count under the lock allowed.
         $"""
         INSERT INTO license_sessions (id, tenant_id, license_id, hardware_id, user_email, client_hostname, client_app_version,
             client_os, status, started_at, last_heartbeat_at, heartbeat_count, expires_at, created_at, updated_at)
-        SELECT $5, l.tenant_id, l.id, $4, $6, $7, $8, $9, 'active', $2, $2, 0, $3, $2, $2
+        SELECT $5, l.tenant_id, l.id, $4, $6, $7, $8, $9, 'active',
+               greatest($2, (SELECT max(e.ended_at) FROM license_sessions e WHERE e.license_id = l.id AND e.ended_at > $2)),
+               $2, 0, $3, $2, $2
         FROM licenses l
         WHERE l.key_hash = $1 AND {LicenseUsable}
           AND NOT EXISTS (SELECT 1 FROM license_sessions s WHERE s.license_id = l.id AND s.hardware_id = $4 AND {Live("s")})

@@ -60,6 +60,9 @@ public sealed class SqliteSeatLedger(CoditectDbContext db) : ISeatLedger
             return new AcquireResult(AcquireOutcome.NoSeats, snapshot, used, null, null);
         }
 
+        // c.Now was read before the write lock was ours; a release committed meanwhile may carry a later time. The seat
+        // starts no earlier than the end of any seat it may have replaced (README, invariant 11).
+        var latestEnd = await Sessions.Where(s => s.LicenseId == license.Id && s.EndedAt > c.Now).MaxAsync(s => s.EndedAt, ct);
         db.Add(new LicenseSession
         {
             Id = c.NewSessionId,
@@ -71,7 +74,7 @@ public sealed class SqliteSeatLedger(CoditectDbContext db) : ISeatLedger
             ClientAppVersion = c.AppVersion,
             ClientOs = c.Os,
             Status = SessionState.Active,
-            StartedAt = c.Now,
+            StartedAt = latestEnd > c.Now ? latestEnd.Value : c.Now,
             LastHeartbeatAt = c.Now,
             ExpiresAt = c.Expiry,
         });

@@ -1,0 +1,129 @@
+using System.Net;
+using Coditect.Contracts.Licensing;
+using Coditect.Server.FaultTests.Infrastructure;
+
+namespace Coditect.Server.FaultTests.Licensing;
+
+/// <summary>A node dies by SIGKILL while clients churn through all three, and comes back.</summary>
+[Collection(FaultsCollection.Name)]
+public sealed class NodeCrashTests(Backends backends)
+{
+    private const int Seats = 50;
+
+    [Theory]
+    [InlineData(Ledger.Postgres)]
+    [InlineData(Ledger.Redis)]
+    public async Task A_node_killed_under_load_loses_no_session_holds_no_seat_past_its_lease_and_a_retry_takes_no_second_seat(Ledger ledger)
+    {
+        await using var cluster = await Cluster.StartAsync(backends, ledger, nodes: 3);
+        var license = await cluster.CreateLicenseAsync(Seats);
+        var key = license.LicenseKey!;
+        var victim = cluster.Nodes[2];
+        List<ServerNode> survivors = [cluster.Nodes[0], cluster.Nodes[1]];
+        var throughVictim = new SeatLoad([victim], key, "holder");
+        var throughSurvivors = new SeatLoad(survivors, key, "holder");
+        var random = new Random(7);
+
+        // 20 clients hold seats through the node that will die: 10 come back through another node, 10 vanish with it.
+        var holders = new List<Grant>();
+        for (var i = 0; i < 20; i++)
+        {
+            holders.Add((await throughVictim.AcquireAsync($"holder-{i}", 0, random)).ShouldNotBeNull($"holder {i}: {string.Join('\n', throughVictim.Incidents)}"));
+        }
+
+        var returning = holders.Take(10).ToList();
+        var vanished = holders.Skip(10).ToList();
+        var load = new SeatLoad(cluster.Nodes, key, "churn");
+        using var stopChurn = new CancellationTokenSource();
+        var churn = load.RunAsync(clients: 300, stopChurn.Token);
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        // Their last word with the victim, answered: the lease they were promised.
+        await Task.WhenAll(holders.Select(h => throughVictim.HeartbeatAsync(h, 0)));
+
+        throughVictim.Incidents.ShouldBeEmpty();
+        victim.Kill();
+        var killedAt = DateTime.UtcNow;
+
+        // The returning clients acquire again through a survivor with the same hardware id: their own seat, not a second one.
+        var returned = await Task.WhenAll(returning.Select((h, i) => survivors[i % 2].Http.AcquireAsync(key, h.HardwareId)));
+
+        using var stopHeartbeats = new CancellationTokenSource();
+        var keepAlive = Task.Run(async () =>
+        {
+            while (!stopHeartbeats.IsCancellationRequested)
+            {
+                await Task.WhenAll(returning.Select(h => throughSurvivors.HeartbeatAsync(h, 0)));
+
+                await Task.Delay(1500, CancellationToken.None);
+            }
+        });
+
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await victim.StartAsync(); // restarted under load, on the same port
+        var restartedAt = DateTime.UtcNow;
+        var vanishedLeaseEnd = vanished.Max(h => h.ExpiresAt);
+        var wait = vanishedLeaseEnd - DateTime.UtcNow + TimeSpan.FromMilliseconds(300);
+        if (wait > TimeSpan.Zero)
+        {
+            await Task.Delay(wait);
+        }
+
+        await stopChurn.CancelAsync();
+        await churn;
+
+        // Only the 10 returned clients hold seats now: the vanished clients' seats are free at their lease end, through
+        // every node, the restarted one included.
+        var fresh = await Task.WhenAll(Enumerable.Range(0, Seats - returning.Count).Select(i => cluster.Nodes[i % 3].Http.AcquireAsync(key, $"fresh-{i}")));
+
+        var oneTooMany = await victim.Http.AcquireAsync(key, "fresh-one-too-many");
+        await stopHeartbeats.CancelAsync();
+        await keepAlive;
+
+        var sessions = await cluster.SessionsAsync(license.Id);
+        var byId = sessions.ToDictionary(s => s.Id);
+        var context = $"{ledger}: killed {killedAt:HH:mm:ss.fff}, restarted {restartedAt:HH:mm:ss.fff}, vanished leases end by " +
+                      $"{vanishedLeaseEnd:HH:mm:ss.fff}; {load.Summary}\n{cluster.Logs()}";
+
+        foreach (var (answer, holder) in returned.Zip(returning))
+        {
+            answer.Status.ShouldBe(HttpStatusCode.OK, $"{holder.HardwareId} coming back: {answer}");
+            answer.Read<AcquireResponse>().SessionId.ShouldBe(holder.SessionId, "the same session, not a second seat");
+            sessions.Count(s => s.HardwareId == holder.HardwareId).ShouldBe(1);
+        }
+
+        foreach (var holder in vanished)
+        {
+            var session = byId[holder.SessionId];
+            session.End.ShouldBeLessThanOrEqualTo(holder.ExpiresAt, $"{holder.HardwareId}'s seat outlived the lease it was given");
+        }
+
+        fresh.Where(a => a.Status != HttpStatusCode.Created).ShouldBeEmpty($"seats still taken after the vanished leases ended\n{context}");
+        oneTooMany.Status.ShouldBe(HttpStatusCode.Conflict, oneTooMany.ToString());
+
+        // No committed session lost: every session a client was given is in PostgreSQL, as that client's.
+        foreach (var grant in load.Grants.Concat(holders))
+        {
+            byId.TryGetValue(grant.SessionId, out var session).ShouldBeTrue($"session {grant.SessionId} granted by {grant.Node} is lost\n{context}");
+            session!.HardwareId.ShouldBe(grant.HardwareId);
+        }
+
+        foreach (var answer in fresh)
+        {
+            byId.ShouldContainKey(answer.Read<AcquireResponse>().SessionId);
+        }
+
+        var recorded = SeatHistory.MaxOverlap(sessions.Select(s => s.Interval));
+        recorded.Max.ShouldBeLessThanOrEqualTo(Seats, $"recorded history over-allocates: {recorded}\n{context}");
+        var believed = SeatHistory.MaxOverlap(load.Grants.Concat(holders).Select(g => g.Believed));
+        believed.Max.ShouldBeLessThanOrEqualTo(Seats, $"clients believed they held more seats than exist: {believed}\n{context}");
+        SeatHistory.SameHardwareOverlaps(sessions).ShouldBeEmpty();
+
+        // A crash shows as requests without an answer, on the dead node only; never a 500 or a 503.
+        load.Incidents.Concat(throughSurvivors.Incidents)
+            .Where(i => i.Answer.Answered || i.Node != victim.Name)
+            .ShouldBeEmpty(context);
+        load.Grants.Count(g => g.Status == HttpStatusCode.OK)
+            .ShouldBeLessThanOrEqualTo(load.Incidents.Count(i => i.Operation.StartsWith("acquire", StringComparison.Ordinal)), "a renewal only follows a lost answer");
+    }
+}
