@@ -11,10 +11,10 @@
 \startpipeline
 SELECT set_config('app.license_key_hash', :kh, true);
 SELECT set_config('app.tenant_id', coalesce((SELECT tenant_id::text FROM licenses WHERE key_hash = :kh), ''), true);
-SELECT id FROM licenses WHERE key_hash = :kh FOR UPDATE;
+SELECT id FROM licenses WHERE key_hash = :kh FOR NO KEY UPDATE;
 WITH lapsed AS (
     UPDATE license_sessions SET status = 'expired', ended_at = expires_at, updated_at = now()
-    WHERE license_id = (SELECT id FROM licenses WHERE key_hash = :kh) AND hardware_id = :hw
+    WHERE license_id = (SELECT id FROM licenses WHERE key_hash = :kh)
       AND status = 'active' AND expires_at <= now()
     RETURNING license_id, tenant_id)
 INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
@@ -26,7 +26,9 @@ WHERE l.key_hash = :kh AND s.license_id = l.id AND s.hardware_id = :hw AND s.sta
   AND l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > now());
 INSERT INTO license_sessions (id, tenant_id, license_id, hardware_id, user_email, client_hostname, client_app_version,
     client_os, status, started_at, last_heartbeat_at, heartbeat_count, expires_at, created_at, updated_at)
-SELECT md5(:hw::text)::uuid, l.tenant_id, l.id, :hw, NULL, 'bench', '1.0', 'linux', 'active', now(), now(), 0, now() + make_interval(secs => :ttl), now(), now()
+SELECT md5(:hw::text)::uuid, l.tenant_id, l.id, :hw, NULL, 'bench', '1.0', 'linux', 'active',
+       greatest(now(), (SELECT max(e.ended_at) FROM license_sessions e WHERE e.license_id = l.id AND e.ended_at > now())),
+       now(), 0, now() + make_interval(secs => :ttl), now(), now()
 FROM licenses l
 WHERE l.key_hash = :kh AND l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > now())
   AND NOT EXISTS (SELECT 1 FROM license_sessions s WHERE s.license_id = l.id AND s.hardware_id = :hw AND s.status = 'active' AND s.expires_at > now())

@@ -20,6 +20,9 @@ public sealed class ErrorHandling(ILogger<ErrorHandling> logger) : IExceptionHan
                 Problems.Of(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large."),
             BadHttpRequestException bad => Malformed(bad),
             OperationCanceledException when http.RequestAborted.IsCancellationRequested => null,
+            _ when exception.GetBaseException() is Npgsql.PostgresException { SqlState: "40P01" or "40001" } =>
+                Problems.Of(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ServiceUnavailable,
+                    "A concurrent change got in the way; retry shortly."),
             _ when IsDatabaseUnavailable(exception) =>
                 Problems.Of(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ServiceUnavailable,
                     "The database is unavailable; retry shortly."),

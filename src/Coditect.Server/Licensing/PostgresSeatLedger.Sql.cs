@@ -1,0 +1,196 @@
+namespace Coditect.Server.Licensing;
+
+/// <summary>The SQL of <see cref="PostgresSeatLedger"/>: each array is one batch, one round trip, one transaction.</summary>
+public sealed partial class PostgresSeatLedger
+{
+    private const string ProveKey = "SELECT set_config('app.license_key_hash', $1, true)";
+    private const string SetTenant =
+        "SELECT set_config('app.tenant_id', coalesce((SELECT tenant_id::text FROM licenses WHERE key_hash = $1), ''), true)";
+    private static string Live(string alias) => $"{alias}.status = 'active' AND {alias}.expires_at > $2";
+    private const string LicenseColumns = "l.id, l.tenant_id, l.seats_total, l.state, l.expires_at, l.entitlements";
+    private const string LicenseUsable = "l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > $2)";
+
+    // $1 key hash, $2 now, $3 expiry, $4 hardware id, $5 new session id, $6 email, $7 host, $8 app version, $9 os, $10 hour
+    private static readonly string[] AcquireSql =
+    [
+        ProveKey,
+        SetTenant,
+        // NO KEY UPDATE, not UPDATE: acquires still queue on each other, but the foreign-key check of a release or sweep
+        // inserting the hour's first usage row (FOR KEY SHARE on this licence) does not queue behind them, which
+        // deadlocked with the acquire waiting for that same usage row at the start of every hour.
+        "SELECT id FROM licenses WHERE key_hash = $1 FOR NO KEY UPDATE",
+        // Every lapsed lease of this licence ends now, under the licence lock, before seats are counted: this machine's
+        // next lease is then a new session (never a revival), and a heartbeat racing this acquire for a lease it counts
+        // as lapsed either committed first (the lease is live and counted) or finds it ended (410): never both.
+        $"""
+        WITH lapsed AS (
+            UPDATE license_sessions SET status = 'expired', ended_at = expires_at, updated_at = $2
+            WHERE license_id = (SELECT id FROM licenses WHERE key_hash = $1)
+              AND status = 'active' AND expires_at <= $2
+            RETURNING license_id, tenant_id)
+        INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
+        SELECT license_id, $10, tenant_id, 0, 0, count(*), 0, 0, 0, 0 FROM lapsed GROUP BY license_id, tenant_id
+        ON CONFLICT (license_id, hour_start) DO UPDATE SET expiries = license_usage.expiries + excluded.expiries
+        """,
+        // The same machine while its lease lives: renew it (a restarted client never burns a second seat).
+        $"""
+        UPDATE license_sessions s SET expires_at = $3, last_heartbeat_at = $2, heartbeat_count = s.heartbeat_count + 1, updated_at = $2
+        FROM licenses l
+        WHERE l.key_hash = $1 AND s.license_id = l.id AND s.hardware_id = $4 AND s.status = 'active' AND s.expires_at > $2
+          AND {LicenseUsable}
+        """,
+        // $2 was read before this batch waited for the pool and the lock; a release that committed meanwhile may carry a
+        // later time. The seat starts no earlier than the end of any seat it may have replaced, so the recorded history
+        // never shows more holders at one instant than the count under the lock allowed.
+        $"""
+        INSERT INTO license_sessions (id, tenant_id, license_id, hardware_id, user_email, client_hostname, client_app_version,
+            client_os, status, started_at, last_heartbeat_at, heartbeat_count, expires_at, created_at, updated_at)
+        SELECT $5, l.tenant_id, l.id, $4, $6, $7, $8, $9, 'active',
+               greatest($2, (SELECT max(e.ended_at) FROM license_sessions e WHERE e.license_id = l.id AND e.ended_at > $2)),
+               $2, 0, $3, $2, $2
+        FROM licenses l
+        WHERE l.key_hash = $1 AND {LicenseUsable}
+          AND NOT EXISTS (SELECT 1 FROM license_sessions s WHERE s.license_id = l.id AND s.hardware_id = $4 AND {Live("s")})
+          AND (SELECT count(*) FROM license_sessions s WHERE s.license_id = l.id AND {Live("s")}) < l.seats_total
+        """,
+        // Usage: a new session is an acquisition, no session a denial; a renewal is neither.
+        $"""
+        INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
+        SELECT l.id, $10, l.tenant_id, CASE WHEN s.id IS NULL THEN 0 ELSE 1 END, 0, 0, 0, CASE WHEN s.id IS NULL THEN 1 ELSE 0 END, u.used, u.used
+        FROM licenses l
+        CROSS JOIN LATERAL (SELECT count(*)::int AS used FROM license_sessions x WHERE x.license_id = l.id AND {Live("x")}) u
+        LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND {Live("s")}
+        WHERE l.key_hash = $1 AND {LicenseUsable} AND (s.id IS NULL OR s.id = $5)
+        ON CONFLICT (license_id, hour_start) DO UPDATE SET
+            acquisitions = license_usage.acquisitions + excluded.acquisitions,
+            denials = license_usage.denials + excluded.denials,
+            peak_seats_used = greatest(license_usage.peak_seats_used, excluded.peak_seats_used),
+            last_seats_used = excluded.last_seats_used
+        """,
+        $"""
+        SELECT {LicenseColumns},
+               (SELECT count(*)::int FROM license_sessions x WHERE x.license_id = l.id AND {Live("x")}),
+               s.id, s.expires_at
+        FROM licenses l
+        LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND {Live("s")}
+        WHERE l.key_hash = $1
+        """,
+    ];
+
+    // $1 key hash, $2 now, $3 new expiry, $4 session id
+    private static readonly string[] HeartbeatSql =
+    [
+        ProveKey,
+        SetTenant,
+        $"""
+        UPDATE license_sessions s SET expires_at = $3, last_heartbeat_at = $2, heartbeat_count = s.heartbeat_count + 1, updated_at = $2
+        FROM licenses l
+        WHERE s.id = $4 AND l.id = s.license_id AND l.key_hash = $1 AND {Live("s")} AND {LicenseUsable}
+        """,
+        $"""
+        SELECT {LicenseColumns}, s.id, s.status, s.expires_at, s.hardware_id
+        FROM licenses l LEFT JOIN license_sessions s ON s.id = $4 AND s.license_id = l.id
+        WHERE l.key_hash = $1
+        """,
+    ];
+
+    // $1 key hash, $2 now, $3 session id, $4 hour
+    private static readonly string[] ReleaseSql =
+    [
+        ProveKey,
+        SetTenant,
+        $"""
+        WITH released AS (
+            UPDATE license_sessions s SET status = 'released', ended_at = $2, updated_at = $2
+            FROM licenses l
+            WHERE s.id = $3 AND l.id = s.license_id AND l.key_hash = $1 AND s.status = 'active'
+            RETURNING s.license_id, s.tenant_id, s.expires_at > $2 AS held)
+        INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
+        SELECT r.license_id, $4, r.tenant_id, 0, 1, 0, 0, 0, 0, greatest(u.used - CASE WHEN r.held THEN 1 ELSE 0 END, 0)
+        FROM released r
+        CROSS JOIN LATERAL (SELECT count(*)::int AS used FROM license_sessions x WHERE x.license_id = r.license_id AND {Live("x")}) u
+        ON CONFLICT (license_id, hour_start) DO UPDATE SET
+            releases = license_usage.releases + 1, last_seats_used = excluded.last_seats_used
+        """,
+        $"""
+        SELECT {LicenseColumns}, s.id, s.status
+        FROM licenses l LEFT JOIN license_sessions s ON s.id = $3 AND s.license_id = l.id
+        WHERE l.key_hash = $1
+        """,
+    ];
+
+    // $1 key hash, $2 now, $3 hardware id (may be null)
+    private static readonly string[] ValidateSql =
+    [
+        ProveKey,
+        SetTenant,
+        $"""
+        SELECT {LicenseColumns},
+               (SELECT count(*)::int FROM license_sessions x WHERE x.license_id = l.id AND {Live("x")}),
+               h.status, h.expires_at
+        FROM licenses l
+        LEFT JOIN LATERAL (SELECT s.status, s.expires_at FROM license_sessions s
+                           WHERE s.license_id = l.id AND s.hardware_id = $3 ORDER BY s.started_at DESC LIMIT 1) h ON true
+        WHERE l.key_hash = $1
+        """,
+    ];
+
+    // $1 now, $2 batch size. Several nodes may sweep at once: SKIP LOCKED splits the work, status = 'active' makes it once-only.
+    private static readonly string[] SweepSql =
+    [
+        "SELECT set_config('app.system', 'on', true)",
+        """
+        WITH expired AS (
+            UPDATE license_sessions SET status = 'expired', ended_at = expires_at, updated_at = $1
+            WHERE id IN (SELECT id FROM license_sessions WHERE status = 'active' AND expires_at <= $1
+                         ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+              AND status = 'active'
+            RETURNING license_id, tenant_id, expires_at),
+        counted AS (
+            INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
+            SELECT license_id, date_trunc('hour', expires_at, 'UTC'), tenant_id, 0, 0, count(*), 0, 0, 0, 0
+            FROM expired GROUP BY license_id, tenant_id, date_trunc('hour', expires_at, 'UTC')
+            ON CONFLICT (license_id, hour_start) DO UPDATE SET expiries = license_usage.expiries + excluded.expiries
+            RETURNING 1)
+        SELECT count(*)::int FROM expired
+        """,
+    ];
+
+    private const int SweepBatch = 1000;
+
+    // $1 key hash
+    private static readonly string[] FindLicenseSql =
+    [
+        ProveKey,
+        $"SELECT {LicenseColumns} FROM licenses l WHERE l.key_hash = $1",
+    ];
+
+    // $1 licence id, $2 now. Live leases of one licence, to reload the Redis lease cache.
+    private static readonly string[] LiveSessionsSql =
+    [
+        "SELECT set_config('app.system', 'on', true)",
+        $"SELECT s.id, s.expires_at, s.hardware_id FROM license_sessions s WHERE s.license_id = $1 AND {Live("s")}",
+    ];
+
+    // $1 since. Sessions that stopped holding a seat recently (released, kicked, expired), for reconciliation.
+    private static readonly string[] RecentlyEndedSql =
+    [
+        "SELECT set_config('app.system', 'on', true)",
+        "SELECT s.license_id, s.id FROM license_sessions s WHERE s.status <> 'active' AND s.updated_at >= $1",
+    ];
+
+    // $1 ids, $2 expiries, $3 first heartbeat times, $4 last heartbeat times, $5 counts, $6 now. A lease PostgreSQL
+    // sees as lapsed (now, or before the first of the heartbeats) is never extended: its seat may already be another's.
+    private static readonly string[] FlushHeartbeatsSql =
+    [
+        "SELECT set_config('app.system', 'on', true)",
+        """
+        UPDATE license_sessions s
+        SET expires_at = v.expires_at, last_heartbeat_at = v.at, heartbeat_count = s.heartbeat_count + v.n, updated_at = v.at
+        FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::int[]) AS v(id, expires_at, first_at, at, n)
+        WHERE s.id = v.id AND s.status = 'active' AND s.expires_at > v.first_at AND s.expires_at > $6
+          AND s.expires_at < v.expires_at
+        RETURNING s.id, s.license_id, s.expires_at
+        """,
+    ];
+}
