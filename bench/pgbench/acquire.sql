@@ -24,6 +24,8 @@ UPDATE license_sessions s SET expires_at = now() + make_interval(secs => :ttl), 
 FROM licenses l
 WHERE l.key_hash = :kh AND s.license_id = l.id AND s.hardware_id = :hw AND s.status = 'active' AND s.expires_at > now()
   AND l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > now());
+SELECT set_config('app.seats_used', (SELECT count(*) FROM license_sessions s
+    WHERE s.license_id = (SELECT id FROM licenses WHERE key_hash = :kh) AND s.status = 'active' AND s.expires_at > now())::text, true);
 INSERT INTO license_sessions (id, tenant_id, license_id, hardware_id, user_email, client_hostname, client_app_version,
     client_os, status, started_at, last_heartbeat_at, heartbeat_count, expires_at, created_at, updated_at)
 SELECT md5(:hw::text)::uuid, l.tenant_id, l.id, :hw, NULL, 'bench', '1.0', 'linux', 'active',
@@ -32,11 +34,12 @@ SELECT md5(:hw::text)::uuid, l.tenant_id, l.id, :hw, NULL, 'bench', '1.0', 'linu
 FROM licenses l
 WHERE l.key_hash = :kh AND l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > now())
   AND NOT EXISTS (SELECT 1 FROM license_sessions s WHERE s.license_id = l.id AND s.hardware_id = :hw AND s.status = 'active' AND s.expires_at > now())
-  AND (SELECT count(*) FROM license_sessions s WHERE s.license_id = l.id AND s.status = 'active' AND s.expires_at > now()) < l.seats_total;
+  AND current_setting('app.seats_used')::int < l.seats_total;
 INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
-SELECT l.id, date_trunc('hour', now(), 'UTC'), l.tenant_id, CASE WHEN s.id IS NULL THEN 0 ELSE 1 END, 0, 0, 0, CASE WHEN s.id IS NULL THEN 1 ELSE 0 END, u.used, u.used
+SELECT l.id, date_trunc('hour', now(), 'UTC'), l.tenant_id, CASE WHEN s.id IS NULL THEN 0 ELSE 1 END, 0, 0, 0, CASE WHEN s.id IS NULL THEN 1 ELSE 0 END,
+       current_setting('app.seats_used')::int + CASE WHEN s.id = md5(:hw::text)::uuid THEN 1 ELSE 0 END,
+       current_setting('app.seats_used')::int + CASE WHEN s.id = md5(:hw::text)::uuid THEN 1 ELSE 0 END
 FROM licenses l
-CROSS JOIN LATERAL (SELECT count(*)::int AS used FROM license_sessions x WHERE x.license_id = l.id AND x.status = 'active' AND x.expires_at > now()) u
 LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = :hw AND s.status = 'active' AND s.expires_at > now()
 WHERE l.key_hash = :kh AND l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > now()) AND (s.id IS NULL OR s.id = md5(:hw::text)::uuid)
 ON CONFLICT (license_id, hour_start) DO UPDATE SET
@@ -45,7 +48,7 @@ ON CONFLICT (license_id, hour_start) DO UPDATE SET
     peak_seats_used = greatest(license_usage.peak_seats_used, excluded.peak_seats_used),
     last_seats_used = excluded.last_seats_used;
 SELECT l.id, l.tenant_id, l.seats_total, l.state, l.expires_at, l.entitlements,
-       (SELECT count(*)::int FROM license_sessions x WHERE x.license_id = l.id AND x.status = 'active' AND x.expires_at > now()),
+       current_setting('app.seats_used')::int + CASE WHEN s.id = md5(:hw::text)::uuid THEN 1 ELSE 0 END,
        s.id, s.expires_at
 FROM licenses l
 LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = :hw AND s.status = 'active' AND s.expires_at > now()

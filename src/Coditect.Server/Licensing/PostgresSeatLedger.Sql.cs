@@ -8,6 +8,11 @@ public sealed partial class PostgresSeatLedger
         "SELECT set_config('app.tenant_id', coalesce((SELECT tenant_id::text FROM licenses WHERE key_hash = $1), ''), true)";
     private static string Live(string alias) => $"{alias}.status = 'active' AND {alias}.expires_at > $2";
     private const string LicenseColumns = "l.id, l.tenant_id, l.seats_total, l.state, l.expires_at, l.entitlements";
+    private const string SeatsUsed = "current_setting('app.seats_used')::int";
+
+    // After this batch's insert, if it made one: the machine's live session is then the new one ($5).
+    private const string SeatsUsedAfter = "(current_setting('app.seats_used')::int + CASE WHEN s.id = $5 THEN 1 ELSE 0 END)";
+
     private const string LicenseUsable = "l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > $2)";
 
     // $1 key hash, $2 now, $3 expiry, $4 hardware id, $5 new session id, $6 email, $7 host, $8 app version, $9 os, $10 hour
@@ -39,6 +44,12 @@ public sealed partial class PostgresSeatLedger
         WHERE l.key_hash = $1 AND s.license_id = l.id AND s.hardware_id = $4 AND s.status = 'active' AND s.expires_at > $2
           AND {LicenseUsable}
         """,
+        // The live seats, counted once under the lock (after lapses ended and a renewal), for the statements below:
+        // counting is the costly part of an acquire on a licence with thousands of seats.
+        $"""
+        SELECT set_config('app.seats_used', (SELECT count(*) FROM license_sessions s
+            WHERE s.license_id = (SELECT id FROM licenses WHERE key_hash = $1) AND {Live("s")})::text, true)
+        """,
         // $2 was read before this batch waited for the pool and the lock; a release that committed meanwhile may carry a
         // later time. The seat starts no earlier than the end of any seat it may have replaced, so the recorded history
         // never shows more holders at one instant than the count under the lock allowed.
@@ -51,14 +62,14 @@ public sealed partial class PostgresSeatLedger
         FROM licenses l
         WHERE l.key_hash = $1 AND {LicenseUsable}
           AND NOT EXISTS (SELECT 1 FROM license_sessions s WHERE s.license_id = l.id AND s.hardware_id = $4 AND {Live("s")})
-          AND (SELECT count(*) FROM license_sessions s WHERE s.license_id = l.id AND {Live("s")}) < l.seats_total
+          AND {SeatsUsed} < l.seats_total
         """,
         // Usage: a new session is an acquisition, no session a denial; a renewal is neither.
         $"""
         INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
-        SELECT l.id, $10, l.tenant_id, CASE WHEN s.id IS NULL THEN 0 ELSE 1 END, 0, 0, 0, CASE WHEN s.id IS NULL THEN 1 ELSE 0 END, u.used, u.used
+        SELECT l.id, $10, l.tenant_id, CASE WHEN s.id IS NULL THEN 0 ELSE 1 END, 0, 0, 0, CASE WHEN s.id IS NULL THEN 1 ELSE 0 END,
+               {SeatsUsedAfter}, {SeatsUsedAfter}
         FROM licenses l
-        CROSS JOIN LATERAL (SELECT count(*)::int AS used FROM license_sessions x WHERE x.license_id = l.id AND {Live("x")}) u
         LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND {Live("s")}
         WHERE l.key_hash = $1 AND {LicenseUsable} AND (s.id IS NULL OR s.id = $5)
         ON CONFLICT (license_id, hour_start) DO UPDATE SET
@@ -69,7 +80,7 @@ public sealed partial class PostgresSeatLedger
         """,
         $"""
         SELECT {LicenseColumns},
-               (SELECT count(*)::int FROM license_sessions x WHERE x.license_id = l.id AND {Live("x")}),
+               {SeatsUsedAfter},
                s.id, s.expires_at
         FROM licenses l
         LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND {Live("s")}
