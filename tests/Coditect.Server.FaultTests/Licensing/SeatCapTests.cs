@@ -23,7 +23,9 @@ public sealed class SeatCapTests(Backends backends)
 
         var sessions = await cluster.SessionsAsync(license.Id);
         var context = $"{ledger}: {load.Summary}\n{cluster.Logs()}";
-        load.Incidents.ShouldBeEmpty(context);
+        // A heartbeat the overloaded box answered only after its lease had run out is rightly refused (410); every
+        // other incident, a 410 while the promised lease still ran included, is a failure.
+        load.Incidents.Where(i => !IsLateButRightful(i)).ShouldBeEmpty(context);
         load.Grants.Count.ShouldBeGreaterThan(200, "too little churn to prove anything: " + context);
         AssertEveryGrantRecorded(load, sessions);
 
@@ -63,4 +65,7 @@ public sealed class SeatCapTests(Backends backends)
         sessions.Count.ShouldBe(load.Grants.Where(g => g.Status == HttpStatusCode.Created).Select(g => g.SessionId).Distinct().Count(),
             "every session row is one that a client was given");
     }
+
+    private static bool IsLateButRightful(Incident incident) =>
+        incident.Answer.Status == System.Net.HttpStatusCode.Gone && incident.LeaseUntil is { } until && incident.At >= until;
 }
