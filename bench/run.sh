@@ -54,19 +54,9 @@ load_at_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 work="$(mktemp -d /tmp/coditect-bench.XXXXXX)"
 chmod 755 "$work"
 results="$work/results"; mkdir -p "$results"
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-
-free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-  done
-  echo "no free port found" >&2; exit 1
-}
+. "$root/scripts/services.sh"
 
 # ---- cleanup: stop exactly what this script started ----
-pg_bin=""; pg_data="$work/pg"
 server_pids=()
 stop_servers() {
   local pid
@@ -79,23 +69,9 @@ stop_servers() {
   done
   server_pids=()
 }
-redis_port=""; redis_pidfile="$work/redis.pid"
-stop_redis() {
-  [ -n "$redis_port" ] || return 0
-  redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
-  if [ -f "$redis_pidfile" ]; then
-    local pid; pid="$(cat "$redis_pidfile")"
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  redis_port=""
-}
 cleanup() {
   stop_servers
-  stop_redis
-  if [ -n "$pg_bin" ] && [ -f "$pg_data/postmaster.pid" ]; then
-    as_pg "$pg_bin/pg_ctl" -D "$pg_data" -m fast stop >/dev/null 2>&1 || true
-  fi
+  services_stop
   if [ "$keep" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -111,22 +87,6 @@ server_dll="$work/server/Coditect.Server.dll"
 bench_dll="$work/bench/Coditect.Bench.dll"
 
 # ---- PostgreSQL: private, on a random port, durable (fsync and synchronous_commit on) ----
-find_pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
-pg_bin="$(find_pg_bin)"
-if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
-  log "installing PostgreSQL server from apt"
-  as_root apt-get update -qq && as_root apt-get install -y -qq postgresql >/dev/null
-  pg_bin="$(find_pg_bin)"
-fi
-if [ "$(id -u)" = 0 ]; then
-  id postgres >/dev/null 2>&1 || useradd --system --home "$work" postgres
-  as_pg() { runuser -u postgres -- "$@"; }
-else
-  as_pg() { "$@"; }
-fi
-mkdir -p "$pg_data"
-[ "$(id -u)" = 0 ] && chown postgres "$pg_data"
-pg_port="$(free_port)"
 # Sized for a 2-core box that also runs the servers and the load generator. Durability is NOT relaxed:
 # fsync, synchronous_commit and full_page_writes keep their defaults (on); every commit waits for its WAL flush.
 pg_settings=(
@@ -135,14 +95,9 @@ pg_settings=(
   "checkpoint_completion_target=0.9" "random_page_cost=1.1" "fsync=on" "synchronous_commit=on" "full_page_writes=on"
   "shared_preload_libraries=pg_stat_statements" "pg_stat_statements.track=all"
 )
-pg_opts="-p $pg_port -k $pg_data"
-for s in "${pg_settings[@]}"; do pg_opts="$pg_opts -c $s"; done
-log "starting PostgreSQL ($pg_bin) on 127.0.0.1:$pg_port"
-as_pg "$pg_bin/initdb" -D "$pg_data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$work/initdb.log" 2>&1 \
-  || { cat "$work/initdb.log" >&2; exit 1; }
-as_pg "$pg_bin/pg_ctl" -D "$pg_data" -w -l "$pg_data/server.log" -o "$pg_opts" start >/dev/null \
-  || { cat "$pg_data/server.log" >&2; exit 1; }
-psql_admin() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres "$@"; }
+pg_flags=()
+for s in "${pg_settings[@]}"; do pg_flags+=(-c "$s"); done
+services_start_postgres "$work" durable "${pg_flags[@]}" || exit 1
 # The server's own role: owner of its database, no superuser, no BYPASSRLS, so row-level security binds it.
 psql_admin -d postgres -c "create role coditect login nosuperuser nobypassrls nocreatedb nocreaterole"
 psql_admin -d postgres -c "create extension pg_stat_statements"
@@ -184,20 +139,9 @@ pgbench_flags=()
 for name in "${!pgbench_tps[@]}"; do pgbench_flags+=(--pgbench "$name=${pgbench_tps[$name]}"); done
 
 # ---- Redis: private, on a random port, no persistence (the Redis ledger needs none: PostgreSQL is the record) ----
-if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-benchmark >/dev/null 2>&1; then
-  log "installing Redis from apt"
-  as_root apt-get update -qq && as_root apt-get install -y -qq redis-server redis-tools >/dev/null
-fi
-redis_port="$(free_port)"
-log "starting Redis ($(redis-server --version | awk '{print $3}')) on 127.0.0.1:$redis_port"
-redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --daemonize yes \
-  --pidfile "$redis_pidfile" --logfile "$work/redis.log" --dir "$work" \
-  || { cat "$work/redis.log" >&2; exit 1; }
-for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+services_start_redis "$work" || exit 1
 rcli() { redis-cli -h 127.0.0.1 -p "$redis_port" "$@"; }
 [ "$(rcli ping)" = PONG ] || { cat "$work/redis.log" >&2; echo "Redis did not start" >&2; exit 1; }
-for _ in $(seq 1 50); do [ -s "$redis_pidfile" ] && break; sleep 0.1; done
-redis_pid="$(cat "$redis_pidfile")"
 
 # ---- the machine's limit for Redis: redis-benchmark EVALSHA of the server's own heartbeat script ----
 # The Lua text is read from the C# source at every run, so the benchmark cannot drift from the code it measures.
@@ -267,8 +211,10 @@ fi
 start_server() { # provider connection-string log [extra VAR=value...]
   local port pid vars; port="$(free_port)"
   mapfile -t vars < <(server_vars "$1" "$2"; [ $# -gt 3 ] && printf '%s\n' "${@:4}" || true)
-  env "${vars[@]}" dotnet "$server_dll" --urls "http://127.0.0.1:$port" >"$3" 2>&1 & # env execs: $! is the server itself
-  pid=$!
+  # From its own folder, as the Dockerfile runs it: the content root is the working directory, and appsettings.json
+  # there keeps per-request framework logging at Warning (run from elsewhere, it would log every request).
+  (cd "$(dirname "$server_dll")" && exec env "${vars[@]}" dotnet "$server_dll" --urls "http://127.0.0.1:$port") >"$3" 2>&1 &
+  pid=$! # the subshell execs env, which execs dotnet: $! is the server itself
   server_pids+=("$pid")
   for _ in $(seq 1 120); do
     if curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then started_url="http://127.0.0.1:$port"; return; fi
@@ -372,7 +318,7 @@ run_config postgres-redis 2 postgres-redis-2 "$url1,$url2"
 stop_servers
 same_script="$(rcli SCRIPT EXISTS "$heartbeat_sha" | tr -d '\r')" # 1: the servers ran the script benchmarked above
 redis_version="$(rcli INFO server | tr -d '\r' | awk -F: '/^redis_version:/{print $2}')"
-stop_redis
+services_stop_redis
 
 # ---- report ----
 log "writing $out"

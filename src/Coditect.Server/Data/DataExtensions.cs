@@ -31,11 +31,13 @@ public static class DataExtensions
 
             var dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
             builder.Services.AddSingleton(dataSource);
-            builder.Services.AddDbContext<CoditectDbContext>(db => db.UseNpgsql(dataSource, npgsql => npgsql.EnableRetryOnFailure(0)));
+            builder.Services.AddDbContext<CoditectDbContext>(db => db.UseNpgsql(dataSource, npgsql => npgsql.EnableRetryOnFailure(0)),
+                optionsLifetime: ServiceLifetime.Singleton);
         }
         else
         {
-            builder.Services.AddDbContext<CoditectDbContext>(db => db.UseSqlite(connectionString));
+            // Options built once, not per request scope (they depend on nothing scoped).
+            builder.Services.AddDbContext<CoditectDbContext>(db => db.UseSqlite(connectionString), optionsLifetime: ServiceLifetime.Singleton);
         }
 
         builder.Services.AddScoped<SchemaMigrator>();

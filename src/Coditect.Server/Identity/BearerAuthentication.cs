@@ -22,7 +22,6 @@ public sealed class BearerAuthentication(
     ILoggerFactory logger,
     UrlEncoder encoder,
     AccessTokens accessTokens,
-    CoditectDbContext db,
     TenantContext tenant,
     TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -67,6 +66,9 @@ public sealed class BearerAuthentication(
     {
         var hash = OpaqueToken.Hash(key);
         var now = clock.GetUtcNow().UtcDateTime;
+        // Resolved here, not injected: the handler runs for every request (the lease protocol too), and most carry no
+        // API key, so they should not pay for a DbContext.
+        var db = Context.RequestServices.GetRequiredService<CoditectDbContext>();
         // An API key names its tenant, so the tenant cannot be known before the lookup: a system-scope read.
         var apiKey = await db.RunAsSystemAsync(async () =>
         {
