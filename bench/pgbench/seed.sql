@@ -19,4 +19,6 @@ INSERT INTO license_sessions (id, tenant_id, license_id, hardware_id, user_email
 SELECT md5('cold-' || n)::uuid, '00000000-0000-0000-0000-0000000000b1', md5('license-' || (2000001 + n % :cold_licenses))::uuid, 'held-cold-' || n, NULL,
     'bench', '1.0', 'linux', 'active', now(), now(), 0, now() + interval '1 day', now(), now()
 FROM generate_series(0, :cold_sessions - 1) n;
+-- The PostgreSQL ledger's seat counter (ADR 0009), as the server keeps it.
+UPDATE licenses l SET seats_held = (SELECT count(*) FROM license_sessions s WHERE s.license_id = l.id AND s.status = 'active');
 ANALYZE;

@@ -8,35 +8,42 @@ public sealed partial class PostgresSeatLedger
         "SELECT set_config('app.tenant_id', coalesce((SELECT tenant_id::text FROM licenses WHERE key_hash = $1), ''), true)";
     private static string Live(string alias) => $"{alias}.status = 'active' AND {alias}.expires_at > $2";
     private const string LicenseColumns = "l.id, l.tenant_id, l.seats_total, l.state, l.expires_at, l.entitlements";
-    private const string SeatsUsed = "current_setting('app.seats_used')::int";
-
-    // After this batch's insert, if it made one: the machine's live session is then the new one ($5).
-    private const string SeatsUsedAfter = "(current_setting('app.seats_used')::int + CASE WHEN s.id = $5 THEN 1 ELSE 0 END)";
-
     private const string LicenseUsable = "l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > $2)";
+    private const string LockLicense = "SELECT id FROM licenses WHERE key_hash = $1 FOR NO KEY UPDATE";
+
+    /// <summary>
+    /// Ends the licence's lapsed leases that match <paramref name="which"/>, counts them as expiries in the hour's usage
+    /// ($10) and gives their seats back (seats_held). Runs under the licence lock.
+    /// </summary>
+    private static string EndLapsed(string which) => $"""
+        WITH lapsed AS (
+            UPDATE license_sessions s SET status = 'expired', ended_at = s.expires_at, updated_at = $2
+            FROM licenses l
+            WHERE l.key_hash = $1 AND s.license_id = l.id AND s.status = 'active' AND s.expires_at <= $2 AND {which}
+            RETURNING s.license_id, s.tenant_id),
+        counted AS (
+            INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
+            SELECT license_id, $10, tenant_id, 0, 0, count(*), 0, 0, 0, 0 FROM lapsed GROUP BY license_id, tenant_id
+            ON CONFLICT (license_id, hour_start) DO UPDATE SET expiries = license_usage.expiries + excluded.expiries)
+        UPDATE licenses l SET seats_held = l.seats_held - e.n
+        FROM (SELECT license_id, count(*)::int AS n FROM lapsed GROUP BY license_id) e
+        WHERE l.id = e.license_id
+        """;
 
     // $1 key hash, $2 now, $3 expiry, $4 hardware id, $5 new session id, $6 email, $7 host, $8 app version, $9 os, $10 hour
+    // The licence row carries seats_held (its unended sessions), so no statement counts sessions: an acquire costs the
+    // same on a licence with 10 seats or 10,000 (docs/adr/0009-seat-counter.md).
     private static readonly string[] AcquireSql =
     [
         ProveKey,
         SetTenant,
         // NO KEY UPDATE, not UPDATE: acquires still queue on each other, but the foreign-key check of a release or sweep
         // inserting the hour's first usage row (FOR KEY SHARE on this licence) does not queue behind them, which
-        // deadlocked with the acquire waiting for that same usage row at the start of every hour.
-        "SELECT id FROM licenses WHERE key_hash = $1 FOR NO KEY UPDATE",
-        // Every lapsed lease of this licence ends now, under the licence lock, before seats are counted: this machine's
-        // next lease is then a new session (never a revival), and a heartbeat racing this acquire for a lease it counts
-        // as lapsed either committed first (the lease is live and counted) or finds it ended (410): never both.
-        $"""
-        WITH lapsed AS (
-            UPDATE license_sessions SET status = 'expired', ended_at = expires_at, updated_at = $2
-            WHERE license_id = (SELECT id FROM licenses WHERE key_hash = $1)
-              AND status = 'active' AND expires_at <= $2
-            RETURNING license_id, tenant_id)
-        INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
-        SELECT license_id, $10, tenant_id, 0, 0, count(*), 0, 0, 0, 0 FROM lapsed GROUP BY license_id, tenant_id
-        ON CONFLICT (license_id, hour_start) DO UPDATE SET expiries = license_usage.expiries + excluded.expiries
-        """,
+        // deadlocked with the acquire waiting for that same usage row at the start of every hour. Every change of
+        // seats_held happens under this lock, and every writer takes it before touching a session (no deadlock).
+        LockLicense,
+        // This machine's lapsed lease ends now: its next lease is a new session, never a revival.
+        EndLapsed("s.hardware_id = $4"),
         // The same machine while its lease lives: renew it (a restarted client never burns a second seat).
         $"""
         UPDATE license_sessions s SET expires_at = $3, last_heartbeat_at = $2, heartbeat_count = s.heartbeat_count + 1, updated_at = $2
@@ -44,33 +51,32 @@ public sealed partial class PostgresSeatLedger
         WHERE l.key_hash = $1 AND s.license_id = l.id AND s.hardware_id = $4 AND s.status = 'active' AND s.expires_at > $2
           AND {LicenseUsable}
         """,
-        // The live seats, counted once under the lock (after lapses ended and a renewal), for the statements below:
-        // counting is the costly part of an acquire on a licence with thousands of seats.
-        $"""
-        SELECT set_config('app.seats_used', (SELECT count(*) FROM license_sessions s
-            WHERE s.license_id = (SELECT id FROM licenses WHERE key_hash = $1) AND {Live("s")})::text, true)
-        """,
+        // A full licence takes back the seats of its other lapsed leases before it says no. A heartbeat racing this for
+        // a lease it ends either committed first (the lease is live and keeps its seat) or finds it ended (410).
+        EndLapsed("l.seats_held >= l.seats_total"),
         // $2 was read before this batch waited for the pool and the lock; a release that committed meanwhile may carry a
         // later time. The seat starts no earlier than the end of any seat it may have replaced, so the recorded history
         // never shows more holders at one instant than the count under the lock allowed.
         $"""
-        INSERT INTO license_sessions (id, tenant_id, license_id, hardware_id, user_email, client_hostname, client_app_version,
-            client_os, status, started_at, last_heartbeat_at, heartbeat_count, expires_at, created_at, updated_at)
-        SELECT $5, l.tenant_id, l.id, $4, $6, $7, $8, $9, 'active',
-               greatest($2, (SELECT max(e.ended_at) FROM license_sessions e WHERE e.license_id = l.id AND e.ended_at > $2)),
-               $2, 0, $3, $2, $2
-        FROM licenses l
-        WHERE l.key_hash = $1 AND {LicenseUsable}
-          AND NOT EXISTS (SELECT 1 FROM license_sessions s WHERE s.license_id = l.id AND s.hardware_id = $4 AND {Live("s")})
-          AND {SeatsUsed} < l.seats_total
+        WITH inserted AS (
+            INSERT INTO license_sessions (id, tenant_id, license_id, hardware_id, user_email, client_hostname, client_app_version,
+                client_os, status, started_at, last_heartbeat_at, heartbeat_count, expires_at, created_at, updated_at)
+            SELECT $5, l.tenant_id, l.id, $4, $6, $7, $8, $9, 'active',
+                   greatest($2, (SELECT max(e.ended_at) FROM license_sessions e WHERE e.license_id = l.id AND e.ended_at > $2)),
+                   $2, 0, $3, $2, $2
+            FROM licenses l
+            WHERE l.key_hash = $1 AND {LicenseUsable} AND l.seats_held < l.seats_total
+              AND NOT EXISTS (SELECT 1 FROM license_sessions s WHERE s.license_id = l.id AND s.hardware_id = $4 AND s.status = 'active')
+            RETURNING license_id)
+        UPDATE licenses l SET seats_held = l.seats_held + 1 FROM inserted i WHERE l.id = i.license_id
         """,
         // Usage: a new session is an acquisition, no session a denial; a renewal is neither.
         $"""
         INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
         SELECT l.id, $10, l.tenant_id, CASE WHEN s.id IS NULL THEN 0 ELSE 1 END, 0, 0, 0, CASE WHEN s.id IS NULL THEN 1 ELSE 0 END,
-               {SeatsUsedAfter}, {SeatsUsedAfter}
+               l.seats_held, l.seats_held
         FROM licenses l
-        LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND {Live("s")}
+        LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND s.status = 'active'
         WHERE l.key_hash = $1 AND {LicenseUsable} AND (s.id IS NULL OR s.id = $5)
         ON CONFLICT (license_id, hour_start) DO UPDATE SET
             acquisitions = license_usage.acquisitions + excluded.acquisitions,
@@ -79,11 +85,9 @@ public sealed partial class PostgresSeatLedger
             last_seats_used = excluded.last_seats_used
         """,
         $"""
-        SELECT {LicenseColumns},
-               {SeatsUsedAfter},
-               s.id, s.expires_at
+        SELECT {LicenseColumns}, l.seats_held, s.id, s.expires_at
         FROM licenses l
-        LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND {Live("s")}
+        LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND s.status = 'active'
         WHERE l.key_hash = $1
         """,
     ];
@@ -105,21 +109,24 @@ public sealed partial class PostgresSeatLedger
         """,
     ];
 
-    // $1 key hash, $2 now, $3 session id, $4 hour
+    // $1 key hash, $2 now, $3 session id, $4 hour. Under the licence lock, as every change of seats_held.
     private static readonly string[] ReleaseSql =
     [
         ProveKey,
         SetTenant,
-        $"""
+        LockLicense,
+        """
         WITH released AS (
             UPDATE license_sessions s SET status = 'released', ended_at = $2, updated_at = $2
             FROM licenses l
             WHERE s.id = $3 AND l.id = s.license_id AND l.key_hash = $1 AND s.status = 'active'
-            RETURNING s.license_id, s.tenant_id, s.expires_at > $2 AS held)
+            RETURNING s.license_id, s.tenant_id),
+        held AS (
+            UPDATE licenses l SET seats_held = l.seats_held - 1 FROM released r WHERE l.id = r.license_id
+            RETURNING l.id, l.seats_held)
         INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
-        SELECT r.license_id, $4, r.tenant_id, 0, 1, 0, 0, 0, 0, greatest(u.used - CASE WHEN r.held THEN 1 ELSE 0 END, 0)
-        FROM released r
-        CROSS JOIN LATERAL (SELECT count(*)::int AS used FROM license_sessions x WHERE x.license_id = r.license_id AND {Live("x")}) u
+        SELECT r.license_id, $4, r.tenant_id, 0, 1, 0, 0, 0, 0, h.seats_held
+        FROM released r JOIN held h ON h.id = r.license_id
         ON CONFLICT (license_id, hour_start) DO UPDATE SET
             releases = license_usage.releases + 1, last_seats_used = excluded.last_seats_used
         """,
@@ -146,22 +153,35 @@ public sealed partial class PostgresSeatLedger
         """,
     ];
 
-    // $1 now, $2 batch size. Several nodes may sweep at once: SKIP LOCKED splits the work, status = 'active' makes it once-only.
+    // $1 now, $2 batch size. Locks the licences of the next lapsed leases first (in id order, so sweeping nodes never
+    // deadlock; an acquire or release holds one licence), then ends every lapsed lease of those licences and gives their
+    // seats back. status = 'active' makes each end happen once when several nodes sweep.
     private static readonly string[] SweepSql =
     [
         "SELECT set_config('app.system', 'on', true)",
         """
+        SELECT set_config('app.sweep_licenses', coalesce(string_agg(locked.id::text, ','), ''), true)
+        FROM (SELECT l.id FROM licenses l
+              WHERE l.id IN (SELECT s.license_id FROM license_sessions s WHERE s.status = 'active' AND s.expires_at <= $1
+                             ORDER BY s.expires_at LIMIT $2)
+              ORDER BY l.id FOR NO KEY UPDATE) locked
+        """,
+        """
         WITH expired AS (
-            UPDATE license_sessions SET status = 'expired', ended_at = expires_at, updated_at = $1
-            WHERE id IN (SELECT id FROM license_sessions WHERE status = 'active' AND expires_at <= $1
-                         ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-              AND status = 'active'
-            RETURNING license_id, tenant_id, expires_at),
+            UPDATE license_sessions s SET status = 'expired', ended_at = s.expires_at, updated_at = $1
+            WHERE s.license_id = ANY (string_to_array(nullif(current_setting('app.sweep_licenses'), ''), ',')::uuid[])
+              AND s.status = 'active' AND s.expires_at <= $1
+            RETURNING s.license_id, s.tenant_id, s.expires_at),
         counted AS (
             INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
             SELECT license_id, date_trunc('hour', expires_at, 'UTC'), tenant_id, 0, 0, count(*), 0, 0, 0, 0
             FROM expired GROUP BY license_id, tenant_id, date_trunc('hour', expires_at, 'UTC')
             ON CONFLICT (license_id, hour_start) DO UPDATE SET expiries = license_usage.expiries + excluded.expiries
+            RETURNING 1),
+        held AS (
+            UPDATE licenses l SET seats_held = l.seats_held - e.n
+            FROM (SELECT license_id, count(*)::int AS n FROM expired GROUP BY license_id) e
+            WHERE l.id = e.license_id
             RETURNING 1)
         SELECT count(*)::int FROM expired
         """,

@@ -67,6 +67,15 @@ public static class SessionEndpoints
             return Problems.NotFound(ProblemCodes.SessionNotFound, "The session");
         }
 
+        var counted = db.Database.IsNpgsql();
+        if (counted)
+        {
+            // The PostgreSQL ledger's seat count (licenses.seats_held) changes only under the licence lock, taken before
+            // any session row (ADR 0009); the session is read again under it.
+            await db.Database.ExecuteSqlAsync($"SELECT id FROM licenses WHERE id = {session.LicenseId} FOR NO KEY UPDATE", ct);
+            await db.Entry(session).ReloadAsync(ct);
+        }
+
         if (!session.HoldsSeat(now))
         {
             return TypedResults.NoContent(); // already over: nothing to free
@@ -91,6 +100,11 @@ public static class SessionEndpoints
             ["hardware_id"] = new JsonObject { ["before"] = session.HardwareId, ["after"] = session.HardwareId },
         }, now);
         await db.SaveChangesAsync(ct);
+        if (counted)
+        {
+            await db.Database.ExecuteSqlAsync($"UPDATE licenses SET seats_held = seats_held - 1 WHERE id = {session.LicenseId}", ct);
+        }
+
         ForgetWhenCommitted(http, ledger, session.LicenseId, [session.Id]);
         return TypedResults.NoContent();
     }

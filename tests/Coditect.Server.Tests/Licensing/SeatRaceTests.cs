@@ -19,8 +19,9 @@ public abstract class SeatRaceTests<TApp>(TApp app) : IClassFixture<TApp> where 
             var responses = await Task.WhenAll(Enumerable.Range(0, 200)
                 .Select(i => _anonymous.AcquireAsync(license.LicenseKey!, $"machine-{round}-{i}")));
 
-            responses.Count(r => r.StatusCode == HttpStatusCode.Created).ShouldBe(10, $"round {round}");
-            responses.Count(r => r.StatusCode == HttpStatusCode.Conflict).ShouldBe(190, $"round {round}");
+            var statuses = string.Join(", ", responses.GroupBy(r => (int)r.StatusCode).Select(g => $"{g.Key} x{g.Count()}"));
+            responses.Count(r => r.StatusCode == HttpStatusCode.Created).ShouldBe(10, $"round {round}: {statuses}");
+            responses.Count(r => r.StatusCode == HttpStatusCode.Conflict).ShouldBe(190, $"round {round}: {statuses}");
             var denial = responses.First(r => r.StatusCode == HttpStatusCode.Conflict);
             var problem = await denial.ShouldBeProblemAsync(HttpStatusCode.Conflict, ProblemCodes.NoSeatsAvailable);
             problem.GetProperty("seats_total").GetInt32().ShouldBe(10);
