@@ -35,22 +35,49 @@ public interface IRateCounter
 public sealed class MemoryRateCounter(TimeProvider clock) : IRateCounter
 {
     private readonly ConcurrentDictionary<string, (DateTimeOffset Start, int Count)> _windows = new(StringComparer.Ordinal);
+    private long _lastSweepTicks;
+
+    /// <summary>Windows held, ended ones included until the next sweep.</summary>
+    internal int WindowCount => _windows.Count;
 
     public ValueTask<RateDecision> HitAsync(string key, int limit, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var entry = _windows.AddOrUpdate(key, _ => (now, 1),
-            (_, old) => now - old.Start < RateLimits.Window && now >= old.Start ? (old.Start, old.Count + 1) : (now, 1));
-        if (_windows.Count > 100_000)
+        var decision = Hit(key, limit, now);
+        SweepIfDue(now);
+        return ValueTask.FromResult(decision);
+    }
+
+    private RateDecision Hit(string key, int limit, DateTimeOffset now)
+    {
+        var entry = _windows.AddOrUpdate(key, _ => (now, 1), (_, old) => Ended(old.Start, now) ? (now, 1) : (old.Start, old.Count + 1));
+        return new RateDecision(entry.Count <= limit, entry.Start + RateLimits.Window - now);
+    }
+
+    /// <summary>
+    /// Drops the windows that have ended, at most once a window: with hundreds of thousands of sessions a scan on every
+    /// call would cost more than the calls. Memory stays bounded by the keys seen in the last two windows.
+    /// </summary>
+    private void SweepIfDue(DateTimeOffset now)
+    {
+        var last = Interlocked.Read(ref _lastSweepTicks);
+        if (!Ended(new DateTimeOffset(last, TimeSpan.Zero), now)
+            || Interlocked.CompareExchange(ref _lastSweepTicks, now.UtcTicks, last) != last)
         {
-            foreach (var stale in _windows.Where(w => now - w.Value.Start >= RateLimits.Window))
-            {
-                _windows.TryRemove(stale.Key, out _);
-            }
+            return; // not due, or another call is sweeping
         }
 
-        return ValueTask.FromResult(new RateDecision(entry.Count <= limit, entry.Start + RateLimits.Window - now));
+        foreach (var window in _windows)
+        {
+            if (Ended(window.Value.Start, now))
+            {
+                _windows.TryRemove(window); // only if unchanged: a call may have started a new window meanwhile
+            }
+        }
     }
+
+    /// <summary>A window that started in the future (the clock went back) counts as ended too.</summary>
+    private static bool Ended(DateTimeOffset start, DateTimeOffset now) => now - start >= RateLimits.Window || now < start;
 }
 
 /// <summary>
