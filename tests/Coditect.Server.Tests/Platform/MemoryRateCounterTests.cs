@@ -73,5 +73,18 @@ public sealed class MemoryRateCounterTests
         _counter.WindowCount.ShouldBe(1);
     }
 
+    [Fact]
+    public async Task A_pair_counts_the_key_only_for_calls_its_member_allows()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await _counter.HitPairAsync("licence", 4, "runaway", 2, CancellationToken.None);
+        }
+
+        (await _counter.HitPairAsync("licence", 4, "other", 2, CancellationToken.None)).Allowed.ShouldBeTrue("the runaway spent 2 of 4");
+        (await _counter.HitPairAsync("licence", 4, "third", 2, CancellationToken.None)).Allowed.ShouldBeTrue();
+        (await _counter.HitAsync("licence", 4, CancellationToken.None)).Allowed.ShouldBeFalse("the key itself is the same window");
+    }
+
     private ValueTask<RateDecision> Hit(string key, int limit = 10) => _counter.HitAsync(key, limit, CancellationToken.None);
 }
