@@ -109,7 +109,8 @@ pg_conn() { echo "Host=127.0.0.1;Port=$pg_port;Database=$1;Username=coditect"; }
 master_key="$(head -c 32 /dev/urandom | base64)" # generated per run, never written to the repository
 server_vars() { # provider connection-string -> the environment of a server process, one VAR=value per line
   printf '%s\n' "Database__Provider=$1" "ConnectionStrings__Database=$2" "Secrets__MasterKey=$master_key" \
-    RateLimits__ApiPerMinute=10000000 RateLimits__SignInPerMinute=1000000 "Licensing__LeaseTtlSeconds=$lease_ttl" DOTNET_gcServer=0
+    RateLimits__ApiPerMinute=10000000 RateLimits__SignInPerMinute=1000000 \
+    RateLimits__LicensePerMinute=100000000 RateLimits__SessionPerMinute=1000000 "Licensing__LeaseTtlSeconds=$lease_ttl" DOTNET_gcServer=0
 }
 
 # ---- the machine's limit: pgbench with the server's own SQL on data shaped like the scenarios' ----
@@ -377,7 +378,8 @@ $(awk -v n="$(nproc)" -v a="${load_at_start%% *}" -v b="$(cut -d' ' -f1 /proc/lo
   \`fsync\`, \`synchronous_commit\` and \`full_page_writes\` are on, so every acquire, heartbeat and release waits for its
   WAL flush. The server connects as a non-superuser role without BYPASSRLS (row-level security applies, as in production).
 - **Server**: the published Release build, \`dotnet Coditect.Server.dll --urls http://127.0.0.1:PORT\`, workstation GC,
-  \`RateLimits__ApiPerMinute=10000000\` (the setup creates thousands of licences), \`Licensing__LeaseTtlSeconds=$lease_ttl\`
+  \`RateLimits__ApiPerMinute=10000000\` (the setup creates thousands of licences), \`RateLimits__LicensePerMinute=100000000\` and
+  \`RateLimits__SessionPerMinute=1000000\` (thousands of protocol calls a second on one licence and one session), \`Licensing__LeaseTtlSeconds=$lease_ttl\`
   (held sessions must outlive the run), a master key generated for the run. SQLite: one file on local disk, WAL mode.
 - **Load generator**: fixed arrival rate (open model), latency from each request's intended start, a step passes only with
   **zero** non-2xx, transport errors or dropped requests and every operation's p99 ≤ ${max_p99_ms} ms. $(

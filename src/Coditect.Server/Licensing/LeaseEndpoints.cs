@@ -9,8 +9,9 @@ namespace Coditect.Server.Licensing;
 
 /// <summary>
 /// The lease protocol: licensed applications acquire, heartbeat, release and validate with the licence key, never
-/// with a user token. Each call is one <see cref="ISeatLedger"/> call plus, for a live lease, one signature.
-/// See docs/licensing.md and README.md in this folder.
+/// with a user token. Each call is one <see cref="ISeatLedger"/> call plus, for a live lease, one signature. A valid
+/// call first passes the per-licence and per-session (or per-machine) rate limits; an invalid one is answered 400 and
+/// not counted. See docs/licensing.md and README.md in this folder.
 /// </summary>
 public static class LeaseEndpoints
 {
@@ -24,7 +25,8 @@ public static class LeaseEndpoints
     }
 
     private static async Task<Results<Created<AcquireResponse>, Ok<AcquireResponse>, ProblemHttpResult>> Acquire(
-        AcquireRequest body, ISeatLedger ledger, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock, CancellationToken ct)
+        AcquireRequest body, ISeatLedger ledger, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock, HttpContext http,
+        CancellationToken ct)
     {
         var errors = new Validator();
         var key = errors.Required("license_key", body.LicenseKey, 64);
@@ -38,9 +40,15 @@ public static class LeaseEndpoints
             return Problems.Validation(errors);
         }
 
+        var keyHash = LicenseKeys.Hash(key);
+        if (await http.LimitLeaseCallAsync(keyHash, Machine(hardwareId)) is { } limited)
+        {
+            return limited;
+        }
+
         var now = Now(clock);
         var result = await ledger.AcquireAsync(new AcquireCommand(
-            LicenseKeys.Hash(key), hardwareId, email, hostname, appVersion, os, Guid.CreateVersion7(), now, now + options.Value.LeaseTtl), ct);
+            keyHash, hardwareId, email, hostname, appVersion, os, Guid.CreateVersion7(), now, now + options.Value.LeaseTtl), ct);
 
         switch (result.Outcome)
         {
@@ -61,7 +69,8 @@ public static class LeaseEndpoints
     }
 
     private static async Task<Results<Ok<HeartbeatResponse>, ProblemHttpResult>> Heartbeat(
-        HeartbeatRequest body, ISeatLedger ledger, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock, CancellationToken ct)
+        HeartbeatRequest body, ISeatLedger ledger, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock, HttpContext http,
+        CancellationToken ct)
     {
         var errors = new Validator();
         var key = errors.Required("license_key", body.LicenseKey, 64);
@@ -71,8 +80,14 @@ public static class LeaseEndpoints
             return Problems.Validation(errors);
         }
 
+        var keyHash = LicenseKeys.Hash(key);
+        if (await http.LimitLeaseCallAsync(keyHash, Session(sessionId)) is { } limited)
+        {
+            return limited;
+        }
+
         var now = Now(clock);
-        var result = await ledger.HeartbeatAsync(LicenseKeys.Hash(key), sessionId, now, now + options.Value.LeaseTtl, ct);
+        var result = await ledger.HeartbeatAsync(keyHash, sessionId, now, now + options.Value.LeaseTtl, ct);
         if (result.Outcome != LeaseOutcome.Ok)
         {
             return LeaseProblem(result.Outcome);
@@ -85,7 +100,7 @@ public static class LeaseEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Release(
-        ReleaseRequest body, ISeatLedger ledger, TimeProvider clock, CancellationToken ct)
+        ReleaseRequest body, ISeatLedger ledger, TimeProvider clock, HttpContext http, CancellationToken ct)
     {
         var errors = new Validator();
         var key = errors.Required("license_key", body.LicenseKey, 64);
@@ -95,12 +110,18 @@ public static class LeaseEndpoints
             return Problems.Validation(errors);
         }
 
-        var result = await ledger.ReleaseAsync(LicenseKeys.Hash(key), sessionId, Now(clock), ct);
+        var keyHash = LicenseKeys.Hash(key);
+        if (await http.LimitLeaseCallAsync(keyHash, Session(sessionId)) is { } limited)
+        {
+            return limited;
+        }
+
+        var result = await ledger.ReleaseAsync(keyHash, sessionId, Now(clock), ct);
         return result.Outcome == LeaseOutcome.Ok ? TypedResults.NoContent() : LeaseProblem(result.Outcome);
     }
 
     private static async Task<Results<Ok<ValidateResponse>, ProblemHttpResult>> Validate(
-        ValidateRequest body, ISeatLedger ledger, TimeProvider clock, CancellationToken ct)
+        ValidateRequest body, ISeatLedger ledger, TimeProvider clock, HttpContext http, CancellationToken ct)
     {
         var errors = new Validator();
         var key = errors.Required("license_key", body.LicenseKey, 64);
@@ -110,8 +131,14 @@ public static class LeaseEndpoints
             return Problems.Validation(errors);
         }
 
+        var keyHash = LicenseKeys.Hash(key);
+        if (await http.LimitLeaseCallAsync(keyHash, hardwareId is null ? null : Machine(hardwareId)) is { } limited)
+        {
+            return limited;
+        }
+
         var now = Now(clock);
-        var result = await ledger.ValidateAsync(LicenseKeys.Hash(key), hardwareId, now, ct);
+        var result = await ledger.ValidateAsync(keyHash, hardwareId, now, ct);
         if (result.License is not { } license)
         {
             return TypedResults.Ok(new ValidateResponse(false, ValidationCodes.NotFound, null));
@@ -134,6 +161,12 @@ public static class LeaseEndpoints
         return TypedResults.Ok(new ValidateResponse(code == ValidationCodes.Valid, code,
             new ValidatedLicense(license.Id, license.SeatsTotal, result.SeatsUsed, license.ExpiresAt, status, license.Entitlements)));
     }
+
+    /// <summary>A rate-limited caller within a licence: its session once it has one (heartbeat, release).</summary>
+    private static string Session(Guid sessionId) => "s:" + sessionId.ToString("N");
+
+    /// <summary>The caller before it has a session (acquire) or when it names no session (validate): its machine.</summary>
+    private static string Machine(string hardwareId) => "m:" + hardwareId;
 
     /// <summary>The server's clock, to the microsecond both databases store.</summary>
     private static DateTime Now(TimeProvider clock)

@@ -60,6 +60,9 @@ public sealed class Cluster : IAsyncDisposable
             ["Identity__PasswordHashIterations"] = "10000",
             ["RateLimits__SignInPerMinute"] = "1000000",
             ["RateLimits__ApiPerMinute"] = "10000000",
+            // Hundreds of clients churn on one licence, each acquiring again every few hundred milliseconds.
+            ["RateLimits__LicensePerMinute"] = "100000000",
+            ["RateLimits__SessionPerMinute"] = "1000000",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Coditect"] = "Information",
             ["Logging__Console__FormatterName"] = "simple",
