@@ -9,6 +9,9 @@
 # Usage: bench/run.sh [--quick] [--duration S] [--warmup S] [--start-rate R] [--max-steps N] [--max-p99-ms MS]
 #                     [--cold-licenses N] [--hot-sessions N] [--cold-sessions N] [--pgbench-seconds S]
 #                     [--pgbench-clients N] [--redis-requests N] [--redis-clients N] [--out FILE] [--keep]
+#                     [--soak S] [--soak-heartbeats R] [--soak-churn R] [--profile-rate R]
+#   --soak    the memory run: S seconds (600) of heartbeats (R/s, 2000) and churn (R/s, 50) at once on PostgreSQL + Redis,
+#             server RSS sampled every 10 s. --profile-rate: the fixed heartbeat rate (2000/s) of the profile phase.
 #   --quick   about three minutes after the build: small data, two fixed rates per scenario, short pgbench runs.
 #             For checking that the script works; its numbers are not the benchmark.
 #   --keep    leave the work directory (logs, JSON results) in /tmp for inspection.
@@ -20,7 +23,8 @@ log() { printf '[bench] %s\n' "$*" >&2; }
 
 # ---- settings (full run: about 15 minutes on 2 cores) ----
 mode=full
-duration=10; warmup=3; start_rate=50; step_factor=2; max_steps=7; refine=1; max_p99_ms=100
+duration=10; warmup=3; start_rate=100; step_factor=2; max_steps=8; refine=1; max_p99_ms=100
+soak_seconds=600; soak_heartbeats=2000; soak_churn=50; profile_rate=2000; profile_seconds=20
 hot_seats=10000; hot_sessions=5000; cold_licenses=10000; cold_seats=10; cold_sessions=10000
 pgbench_seconds=20; pgbench_clients=16; lease_ttl=3600
 redis_requests=1000000; redis_clients=50
@@ -29,7 +33,12 @@ rates_flag=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) mode=quick; duration=2; warmup=1; max_steps=2; step_factor=4; refine=0
-             hot_sessions=200; cold_licenses=200; cold_sessions=200; pgbench_seconds=3; redis_requests=100000 ;;
+             hot_sessions=200; cold_licenses=200; cold_sessions=200; pgbench_seconds=3; redis_requests=100000
+             soak_seconds=30; soak_heartbeats=200; soak_churn=20; profile_rate=200; profile_seconds=8 ;;
+    --soak) soak_seconds="$2"; shift ;;
+    --soak-heartbeats) soak_heartbeats="$2"; shift ;;
+    --soak-churn) soak_churn="$2"; shift ;;
+    --profile-rate) profile_rate="$2"; shift ;;
     --duration) duration="$2"; shift ;;
     --warmup) warmup="$2"; shift ;;
     --start-rate) start_rate="$2"; shift ;;
@@ -44,13 +53,14 @@ while [ $# -gt 0 ]; do
     --redis-clients) redis_clients="$2"; shift ;;
     --out) out="$2"; shift ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
 load_at_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+nproc_count="$(nproc)"
 work="$(mktemp -d /tmp/coditect-bench.XXXXXX)"
 chmod 755 "$work"
 results="$work/results"; mkdir -p "$results"
@@ -110,7 +120,7 @@ master_key="$(head -c 32 /dev/urandom | base64)" # generated per run, never writ
 server_vars() { # provider connection-string -> the environment of a server process, one VAR=value per line
   printf '%s\n' "Database__Provider=$1" "ConnectionStrings__Database=$2" "Secrets__MasterKey=$master_key" \
     RateLimits__ApiPerMinute=10000000 RateLimits__SignInPerMinute=1000000 \
-    RateLimits__LicensePerMinute=100000000 RateLimits__SessionPerMinute=1000000 "Licensing__LeaseTtlSeconds=$lease_ttl" DOTNET_gcServer=0
+    RateLimits__LicensePerMinute=100000000 RateLimits__SessionPerMinute=1000000 "Licensing__LeaseTtlSeconds=$lease_ttl"
 }
 
 # ---- the machine's limit: pgbench with the server's own SQL on data shaped like the scenarios' ----
@@ -317,12 +327,98 @@ start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-redis-2a.l
 start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-redis-2b.log" "ConnectionStrings__Redis=127.0.0.1:$redis_port"; url2="$started_url"
 run_config postgres-redis 2 postgres-redis-2 "$url1,$url2"
 stop_servers
+
+# ---- where the time goes: CPU per heartbeat of every process, and a perf profile of the server ----
+# One PostgreSQL + Redis server, heartbeat-hot at a fixed rate: CPU ticks of the server, PostgreSQL, Redis and the load
+# generator over the same interval (-> µs of CPU per heartbeat each), and, if perf is installed, a sampled profile
+# of the server (JIT'd code named through the runtime's perf map).
+bench_wait_setup() { # log-file: returns once the load generator has made its data (or has stopped)
+  for _ in $(seq 1 1200); do
+    grep -q 'held session(s) acquired' "$1" 2>/dev/null && return 0
+    sleep 0.5
+  done
+}
+profile_cpu="$results/profile-cpu.md"; profile_perf="$results/profile-perf.txt"; : >"$profile_cpu"; : >"$profile_perf"
+log "profile: PostgreSQL + Redis, heartbeat-hot at $profile_rate/s"
+fresh_db coditect; rcli FLUSHALL >/dev/null
+start_server Postgres "$(pg_conn coditect)" "$results/server-profile.log" "ConnectionStrings__Redis=127.0.0.1:$redis_port" \
+  DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
+dotnet "$bench_dll" --url "$started_url" --backend postgres-redis --scenario heartbeat-hot --rate "$profile_rate" \
+  --duration "$profile_seconds" --warmup 3 --hot-seats "$hot_seats" --hot-sessions "$hot_sessions" \
+  --json "$results/profile.json" >"$results/bench-profile.out" 2>"$results/bench-profile.log" &
+profile_bench=$!
+bench_wait_setup "$results/bench-profile.log"
+sleep 5 # warm-up and the first measured seconds
+hz="$(getconf CLK_TCK)"; window=$(( profile_seconds - 4 > 3 ? profile_seconds - 4 : 3 ))
+# shellcheck disable=SC2046
+before=("$(cpu_ticks "${server_pids[@]}")" "$(cpu_ticks $(postgres_pids))" "$(cpu_ticks "$redis_pid")" "$(cpu_ticks "$profile_bench")")
+if command -v perf >/dev/null 2>&1; then
+  perf record -F 499 -g -p "${server_pids[0]}" -o "$work/perf.data" -- sleep "$window" >/dev/null 2>&1 || true
+else
+  sleep "$window"
+fi
+# shellcheck disable=SC2046
+after=("$(cpu_ticks "${server_pids[@]}")" "$(cpu_ticks $(postgres_pids))" "$(cpu_ticks "$redis_pid")" "$(cpu_ticks "$profile_bench")")
+wait "$profile_bench" || { cat "$results/bench-profile.log" >&2; exit 1; }
+names=("server (1 process)" "PostgreSQL (all its processes: write-behind flushes, sweeps)" "Redis" "load generator")
+for i in 0 1 2 3; do
+  awk -v n="${names[$i]}" -v d="$(( after[i] - before[i] ))" -v hz="$hz" -v w="$window" -v r="$profile_rate" \
+    'BEGIN { cpu = d / hz; printf "| %s | %.1f | %.0f %% | %.0f |\n", n, cpu, 100 * cpu / w, 1e6 * cpu / (w * r) }' >>"$profile_cpu"
+done
+if [ -s "$work/perf.data" ]; then
+  {
+    echo "By shared object (% of the server's samples):"
+    perf report -i "$work/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep '%' | head -n 8
+    echo
+    echo "Hottest symbols:"
+    perf report -i "$work/perf.data" --no-children --sort sym --stdio -g none 2>/dev/null | grep '%' | head -n 25 \
+      | sed -E 's/\[OptimizedTier1\]|\[Optimized\]|\[Tier0\]|\[Tier1\]//g; s/\((class|valuetype|string|int32|bool|object|native)[^)]*\)/(…)/g' | cut -c1-160
+  } >"$profile_perf"
+else
+  echo "perf is not installed: no profile (apt-get install linux-perf)." >"$profile_perf"
+fi
+stop_servers
+
+# ---- the memory run: heartbeats and churn at once for --soak seconds, server RSS sampled every 10 s ----
+soak_rss="$results/soak-rss.txt"; : >"$soak_rss"
+log "soak: PostgreSQL + Redis, ${soak_seconds}s of $soak_heartbeats heartbeats/s and $soak_churn churn/s"
+fresh_db coditect; rcli FLUSHALL >/dev/null
+start_server Postgres "$(pg_conn coditect)" "$results/server-soak.log" "ConnectionStrings__Redis=127.0.0.1:$redis_port"
+soak_pid="${server_pids[0]}"
+soak_flags=(--url "$started_url" --backend postgres-redis --warmup 5 --duration "$soak_seconds" --cold-seats "$cold_seats")
+dotnet "$bench_dll" "${soak_flags[@]}" --scenario heartbeat-cold --rate "$soak_heartbeats" --cold-licenses "$cold_licenses" \
+  --cold-sessions "$cold_sessions" --json "$results/soak-heartbeat.json" >"$results/bench-soak-heartbeat.out" 2>"$results/bench-soak-heartbeat.log" &
+soak_heartbeat_bench=$!
+dotnet "$bench_dll" "${soak_flags[@]}" --scenario churn-cold --rate "$soak_churn" --cold-licenses 100 --cold-sessions 0 \
+  --json "$results/soak-churn.json" >"$results/bench-soak-churn.out" 2>"$results/bench-soak-churn.log" &
+soak_churn_bench=$!
+bench_wait_setup "$results/bench-soak-heartbeat.log"
+soak_start="$(date +%s)"
+while kill -0 "$soak_heartbeat_bench" 2>/dev/null || kill -0 "$soak_churn_bench" 2>/dev/null; do
+  printf '%s %s\n' "$(( $(date +%s) - soak_start ))" "$(awk '/^VmRSS:/{print $2}' "/proc/$soak_pid/status" 2>/dev/null || echo 0)" >>"$soak_rss"
+  sleep 10
+done
+wait "$soak_heartbeat_bench" || { cat "$results/bench-soak-heartbeat.log" >&2; exit 1; }
+wait "$soak_churn_bench" || { cat "$results/bench-soak-churn.log" >&2; exit 1; }
+soak_errors="$(cat "$results/bench-soak-heartbeat.log" "$results/bench-soak-churn.log" | grep -c -- '-> FAIL' || true)"
+stop_servers
 same_script="$(rcli SCRIPT EXISTS "$heartbeat_sha" | tr -d '\r')" # 1: the servers ran the script benchmarked above
 redis_version="$(rcli INFO server | tr -d '\r' | awk -F: '/^redis_version:/{print $2}')"
 services_stop_redis
 
 # ---- report ----
 log "writing $out"
+soak_verdict() { # one line: RSS after the first minute, at the end, the peak, and the drift per minute over the rest
+  awk -v secs="$soak_seconds" -v errs="$soak_errors" '
+    $1 >= 60 && first == "" { first = $2; t0 = $1 }
+    { if ($2 > peak) peak = $2; last = $2; t1 = $1 }
+    END {
+      if (first == "") { printf "soak too short to judge (%s s)", secs; exit }
+      drift = (t1 > t0) ? (last - first) / 1024 / ((t1 - t0) / 60) : 0
+      printf "%s s of heartbeats + churn: server RSS %.0f MB after the first minute, %.0f MB at the end, peak %.0f MB, drift %+.1f MB/min; failing steps: %s → %s",
+        secs, first / 1024, last / 1024, peak / 1024, drift, errs, (drift < 1 && drift > -1 && errs == 0) ? "flat" : "NOT flat or not clean"
+    }' "$soak_rss"
+}
 server_errors() { # count of error/critical log lines and 5xx mentions across server logs
   cat "$results"/server-*.log 2>/dev/null | grep -cE '^([0-9TZ:.-]+ )?(fail|crit):|Exception' || true
 }
@@ -377,7 +473,9 @@ $(awk -v n="$(nproc)" -v a="${load_at_start%% *}" -v b="$(cut -d' ' -f1 /proc/lo
 - **PostgreSQL**: private cluster on a random port, \`$(printf '%s ' "${pg_settings[@]}")\`. Durable:
   \`fsync\`, \`synchronous_commit\` and \`full_page_writes\` are on, so every acquire, heartbeat and release waits for its
   WAL flush. The server connects as a non-superuser role without BYPASSRLS (row-level security applies, as in production).
-- **Server**: the published Release build, \`dotnet Coditect.Server.dll --urls http://127.0.0.1:PORT\`, workstation GC,
+- **Server**: the published Release build, \`dotnet Coditect.Server.dll --urls http://127.0.0.1:PORT\` run from its folder, with the product's runtime
+  settings (server GC, the thread pool's spin limit 0 from runtimeconfig.template.json: idle workers sleep instead of
+  spinning on cores the databases and the load generator need),
   \`RateLimits__ApiPerMinute=10000000\` (the setup creates thousands of licences), \`RateLimits__LicensePerMinute=100000000\` and
   \`RateLimits__SessionPerMinute=1000000\` (thousands of protocol calls a second on one licence and one session), \`Licensing__LeaseTtlSeconds=$lease_ttl\`
   (held sessions must outlive the run), a master key generated for the run. SQLite: one file on local disk, WAL mode.
@@ -444,7 +542,7 @@ EOF
 | acquire on PostgreSQL ≥ 60 % of the pgbench rate of its transaction | see the churn rows' ratio above (PostgreSQL) |
 | heartbeat on PostgreSQL ≥ 70 % of the pgbench rate of its statement | see the heartbeat rows' ratio above (PostgreSQL) |
 | zero errors at the reported rates | by construction: a rate is reported only if its step had zero errors |
-| memory flat over a 10-minute run | not run for 10 minutes here; server RSS at the start and end of each scenario is in the table |
+| memory flat over a 10-minute run | $(soak_verdict) |
 
 ### Every step
 
@@ -456,8 +554,25 @@ EOF
 
 ## Where the time goes
 
-No profiler ran (dotnet-trace and dotnet-counters are not installed here, and a profiler would share the two cores
-with the measurement). What was measured instead:
+**CPU per heartbeat, by process** (PostgreSQL + Redis, one server process, heartbeat-hot at a fixed ${profile_rate}/s with
+$hot_sessions sessions, so each write-behind flush carries about as many distinct sessions as heartbeats): CPU ticks of
+each process over the same measured interval (/proc/PID/stat, user + system), divided by the heartbeats sent in it.
+The sum is what one heartbeat costs this machine; ${nproc_count} cores give $(( nproc_count * 1000000 )) µs of CPU a second.
+
+| process | CPU s | CPU (% of one core) | µs of CPU per heartbeat |
+| --- | --: | --: | --: |
+$(cat "$profile_cpu")
+
+**The server's profile** over the same interval (\`perf record -F 499 -g\` on the server process; the runtime writes a
+perf map, \`DOTNET_PerfMapEnabled=1\`, so JIT-compiled methods have names; kernel time is the network stack and
+scheduling):
+
+\`\`\`
+$(cat "$profile_perf")
+\`\`\`
+
+**Memory run**: $(soak_verdict). RSS samples (seconds since the heartbeats started, MB):
+$(awk '{ printf "%s%s s %.0f", (NR > 1 ? ", " : ""), $1, $2 / 1024 } END { print "" }' "$soak_rss")
 
 **CPU seconds per process group over each configuration's whole run** (setup included), from /proc/PID/stat
 (user + system): the server process(es), every PostgreSQL process, and the load generator. Together against
