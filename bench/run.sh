@@ -21,7 +21,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 log() { printf '[bench] %s\n' "$*" >&2; }
 
-# ---- settings (full run: about 15 minutes on 2 cores) ----
+# ---- settings (full run: about an hour on 2 cores, 10 minutes of it the memory run) ----
 mode=full
 duration=10; warmup=3; start_rate=100; step_factor=2; max_steps=8; refine=1; max_p99_ms=100
 soak_seconds=600; soak_heartbeats=2000; soak_churn=50; profile_rate=2000; profile_seconds=20
@@ -296,38 +296,6 @@ run_config() { # backend processes label urls
   grep -E '^\[bench\]' "$results/bench-$label.log" >&2 || true
 }
 
-log "SQLite, 1 server process"
-mkdir -p "$work/sqlite"
-start_server Sqlite "Data Source=$work/sqlite/coditect.db" "$results/server-sqlite-1.log"
-run_config sqlite 1 sqlite-1 "$started_url"
-stop_servers
-
-log "PostgreSQL, 1 server process"
-fresh_db coditect
-start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-1.log"
-run_config postgres 1 postgres-1 "$started_url"
-stop_servers
-
-log "PostgreSQL, 2 server processes"
-fresh_db coditect
-start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-2a.log"; url1="$started_url"
-start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-2b.log"; url2="$started_url"
-run_config postgres 2 postgres-2 "$url1,$url2"
-stop_servers
-
-log "PostgreSQL + Redis, 1 server process"
-fresh_db coditect; rcli FLUSHALL >/dev/null
-start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-redis-1.log" "ConnectionStrings__Redis=127.0.0.1:$redis_port"
-run_config postgres-redis 1 postgres-redis-1 "$started_url"
-stop_servers
-
-log "PostgreSQL + Redis, 2 server processes"
-fresh_db coditect; rcli FLUSHALL >/dev/null
-start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-redis-2a.log" "ConnectionStrings__Redis=127.0.0.1:$redis_port"; url1="$started_url"
-start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-redis-2b.log" "ConnectionStrings__Redis=127.0.0.1:$redis_port"; url2="$started_url"
-run_config postgres-redis 2 postgres-redis-2 "$url1,$url2"
-stop_servers
-
 # ---- where the time goes: CPU per heartbeat of every process, and a perf profile of the server ----
 # One PostgreSQL + Redis server, heartbeat-hot at a fixed rate: CPU ticks of the server, PostgreSQL, Redis and the load
 # generator over the same interval (-> µs of CPU per heartbeat each), and, if perf is installed, a sampled profile
@@ -368,11 +336,12 @@ done
 if [ -s "$work/perf.data" ]; then
   {
     echo "By shared object (% of the server's samples):"
-    perf report -i "$work/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep '%' | head -n 8
+    # (|| true: head closing the pipe early is not a failure)
+    perf report -i "$work/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep '%' | head -n 8 || true
     echo
     echo "Hottest symbols:"
     perf report -i "$work/perf.data" --no-children --sort sym --stdio -g none 2>/dev/null | grep '%' | head -n 25 \
-      | sed -E 's/\[OptimizedTier1\]|\[Optimized\]|\[Tier0\]|\[Tier1\]//g; s/\((class|valuetype|string|int32|bool|object|native)[^)]*\)/(…)/g' | cut -c1-160
+      | sed -E 's/\[OptimizedTier1\]|\[Optimized\]|\[Tier0\]|\[Tier1\]//g; s/\((class|valuetype|string|int32|bool|object|native)[^)]*\)/(…)/g' | cut -c1-160 || true
   } >"$profile_perf"
 else
   echo "perf is not installed: no profile (apt-get install linux-perf)." >"$profile_perf"
@@ -402,6 +371,39 @@ wait "$soak_heartbeat_bench" || { cat "$results/bench-soak-heartbeat.log" >&2; e
 wait "$soak_churn_bench" || { cat "$results/bench-soak-churn.log" >&2; exit 1; }
 soak_errors="$(cat "$results/bench-soak-heartbeat.log" "$results/bench-soak-churn.log" | grep -c -- '-> FAIL' || true)"
 stop_servers
+
+log "SQLite, 1 server process"
+mkdir -p "$work/sqlite"
+start_server Sqlite "Data Source=$work/sqlite/coditect.db" "$results/server-sqlite-1.log"
+run_config sqlite 1 sqlite-1 "$started_url"
+stop_servers
+
+log "PostgreSQL, 1 server process"
+fresh_db coditect
+start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-1.log"
+run_config postgres 1 postgres-1 "$started_url"
+stop_servers
+
+log "PostgreSQL, 2 server processes"
+fresh_db coditect
+start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-2a.log"; url1="$started_url"
+start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-2b.log"; url2="$started_url"
+run_config postgres 2 postgres-2 "$url1,$url2"
+stop_servers
+
+log "PostgreSQL + Redis, 1 server process"
+fresh_db coditect; rcli FLUSHALL >/dev/null
+start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-redis-1.log" "ConnectionStrings__Redis=127.0.0.1:$redis_port"
+run_config postgres-redis 1 postgres-redis-1 "$started_url"
+stop_servers
+
+log "PostgreSQL + Redis, 2 server processes"
+fresh_db coditect; rcli FLUSHALL >/dev/null
+start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-redis-2a.log" "ConnectionStrings__Redis=127.0.0.1:$redis_port"; url1="$started_url"
+start_server Postgres "$(pg_conn coditect)" "$results/server-postgres-redis-2b.log" "ConnectionStrings__Redis=127.0.0.1:$redis_port"; url2="$started_url"
+run_config postgres-redis 2 postgres-redis-2 "$url1,$url2"
+stop_servers
+
 same_script="$(rcli SCRIPT EXISTS "$heartbeat_sha" | tr -d '\r')" # 1: the servers ran the script benchmarked above
 redis_version="$(rcli INFO server | tr -d '\r' | awk -F: '/^redis_version:/{print $2}')"
 services_stop_redis
