@@ -20,6 +20,10 @@ public sealed class HeartbeatWriteBehind(
     private readonly SemaphoreSlim _flushing = new(1, 1);
     private Dictionary<Guid, Pending> _pending = [];
 
+    // When the oldest heartbeat in _pending was queued (set when _pending turns non-empty): an acquire checks it without
+    // scanning thousands of pending heartbeats under the lock every heartbeat needs.
+    private DateTime? _oldestQueuedAt;
+
     /// <summary>How old the oldest unflushed heartbeat may get before an acquire waits for a flush.</summary>
     public static readonly TimeSpan MaxLag = TimeSpan.FromSeconds(5);
 
@@ -41,6 +45,7 @@ public sealed class HeartbeatWriteBehind(
         lock (_gate)
         {
             _pending[sessionId] = _pending.TryGetValue(sessionId, out var earlier) ? earlier.Merge(heartbeat) : heartbeat;
+            _oldestQueuedAt ??= queuedAt;
         }
     }
 
@@ -50,7 +55,7 @@ public sealed class HeartbeatWriteBehind(
         DateTime? oldest;
         lock (_gate)
         {
-            oldest = _pending.Count == 0 ? null : _pending.Values.Min(p => p.QueuedAt);
+            oldest = _oldestQueuedAt;
         }
 
         if (oldest is { } queuedAt && clock.GetUtcNow().UtcDateTime - queuedAt > MaxLag)
@@ -74,6 +79,7 @@ public sealed class HeartbeatWriteBehind(
 
                 batch = _pending;
                 _pending = [];
+                _oldestQueuedAt = null;
             }
 
             var committed = new List<(Guid SessionId, Guid LicenseId, DateTime ExpiresAt)>();
@@ -93,6 +99,7 @@ public sealed class HeartbeatWriteBehind(
                     foreach (var (id, pending) in batch)
                     {
                         _pending[id] = _pending.TryGetValue(id, out var newer) ? pending.Merge(newer) : pending;
+                        _oldestQueuedAt = _oldestQueuedAt is { } o && o < pending.QueuedAt ? o : pending.QueuedAt;
                     }
                 }
 
@@ -107,17 +114,19 @@ public sealed class HeartbeatWriteBehind(
         }
     }
 
-    /// <summary>Tells Redis how far PostgreSQL now vouches for each flushed lease; failure only means more heartbeats go to PostgreSQL.</summary>
+    /// <summary>
+    /// Tells Redis how far PostgreSQL now vouches for each flushed lease; failure only means more heartbeats go to
+    /// PostgreSQL. One script call per licence (its keys share a hash slot), all sent at once: StackExchange.Redis
+    /// pipelines them, so a flush touching thousands of licences costs one burst, not thousands of round trips in a row.
+    /// </summary>
     private async Task ConfirmAsync(List<(Guid SessionId, Guid LicenseId, DateTime ExpiresAt)> committed)
     {
         try
         {
-            foreach (var group in committed.GroupBy(c => c.LicenseId))
-            {
-                await redis.GetDatabase().ScriptEvaluateAsync(RedisScripts.Confirm,
-                    [RedisScripts.Leases(group.Key), RedisScripts.Confirmed(group.Key)],
-                    [.. group.SelectMany(c => new RedisValue[] { c.SessionId.ToString("N"), RedisSeatLedger.Millis(c.ExpiresAt) })]);
-            }
+            var database = redis.GetDatabase();
+            await Task.WhenAll(committed.GroupBy(c => c.LicenseId).Select(group => database.ScriptEvaluateAsync(RedisScripts.Confirm,
+                [RedisScripts.Leases(group.Key), RedisScripts.Confirmed(group.Key)],
+                [.. group.SelectMany(c => new RedisValue[] { c.SessionId.ToString("N"), RedisSeatLedger.Millis(c.ExpiresAt) })])));
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
