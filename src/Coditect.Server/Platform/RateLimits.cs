@@ -151,7 +151,7 @@ public sealed class RedisRateCounter(IConnectionMultiplexer redis, MemoryRateCou
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            logger.LogWarning("Redis unavailable for rate limits, counting on this node alone: {Error}", e.Message);
+            WarnFallingBack(e);
             return await fallback.HitAsync(key, limit, ct);
         }
     }
@@ -166,9 +166,31 @@ public sealed class RedisRateCounter(IConnectionMultiplexer redis, MemoryRateCou
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            logger.LogWarning("Redis unavailable for rate limits, counting on this node alone: {Error}", e.Message);
+            WarnFallingBack(e);
             return await fallback.HitPairAsync(key, limit, member, memberLimit, ct);
         }
+    }
+
+    private long _lastWarningTicks = long.MinValue / 2;
+    private long _fallbacksSinceWarning;
+
+    /// <summary>
+    /// One warning per 10 s while Redis is down, with how many calls fell back since the last one: every protocol call
+    /// counts here, and a line per call at thousands of calls a second would bury everything else in the log.
+    /// </summary>
+    private void WarnFallingBack(Exception e)
+    {
+        var count = Interlocked.Increment(ref _fallbacksSinceWarning);
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastWarningTicks);
+        if (now - last < 10_000 || Interlocked.CompareExchange(ref _lastWarningTicks, now, last) != last)
+        {
+            return;
+        }
+
+        Interlocked.Add(ref _fallbacksSinceWarning, -count);
+        logger.LogWarning("Redis unavailable for rate limits, counting on this node alone ({Count} call(s) since the last warning): {Error}",
+            count, e.Message);
     }
 
     /// <summary>The key in braces is the hash tag: a key and its members live in one cluster slot.</summary>
