@@ -16,10 +16,12 @@
 services_log() { printf '[services] %s\n' "$*" >&2; }
 services_as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# Below Linux's ephemeral range (32768+), where outgoing connections take their source ports: a port nobody listens on
+# can still be bound by one of those. Callers retry on a new port when the bind fails anyway.
 free_port() {
   local port
   for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 20000))
+    port=$((20000 + RANDOM % 12000))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
   done
   echo "no free port found" >&2; return 1
@@ -48,17 +50,22 @@ services_start_postgres() { # dir fast|durable [-c name=value ...]
   mkdir -p "$pg_data"
   chmod 755 "$dir"
   [ "$(id -u)" = 0 ] && chown postgres "$pg_data"
-  pg_port="$(free_port)" || return 1
-  local opts="-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_data -c max_connections=300"
+  local opts="-c listen_addresses=127.0.0.1 -k $pg_data -c max_connections=300"
   if [ "$mode" = fast ]; then
     opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   fi
   while [ $# -gt 0 ]; do opts="$opts $1 $2"; shift 2; done
-  services_log "starting PostgreSQL ($pg_bin, $mode) on 127.0.0.1:$pg_port"
   as_pg "$pg_bin/initdb" -D "$pg_data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; return 1; }
-  as_pg "$pg_bin/pg_ctl" -D "$pg_data" -w -l "$pg_data/server.log" -o "$opts" start >/dev/null \
-    || { cat "$pg_data/server.log" >&2; return 1; }
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    pg_port="$(free_port)" || return 1
+    services_log "starting PostgreSQL ($pg_bin, $mode) on 127.0.0.1:$pg_port"
+    as_pg "$pg_bin/pg_ctl" -D "$pg_data" -w -l "$pg_data/server.log" -o "$opts -p $pg_port" start >/dev/null && return 0
+    grep -q "Address already in use" "$pg_data/server.log" || break
+    services_log "port $pg_port was taken meanwhile; trying another"
+  done
+  cat "$pg_data/server.log" >&2; return 1
 }
 
 psql_admin() {
@@ -72,13 +79,20 @@ services_start_redis() { # dir
     (services_as_root apt-get update -qq && services_as_root apt-get install -y -qq redis-server redis-tools) >/dev/null 2>&1 \
       || { echo "could not install redis-server" >&2; return 1; }
   fi
-  redis_port="$(free_port)" || return 1
-  services_log "starting Redis ($(redis-server --version | awk '{print $3}')) on 127.0.0.1:$redis_port"
-  redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --daemonize yes \
-    --pidfile "$redis_dir/redis.pid" --logfile "$redis_dir/redis.log" --dir "$redis_dir" \
-    || { cat "$redis_dir/redis.log" >&2; return 1; }
-  for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-  [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] || { cat "$redis_dir/redis.log" >&2; return 1; }
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    redis_port="$(free_port)" || return 1
+    services_log "starting Redis ($(redis-server --version | awk '{print $3}')) on 127.0.0.1:$redis_port"
+    rm -f "$redis_dir/redis.log" "$redis_dir/redis.pid"
+    redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --daemonize yes \
+      --pidfile "$redis_dir/redis.pid" --logfile "$redis_dir/redis.log" --dir "$redis_dir" \
+      || { cat "$redis_dir/redis.log" >&2; return 1; }
+    for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] && break
+    grep -q "Address already in use" "$redis_dir/redis.log" 2>/dev/null && [ "$attempt" -lt 5 ] \
+      || { cat "$redis_dir/redis.log" >&2; return 1; }
+    services_log "port $redis_port was taken meanwhile; trying another"
+  done
   for _ in $(seq 1 50); do [ -s "$redis_dir/redis.pid" ] && break; sleep 0.1; done
   redis_pid="$(cat "$redis_dir/redis.pid")"
 }

@@ -68,6 +68,12 @@ public sealed class SeatLoad(IReadOnlyList<ServerNode> nodes, string licenseKey,
     /// <summary>Clients holding a seat when the load stops walk away without releasing (their leases must lapse).</summary>
     public bool AbandonAtStop { get; init; }
 
+    /// <summary>
+    /// These clients use connections of their own (<see cref="ServerNode.Lane"/>) rather than the pool the churn
+    /// shares, so a few clients that must keep their leases are not starved by hundreds that come and go.
+    /// </summary>
+    public bool OwnConnections { get; init; }
+
     public IReadOnlyDictionary<string, int> Counts => _counts;
 
     public string Summary => string.Join(", ", _counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}: {c.Value}"));
@@ -115,7 +121,7 @@ public sealed class SeatLoad(IReadOnlyList<ServerNode> nodes, string licenseKey,
         for (var attempt = 0; attempt <= nodes.Count; attempt++)
         {
             var target = nodes[(node + attempt) % nodes.Count];
-            var answer = await target.Http.AcquireAsync(licenseKey, hardwareId);
+            var answer = await Http(target).AcquireAsync(licenseKey, hardwareId);
             Count("acquire", answer);
             if (answer.Status is HttpStatusCode.Created or HttpStatusCode.OK)
             {
@@ -179,7 +185,7 @@ public sealed class SeatLoad(IReadOnlyList<ServerNode> nodes, string licenseKey,
         {
             var index = (node + attempt) % nodes.Count;
             var sentAt = DateTime.UtcNow;
-            var answer = await nodes[index].Http.HeartbeatAsync(licenseKey, grant.SessionId);
+            var answer = await Http(nodes[index]).HeartbeatAsync(licenseKey, grant.SessionId);
             Count("heartbeat", answer);
             if (answer.Status == HttpStatusCode.OK)
             {
@@ -214,7 +220,7 @@ public sealed class SeatLoad(IReadOnlyList<ServerNode> nodes, string licenseKey,
         for (var attempt = 0; attempt <= nodes.Count; attempt++)
         {
             var index = (node + attempt) % nodes.Count;
-            var answer = await nodes[index].Http.ReleaseAsync(licenseKey, grant.SessionId);
+            var answer = await Http(nodes[index]).ReleaseAsync(licenseKey, grant.SessionId);
             Count("release", answer);
             if (answer.Status == HttpStatusCode.NoContent)
             {
@@ -232,6 +238,8 @@ public sealed class SeatLoad(IReadOnlyList<ServerNode> nodes, string licenseKey,
 
         return node;
     }
+
+    private HttpClient Http(ServerNode node) => OwnConnections ? node.Lane(prefix) : node.Http;
 
     private void Count(string operation, Answer answer) =>
         _counts.AddOrUpdate(answer.Answered ? $"{operation} {(int)answer.Status}" : $"{operation} no answer", 1, (_, n) => n + 1);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 
@@ -11,6 +12,7 @@ public sealed class ServerNode : IDisposable
 {
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly List<string> _log = [];
+    private readonly ConcurrentDictionary<string, HttpClient> _lanes = new(StringComparer.Ordinal);
     private Process? _process;
 
     public ServerNode(string name, IReadOnlyDictionary<string, string> environment)
@@ -18,16 +20,7 @@ public sealed class ServerNode : IDisposable
         Name = name;
         _environment = environment;
         Port = Commands.FreePort();
-        Http = new HttpClient(new SocketsHttpHandler
-        {
-            MaxConnectionsPerServer = 48,
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
-        })
-        {
-            BaseAddress = Uri,
-            Timeout = TimeSpan.FromSeconds(20), // a hung request fails the test instead of stalling it
-        };
+        Http = NewClient();
     }
 
     public string Name { get; }
@@ -36,7 +29,14 @@ public sealed class ServerNode : IDisposable
 
     public Uri Uri => new($"http://127.0.0.1:{Port}/");
 
+    /// <summary>The connections most clients share (at most 48 at once, as behind a proxy).</summary>
     public HttpClient Http { get; }
+
+    /// <summary>
+    /// Connections of their own for one group of clients (<paramref name="lane"/>), so their requests never queue
+    /// behind the shared pool's: a client machine does not wait for other machines' requests to finish.
+    /// </summary>
+    public HttpClient Lane(string lane) => _lanes.GetOrAdd(lane, _ => NewClient());
 
     public bool IsRunning => _process is { HasExited: false };
 
@@ -119,7 +119,22 @@ public sealed class ServerNode : IDisposable
     {
         Kill();
         Http.Dispose();
+        foreach (var lane in _lanes.Values)
+        {
+            lane.Dispose();
+        }
     }
+
+    private HttpClient NewClient() => new(new SocketsHttpHandler
+    {
+        MaxConnectionsPerServer = 48,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(20),
+    })
+    {
+        BaseAddress = Uri,
+        Timeout = TimeSpan.FromSeconds(20), // a hung request fails the test instead of stalling it
+    };
 
     private void Record(string? line)
     {

@@ -20,8 +20,10 @@ public sealed class NodeCrashTests(Backends backends)
         var key = license.LicenseKey!;
         var victim = cluster.Nodes[2];
         List<ServerNode> survivors = [cluster.Nodes[0], cluster.Nodes[1]];
-        var throughVictim = new SeatLoad([victim], key, "holder");
-        var throughSurvivors = new SeatLoad(survivors, key, "holder");
+        // The holders are a few clients that must keep their seats: they have connections of their own, so the churn's
+        // queue in the shared pool cannot delay their heartbeats past their leases.
+        var throughVictim = new SeatLoad([victim], key, "holder") { OwnConnections = true };
+        var throughSurvivors = new SeatLoad(survivors, key, "holder") { OwnConnections = true };
         var random = new Random(7);
 
         // 20 clients hold seats through the node that will die: 10 come back through another node, 10 vanish with it.
@@ -46,15 +48,18 @@ public sealed class NodeCrashTests(Backends backends)
         var killedAt = DateTime.UtcNow;
 
         // The returning clients acquire again through a survivor with the same hardware id: their own seat, not a second one.
-        var returned = await Task.WhenAll(returning.Select((h, i) => survivors[i % 2].Http.AcquireAsync(key, h.HardwareId)));
+        var returned = await Task.WhenAll(returning.Select((h, i) => survivors[i % 2].Lane("holder").AcquireAsync(key, h.HardwareId)));
+        var returnedAt = DateTime.UtcNow;
 
         using var stopHeartbeats = new CancellationTokenSource();
+        var rounds = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var keepAlive = Task.Run(async () =>
         {
             while (!stopHeartbeats.IsCancellationRequested)
             {
+                var sentAt = DateTime.UtcNow;
                 await Task.WhenAll(returning.Select(h => throughSurvivors.HeartbeatAsync(h, 0)));
-
+                rounds.Enqueue($"{sentAt:HH:mm:ss.fff}+{(DateTime.UtcNow - sentAt).TotalMilliseconds:0}ms");
                 await Task.Delay(1500, CancellationToken.None);
             }
         });
@@ -74,16 +79,24 @@ public sealed class NodeCrashTests(Backends backends)
 
         // Only the 10 returned clients hold seats now: the vanished clients' seats are free at their lease end, through
         // every node, the restarted one included.
-        var fresh = await Task.WhenAll(Enumerable.Range(0, Seats - returning.Count).Select(i => cluster.Nodes[i % 3].Http.AcquireAsync(key, $"fresh-{i}")));
+        var churnStoppedAt = DateTime.UtcNow;
+        var fresh = await Task.WhenAll(Enumerable.Range(0, Seats - returning.Count).Select(i => cluster.Nodes[i % 3].Lane("probe").AcquireAsync(key, $"fresh-{i}")));
+        var freshAt = DateTime.UtcNow;
 
-        var oneTooMany = await victim.Http.AcquireAsync(key, "fresh-one-too-many");
+        var oneTooMany = await victim.Lane("probe").AcquireAsync(key, "fresh-one-too-many");
         await stopHeartbeats.CancelAsync();
         await keepAlive;
 
         var sessions = await cluster.SessionsAsync(license.Id);
         var byId = sessions.ToDictionary(s => s.Id);
-        var context = $"{ledger}: killed {killedAt:HH:mm:ss.fff}, restarted {restartedAt:HH:mm:ss.fff}, vanished leases end by " +
-                      $"{vanishedLeaseEnd:HH:mm:ss.fff}; {load.Summary}\n{cluster.Logs()}";
+        // The timeline first: a long message is cut from its end.
+        var context = $"{ledger}: killed {killedAt:HH:mm:ss.fff}, returned {returnedAt:HH:mm:ss.fff}, restarted {restartedAt:HH:mm:ss.fff}, " +
+                      $"vanished leases end by {vanishedLeaseEnd:HH:mm:ss.fff}, churn stopped {churnStoppedAt:HH:mm:ss.fff}, " +
+                      $"fresh acquired by {freshAt:HH:mm:ss.fff}\nreturning clients' heartbeat rounds: {string.Join(' ', rounds)}\n" +
+                      $"their incidents: {string.Join("; ", throughSurvivors.Incidents.Take(10))}\n" +
+                      $"fresh: {string.Join(' ', fresh.Select(a => (int)a.Status))}\n" +
+                      $"returning sessions: {string.Join(' ', returning.Select(h => byId.TryGetValue(h.SessionId, out var s) ? $"{s.HardwareId} {s.Status} expires {s.ExpiresAt:HH:mm:ss.fff} ended {s.EndedAt:HH:mm:ss.fff};" : $"{h.HardwareId} missing;"))}\n" +
+                      $"{load.Summary}\n{cluster.Logs()}";
 
         foreach (var (answer, holder) in returned.Zip(returning))
         {
@@ -99,7 +112,7 @@ public sealed class NodeCrashTests(Backends backends)
         }
 
         fresh.Where(a => a.Status != HttpStatusCode.Created).ShouldBeEmpty($"seats still taken after the vanished leases ended\n{context}");
-        oneTooMany.Status.ShouldBe(HttpStatusCode.Conflict, oneTooMany.ToString());
+        oneTooMany.Status.ShouldBe(HttpStatusCode.Conflict, $"{oneTooMany}\n{context}");
 
         // No committed session lost: every session a client was given is in PostgreSQL, as that client's.
         foreach (var grant in load.Grants.Concat(holders))

@@ -27,7 +27,7 @@ public sealed class RedisLossTests(Backends backends)
 
         // 15 clients hold their seats throughout, heartbeating every second through the nodes in turn: before, during
         // and after Redis loses its data.
-        var steady = new SeatLoad(cluster.Nodes, key, "steady");
+        var steady = new SeatLoad(cluster.Nodes, key, "steady") { OwnConnections = true };
         using var stopHolding = new CancellationTokenSource();
         var holding = Enumerable.Range(0, 15).Select(i => Task.Run(() => steady.HoldAsync($"steady-{i}", TimeSpan.FromSeconds(1), stopHolding.Token))).ToList();
         await Task.Delay(TimeSpan.FromSeconds(1));
