@@ -20,6 +20,10 @@ public sealed class HeartbeatWriteBehind(
     private readonly SemaphoreSlim _flushing = new(1, 1);
     private Dictionary<Guid, Pending> _pending = [];
 
+    // The licences of the heartbeats in _pending, and of the batch a flush is writing: what PostgreSQL may lack.
+    private HashSet<Guid> _pendingLicenses = [];
+    private HashSet<Guid> _flushingLicenses = [];
+
     // When the oldest heartbeat in _pending was queued (set when _pending turns non-empty): an acquire checks it without
     // scanning thousands of pending heartbeats under the lock every heartbeat needs.
     private DateTime? _oldestQueuedAt;
@@ -45,7 +49,17 @@ public sealed class HeartbeatWriteBehind(
         lock (_gate)
         {
             _pending[sessionId] = _pending.TryGetValue(sessionId, out var earlier) ? earlier.Merge(heartbeat) : heartbeat;
+            _pendingLicenses.Add(licenseId);
             _oldestQueuedAt ??= queuedAt;
+        }
+    }
+
+    /// <summary>Whether this node holds heartbeats of the licence that PostgreSQL may not have committed yet.</summary>
+    public bool HasUnflushed(Guid licenseId)
+    {
+        lock (_gate)
+        {
+            return _pendingLicenses.Contains(licenseId) || _flushingLicenses.Contains(licenseId);
         }
     }
 
@@ -79,6 +93,7 @@ public sealed class HeartbeatWriteBehind(
 
                 batch = _pending;
                 _pending = [];
+                (_flushingLicenses, _pendingLicenses) = (_pendingLicenses, []);
                 _oldestQueuedAt = null;
             }
 
@@ -99,11 +114,19 @@ public sealed class HeartbeatWriteBehind(
                     foreach (var (id, pending) in batch)
                     {
                         _pending[id] = _pending.TryGetValue(id, out var newer) ? pending.Merge(newer) : pending;
+                        _pendingLicenses.Add(pending.LicenseId);
                         _oldestQueuedAt = _oldestQueuedAt is { } o && o < pending.QueuedAt ? o : pending.QueuedAt;
                     }
+
+                    _flushingLicenses = [];
                 }
 
                 throw;
+            }
+
+            lock (_gate)
+            {
+                _flushingLicenses = [];
             }
 
             await ConfirmAsync(committed);
@@ -116,23 +139,34 @@ public sealed class HeartbeatWriteBehind(
 
     /// <summary>
     /// Tells Redis how far PostgreSQL now vouches for each flushed lease; failure only means more heartbeats go to
-    /// PostgreSQL. One script call per licence (its keys share a hash slot), all sent at once: StackExchange.Redis
-    /// pipelines them, so a flush touching thousands of licences costs one burst, not thousands of round trips in a row.
+    /// PostgreSQL. Licences are grouped by hash slot (one group on a single Redis; on Redis Cluster, the licences whose
+    /// keys share a slot), up to <see cref="ConfirmLicensesPerCall"/> per script call, and all calls are sent at once:
+    /// a flush touching thousands of cold licences costs a few calls, not one per licence queued ahead of heartbeats.
     /// </summary>
     private async Task ConfirmAsync(List<(Guid SessionId, Guid LicenseId, DateTime ExpiresAt)> committed)
     {
         try
         {
             var database = redis.GetDatabase();
-            await Task.WhenAll(committed.GroupBy(c => c.LicenseId).Select(group => database.ScriptEvaluateAsync(RedisScripts.Confirm,
-                [RedisScripts.Leases(group.Key), RedisScripts.Confirmed(group.Key)],
-                [.. group.SelectMany(c => new RedisValue[] { c.SessionId.ToString("N"), RedisSeatLedger.Millis(c.ExpiresAt) })])));
+            var cluster = redis.GetEndPoints().Any(endpoint => redis.GetServer(endpoint).ServerType == ServerType.Cluster);
+            var calls = committed
+                .GroupBy(c => c.LicenseId)
+                .GroupBy(licence => cluster ? redis.HashSlot(RedisScripts.Leases(licence.Key)) : 0)
+                .SelectMany(slot => slot.Chunk(ConfirmLicensesPerCall))
+                .Select(licences => database.ScriptEvaluateAsync(RedisScripts.Confirm,
+                    [.. licences.SelectMany(l => new RedisKey[] { RedisScripts.Leases(l.Key), RedisScripts.Confirmed(l.Key) })],
+                    [.. licences.SelectMany(l => l.SelectMany(c => new RedisValue[] { c.SessionId.ToString("N"), RedisSeatLedger.Millis(c.ExpiresAt) })
+                        .Prepend(l.Count()))]));
+            await Task.WhenAll(calls);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             logger.LogWarning("Could not confirm flushed heartbeats in Redis: {Error}", e.Message);
         }
     }
+
+    /// <summary>Licences per confirmation call: each call is short, so heartbeats are not held up behind it.</summary>
+    private const int ConfirmLicensesPerCall = 200;
 
     public void Dispose() => _flushing.Dispose();
 

@@ -4,36 +4,51 @@ using Microsoft.Extensions.Options;
 namespace Coditect.Server.Licensing;
 
 /// <summary>
-/// Licence snapshots by key hash for the Redis heartbeat path, kept <c>Licensing:LicenseCacheSeconds</c>. So a
-/// suspension, expiry or deletion reaches Redis-served heartbeats within that many seconds; acquires always read
-/// PostgreSQL and are never affected.
+/// Licence snapshots by key hash for the Redis heartbeat path, kept at most <c>Licensing:LicenseCacheSeconds</c>.
+/// Changes reach every node at once through Redis pub/sub (<see cref="RedisSeatLedger.SubscribeAsync"/>); the time
+/// limit bounds how stale a copy can get if an announcement is lost. Acquires always read PostgreSQL.
+/// <para>
+/// A copy is reloaded in the background once it is past a point between half and nine tenths of that time, fixed per
+/// key within the process: heartbeats keep being answered from the copy meanwhile, and copies loaded at the same moment (a node's first
+/// minute, thousands of licences) are not all reloaded at the same moment, which would stall heartbeats behind a burst
+/// of PostgreSQL reads.
+/// </para>
 /// </summary>
-public sealed class LicenseCache(IOptions<LicensingOptions> options)
+public sealed class LicenseCache(IOptions<LicensingOptions> options, ILogger<LicenseCache> logger)
 {
-    private readonly ConcurrentDictionary<string, (LicenseSnapshot License, DateTime LoadedAt)> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _reloading = new(StringComparer.Ordinal);
 
-    public async Task<LicenseSnapshot?> GetAsync(string keyHash, DateTime now, Func<Task<LicenseSnapshot?>> load)
+    public async Task<LicenseSnapshot?> GetAsync(string keyHash, DateTime now, Func<CancellationToken, Task<LicenseSnapshot?>> load, CancellationToken ct)
     {
-        if (_entries.TryGetValue(keyHash, out var entry) && now - entry.LoadedAt < TimeSpan.FromSeconds(options.Value.LicenseCacheSeconds)
-            && now >= entry.LoadedAt)
+        var limit = TimeSpan.FromSeconds(options.Value.LicenseCacheSeconds);
+        if (_entries.TryGetValue(keyHash, out var entry) && now >= entry.LoadedAt && now - entry.LoadedAt < limit)
         {
+            if (now - entry.LoadedAt >= limit * ReloadPoint(keyHash) && _reloading.TryAdd(keyHash, 0))
+            {
+                _ = ReloadAsync(keyHash, entry, now, load);
+            }
+
             return entry.License;
         }
 
-        var license = await load();
+        var license = await load(ct);
         if (license is null)
         {
             _entries.TryRemove(keyHash, out _);
         }
         else
         {
-            _entries[keyHash] = (license, now);
+            _entries[keyHash] = new Entry(license, now);
         }
 
         return license;
     }
 
-    public void Put(string keyHash, LicenseSnapshot license, DateTime now) => _entries[keyHash] = (license, now);
+    public void Put(string keyHash, LicenseSnapshot license, DateTime now) => _entries[keyHash] = new Entry(license, now);
+
+    /// <summary>Drops every copy: announcements of changes may have been missed.</summary>
+    public void Clear() => _entries.Clear();
 
     public void Invalidate(Guid licenseId)
     {
@@ -45,4 +60,36 @@ public sealed class LicenseCache(IOptions<LicensingOptions> options)
             }
         }
     }
+
+    private async Task ReloadAsync(string keyHash, Entry seen, DateTime now, Func<CancellationToken, Task<LicenseSnapshot?>> load)
+    {
+        try
+        {
+            var license = await load(CancellationToken.None);
+            // Only over the copy this reload started from: a copy dropped meanwhile (a change was announced) stays
+            // dropped, and a newer one (an acquire read the licence) is kept.
+            if (license is null)
+            {
+                _entries.TryRemove(new KeyValuePair<string, Entry>(keyHash, seen));
+            }
+            else
+            {
+                _entries.TryUpdate(keyHash, new Entry(license, now), seen);
+            }
+        }
+        catch (Exception e)
+        {
+            // The copy stays until its time is up; then a heartbeat loads it itself and meets the same error.
+            logger.LogDebug("Background reload of a licence failed: {Error}", e.GetBaseException().Message);
+        }
+        finally
+        {
+            _reloading.TryRemove(keyHash, out _);
+        }
+    }
+
+    /// <summary>Between 0.5 and 0.9 of the time limit, the same for a key throughout the process.</summary>
+    private static double ReloadPoint(string keyHash) => 0.5 + (0.4 * ((uint)StringComparer.Ordinal.GetHashCode(keyHash) % 1000) / 1000.0);
+
+    private sealed record Entry(LicenseSnapshot License, DateTime LoadedAt);
 }

@@ -21,7 +21,7 @@ public sealed class LicensingOptions
 
     /// <summary>Redis mode: how long a node trusts its cached copy of a licence on the heartbeat path.</summary>
     [Range(0, 300)]
-    public int LicenseCacheSeconds { get; set; } = 5;
+    public int LicenseCacheSeconds { get; set; } = 60;
 
     /// <summary>Redis mode: how often heartbeats served from Redis are written to PostgreSQL.</summary>
     [Range(50, 10_000)]

@@ -52,14 +52,22 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// KEYS leases, confirmed; ARGV pairs of session, expiry that a write-behind flush committed. Only sessions still
-    /// cached are confirmed (a removed one stays removed).
+    /// KEYS pairs of leases, confirmed, one pair per licence (all in one hash slot on Redis Cluster); ARGV per pair the
+    /// number of sessions, then that many pairs of session, expiry that a write-behind flush committed. Only sessions
+    /// still cached are confirmed (a removed one stays removed), and a confirmed expiry only grows.
     /// </summary>
     public const string Confirm = """
-        for i = 1, #ARGV, 2 do
-            if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
-                local current = tonumber(redis.call('HGET', KEYS[2], ARGV[i]) or '0')
-                if tonumber(ARGV[i + 1]) > current then redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+        local a = 1
+        for k = 1, #KEYS, 2 do
+            local n = tonumber(ARGV[a])
+            a = a + 1
+            for i = 1, n do
+                local session, expiry = ARGV[a], tonumber(ARGV[a + 1])
+                a = a + 2
+                if redis.call('ZSCORE', KEYS[k], session) then
+                    local current = tonumber(redis.call('HGET', KEYS[k + 1], session) or '0')
+                    if expiry > current then redis.call('HSET', KEYS[k + 1], session, expiry) end
+                end
             end
         end
         return 1

@@ -1,3 +1,4 @@
+using Coditect.Server.Platform;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -47,15 +48,61 @@ public sealed class RedisSeatLedger(
     private const string LicenseChanges = "cdx:license-changed";
     private IDatabase Redis => redis.GetDatabase();
 
-    /// <summary>Listens for licence changes made through any node, so every node's licence cache drops them at once.</summary>
-    public Task SubscribeAsync() =>
-        redis.GetSubscriber().SubscribeAsync(LicenseChanges, (_, message) =>
+    private int _watching;
+    private volatile bool _subscribed;
+
+    /// <summary>
+    /// Listens for licence changes made through any node, so every node's licence cache drops them at once. While the
+    /// subscription's connection is down, announcements are missed: the cache is emptied when it fails and again when
+    /// it is back (and the subscription made then, if Redis did not answer at start-up), so a lost announcement costs
+    /// at most the time the connection was down, not <c>LicenseCacheSeconds</c>.
+    /// </summary>
+    public async Task SubscribeAsync()
+    {
+        if (Interlocked.Exchange(ref _watching, 1) == 0)
+        {
+            redis.ConnectionFailed += (_, e) =>
+            {
+                if (e.ConnectionType == ConnectionType.Subscription)
+                {
+                    licenses.Clear();
+                }
+            };
+            redis.ConnectionRestored += (_, e) =>
+            {
+                if (e.ConnectionType == ConnectionType.Subscription)
+                {
+                    licenses.Clear();
+                    if (!_subscribed)
+                    {
+                        _ = ResubscribeAsync();
+                    }
+                }
+            };
+        }
+
+        await redis.GetSubscriber().SubscribeAsync(LicenseChanges, (_, message) =>
         {
             if (Guid.TryParse((string?)message, out var licenseId))
             {
                 licenses.Invalidate(licenseId);
             }
         });
+        _subscribed = true;
+    }
+
+    private async Task ResubscribeAsync()
+    {
+        try
+        {
+            await SubscribeAsync();
+            logger.LogInformation("Subscribed to licence changes after Redis came back");
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            logger.LogWarning("Could not subscribe to licence changes yet; copies are kept at most LicenseCacheSeconds: {Error}", e.Message);
+        }
+    }
 
     public async Task LicenseChangedAsync(Guid licenseId)
     {
@@ -81,8 +128,12 @@ public sealed class RedisSeatLedger(
 
         if (result.Outcome is AcquireOutcome.Acquired or AcquireOutcome.Renewed)
         {
-            await TryRedisAsync(() => Redis.ScriptEvaluateAsync(RedisScripts.Add, Keys(result.License!.Id),
+            var added = await TryRedisAsync(() => Redis.ScriptEvaluateAsync(RedisScripts.Add, Keys(result.License!.Id),
                 [result.SessionId!.Value.ToString("N"), Millis(result.ExpiresAt!.Value), c.HardwareId]));
+            if (added is not null && (long)added == 0)
+            {
+                await PreloadAsync(result.License!.Id, c.Now, ct);
+            }
         }
 
         return result;
@@ -90,7 +141,7 @@ public sealed class RedisSeatLedger(
 
     public async Task<LeaseResult> HeartbeatAsync(string keyHash, Guid sessionId, DateTime now, DateTime newExpiry, CancellationToken ct)
     {
-        var license = await licenses.GetAsync(keyHash, now, () => database.FindLicenseAsync(keyHash, ct));
+        var license = await licenses.GetAsync(keyHash, now, token => database.FindLicenseAsync(keyHash, token), ct);
         if (LedgerRules.LeaseRefusal(license, now) is { } refusal)
         {
             return new LeaseResult(refusal, license, null, null);
@@ -178,18 +229,61 @@ public sealed class RedisSeatLedger(
         return answer;
     }
 
+    /// <summary>
+    /// After an acquire on a licence whose cache is not loaded: load it now, with the new lease, so the licence's first
+    /// heartbeats do not pay for it. The seat is already committed, so a failure here only leaves the load to the first
+    /// heartbeat, as before.
+    /// </summary>
+    private async Task PreloadAsync(Guid licenseId, DateTime now, CancellationToken ct)
+    {
+        try
+        {
+            await RebuildAsync(licenseId, now, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogDebug("Could not load the Redis lease cache of licence {LicenseId} after an acquire: {Error}", licenseId, e.GetBaseException().Message);
+        }
+    }
+
     /// <summary>Redis has no cache for this licence (first use, or Redis lost its data): load it from PostgreSQL.</summary>
     private async Task RebuildAsync(Guid licenseId, DateTime now, CancellationToken ct)
     {
-        await writeBehind.FlushAsync(ct);
+        // This node's heartbeats of the licence that PostgreSQL does not have yet must land before it is read. With
+        // none, the rebuild does not wait behind a flush of other licences' heartbeats: on a node serving thousands of
+        // licences, each one's first heartbeat would otherwise queue behind the whole write-behind.
+        if (writeBehind.HasUnflushed(licenseId))
+        {
+            await writeBehind.FlushAsync(ct);
+        }
+
         var live = await database.LiveSessionsAsync(licenseId, now, ct);
         var args = live.SelectMany(s => new RedisValue[] { s.SessionId.ToString("N"), Millis(s.ExpiresAt), s.HardwareId }).ToArray();
         var loaded = await Redis.ScriptEvaluateAsync(RedisScripts.Rebuild, Keys(licenseId), args);
         if ((long)loaded == 1)
         {
             stats.Rebuilt();
-            logger.LogInformation("Loaded the Redis lease cache of licence {LicenseId} from PostgreSQL ({Count} live lease(s))", licenseId, live.Count);
+            AnnounceRebuild(licenseId, live.Count);
         }
+    }
+
+    private readonly LogThrottle _rebuildLines = new(TimeSpan.FromSeconds(1));
+
+    /// <summary>
+    /// A licence's cache was loaded from PostgreSQL: its first acquire or heartbeat since this Redis started, or Redis
+    /// lost its data. After a loss (or at a first start) every licence comes here once, thousands on a large node, so
+    /// the line is written at most once a second with how many were loaded since; /health/ready counts them all
+    /// (rebuilds).
+    /// </summary>
+    private void AnnounceRebuild(Guid licenseId, int live)
+    {
+        if (!_rebuildLines.Count(out var count))
+        {
+            return;
+        }
+
+        logger.LogInformation("Loaded the Redis lease cache of licence {LicenseId} from PostgreSQL ({Count} live lease(s)); {Loaded} licence cache(s) loaded since the last such line, this one included",
+            licenseId, live, count);
     }
 
     private async Task<RedisResult?> TryRedisAsync(Func<Task<RedisResult>> call)

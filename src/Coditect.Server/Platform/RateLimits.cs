@@ -171,8 +171,7 @@ public sealed class RedisRateCounter(IConnectionMultiplexer redis, MemoryRateCou
         }
     }
 
-    private long _lastWarningTicks = long.MinValue / 2;
-    private long _fallbacksSinceWarning;
+    private readonly LogThrottle _fallbackWarnings = new(TimeSpan.FromSeconds(10));
 
     /// <summary>
     /// One warning per 10 s while Redis is down, with how many calls fell back since the last one: every protocol call
@@ -180,15 +179,11 @@ public sealed class RedisRateCounter(IConnectionMultiplexer redis, MemoryRateCou
     /// </summary>
     private void WarnFallingBack(Exception e)
     {
-        var count = Interlocked.Increment(ref _fallbacksSinceWarning);
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref _lastWarningTicks);
-        if (now - last < 10_000 || Interlocked.CompareExchange(ref _lastWarningTicks, now, last) != last)
+        if (!_fallbackWarnings.Count(out var count))
         {
             return;
         }
 
-        Interlocked.Add(ref _fallbacksSinceWarning, -count);
         logger.LogWarning("Redis unavailable for rate limits, counting on this node alone ({Count} call(s) since the last warning): {Error}",
             count, e.Message);
     }

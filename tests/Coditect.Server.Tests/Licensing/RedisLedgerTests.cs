@@ -131,6 +131,63 @@ public sealed class RedisLedgerTests(RedisApp app) : IClassFixture<RedisApp>, ID
         }
     }
 
+    [Fact]
+    public async Task A_licences_first_acquire_loads_its_redis_cache_so_its_first_heartbeat_is_served_by_redis()
+    {
+        var vendor = await _anonymous.RegisterAsync();
+        var license = await vendor.CreateLicenseAsync(seats: 2);
+        var loaded = Stats.Rebuilds;
+
+        var lease = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "m1");
+
+        Stats.Rebuilds.ShouldBe(loaded + 1);
+        var database = _redis.GetDatabase();
+        (await database.KeyExistsAsync(RedisScripts.Ready(license.Id))).ShouldBeTrue();
+        (await database.SortedSetScoreAsync(RedisScripts.Leases(license.Id), lease.SessionId.ToString("N"))).ShouldNotBeNull();
+        var rebuilds = Stats.Rebuilds;
+        var fallbacks = Stats.Fallbacks;
+
+        var beat = await (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).ReadAsync<HeartbeatResponse>(HttpStatusCode.OK);
+
+        Stats.Rebuilds.ShouldBe(rebuilds, "the heartbeat found the cache loaded");
+        Stats.Fallbacks.ShouldBe(fallbacks);
+        (await database.SortedSetScoreAsync(RedisScripts.Leases(license.Id), lease.SessionId.ToString("N")))
+            .ShouldBe((double)RedisSeatLedger.Millis(beat.ExpiresAt), "Redis holds the heartbeat's expiry");
+    }
+
+    [Fact]
+    public async Task One_flush_confirms_in_redis_what_postgres_committed_for_every_licence_it_wrote()
+    {
+        // More licences than one confirmation call carries, so the flush splits them over several calls.
+        var vendor = await _anonymous.RegisterAsync();
+        var leases = new List<(LicenseResponse License, AcquireResponse Lease)>();
+        foreach (var chunk in Enumerable.Range(0, 205).Chunk(20))
+        {
+            leases.AddRange(await Task.WhenAll(chunk.Select(async i =>
+            {
+                var license = await vendor.CreateLicenseAsync(seats: 1);
+                return (license, await _anonymous.AcquireSeatAsync(license.LicenseKey!, $"m{i}"));
+            })));
+        }
+
+        await Task.Delay(TimeSpan.FromMilliseconds(20)); // so every heartbeat's expiry is later than its acquire's
+        foreach (var (license, lease) in leases)
+        {
+            (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        await app.Services.GetRequiredService<HeartbeatWriteBehind>().FlushAsync(CancellationToken.None);
+
+        var database = _redis.GetDatabase();
+        foreach (var (license, lease) in leases)
+        {
+            var committed = await ExpiresAtAsync(lease.SessionId);
+            committed.ShouldBeGreaterThan(lease.ExpiresAt);
+            var confirmed = (long)await database.HashGetAsync(RedisScripts.Confirmed(license.Id), lease.SessionId.ToString("N"));
+            confirmed.ShouldBe(RedisSeatLedger.Millis(committed), $"licence {license.Id}");
+        }
+    }
+
     private async Task<DateTime> ExpiresAtAsync(Guid sessionId) =>
         (DateTime)(await QueryAsync("select expires_at from license_sessions where id = $1", sessionId))!;
 
