@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Coditect.Server.Tenancy;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -29,7 +30,7 @@ public static class DataExtensions
                 throw new InvalidOperationException("Database:Provider is Postgres but ConnectionStrings:Database is not set.");
             }
 
-            var dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
+            var dataSource = new NpgsqlDataSourceBuilder(WithDefaults(connectionString)).Build();
             builder.Services.AddSingleton(dataSource);
             builder.Services.AddDbContext<CoditectDbContext>(db => db.UseNpgsql(dataSource, npgsql => npgsql.EnableRetryOnFailure(0)),
                 optionsLifetime: ServiceLifetime.Singleton);
@@ -43,6 +44,26 @@ public static class DataExtensions
         builder.Services.AddScoped<SchemaMigrator>();
         return builder;
     }
+
+    /// <summary>
+    /// Npgsql settings the server wants unless the connection string says otherwise: statements run more than a few
+    /// times are prepared (<c>Max Auto Prepare</c>), so PostgreSQL plans each protocol batch once per connection instead
+    /// of once per call. Safe with row-level security: tenant and key settings are transaction-local, read at execution.
+    /// </summary>
+    internal static string WithDefaults(string connectionString)
+    {
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        var csb = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
+        {
+            csb.MaxAutoPrepare = DefaultMaxAutoPrepare;
+        }
+
+        return csb.ConnectionString;
+    }
+
+    /// <summary>More than the distinct statements the server runs often (the lease protocol's batches, the sweeper).</summary>
+    internal const int DefaultMaxAutoPrepare = 100;
 
     private static string Describe(DatabaseProvider provider, ref string? connectionString, IWebHostEnvironment environment)
     {

@@ -1,0 +1,20 @@
+using Coditect.Server.Data;
+using Npgsql;
+
+namespace Coditect.Server.Tests.Data;
+
+/// <summary>The Npgsql settings the server adds to a PostgreSQL connection string, and leaves alone when given.</summary>
+public sealed class ConnectionDefaultsTests
+{
+    [Fact]
+    public void Statements_are_prepared_unless_the_connection_string_says_otherwise()
+    {
+        var plain = new NpgsqlConnectionStringBuilder(DataExtensions.WithDefaults("Host=db;Database=coditect;Username=coditect;Password=p"));
+        plain.MaxAutoPrepare.ShouldBe(DataExtensions.DefaultMaxAutoPrepare);
+        plain.Password.ShouldBe("p");
+        plain.Host.ShouldBe("db");
+
+        new NpgsqlConnectionStringBuilder(DataExtensions.WithDefaults("Host=db;Max Auto Prepare=0")).MaxAutoPrepare.ShouldBe(0);
+        new NpgsqlConnectionStringBuilder(DataExtensions.WithDefaults("Host=db;maxautoprepare=7")).MaxAutoPrepare.ShouldBe(7);
+    }
+}
