@@ -13,7 +13,11 @@ namespace Coditect.Server.Licensing;
 /// </summary>
 public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : ISeatLedger
 {
-    public async Task<AcquireResult> AcquireAsync(AcquireCommand c, CancellationToken ct)
+    private readonly LicenseGate _gate = new();
+
+    public Task<AcquireResult> AcquireAsync(AcquireCommand c, CancellationToken ct) => _gate.RunAsync(c.KeyHash, () => AcquireNowAsync(c, ct), ct);
+
+    private async Task<AcquireResult> AcquireNowAsync(AcquireCommand c, CancellationToken ct)
     {
         await using var batch = await BatchAsync(AcquireSql, ct,
             c.KeyHash, c.Now, c.Expiry, c.HardwareId, c.NewSessionId, c.UserEmail, c.Hostname, c.AppVersion, c.Os, LedgerRules.HourOf(c.Now));
@@ -62,7 +66,10 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
             : new LeaseResult(LedgerRules.SessionRefusal(ParseSessionState((string)row[7]!)), license, (string)row[9]!, (DateTime)row[8]!);
     }
 
-    public async Task<LeaseResult> ReleaseAsync(string keyHash, Guid sessionId, DateTime now, CancellationToken ct)
+    public Task<LeaseResult> ReleaseAsync(string keyHash, Guid sessionId, DateTime now, CancellationToken ct) =>
+        _gate.RunAsync(keyHash, () => ReleaseNowAsync(keyHash, sessionId, now, ct), ct);
+
+    private async Task<LeaseResult> ReleaseNowAsync(string keyHash, Guid sessionId, DateTime now, CancellationToken ct)
     {
         await using var batch = await BatchAsync(ReleaseSql, ct, keyHash, now, sessionId, LedgerRules.HourOf(now));
         await using var reader = await batch.ExecuteReaderAsync(ct);
