@@ -198,19 +198,69 @@ public sealed class RedisSeatLedger(
     {
         await writeBehind.FlushAsync(ct);
         var swept = await database.SweepAsync(now, ct);
-        var ended = await database.RecentlyEndedAsync(now - ReconcileWindow, ct);
-        foreach (var group in ended.GroupBy(e => e.LicenseId))
-        {
-            var removed = await TryRedisAsync(() => Redis.ScriptEvaluateAsync(RedisScripts.Remove, Keys(group.Key),
-                [.. group.Select(e => (RedisValue)e.SessionId.ToString("N"))]));
-            stats.RepairedBy(removed is null ? 0 : (long)removed);
-        }
+
+        var (since, full) = ReconcileFrom(now);
+        var ended = await database.RecentlyEndedAsync(since, ct);
+        // One script call per licence (its keys share a slot), all in flight at once.
+        var removed = await Task.WhenAll(ended.GroupBy(e => e.LicenseId).Select(group => TryRedisAsync(() =>
+            Redis.ScriptEvaluateAsync(RedisScripts.Remove, Keys(group.Key), [.. group.Select(e => (RedisValue)e.SessionId.ToString("N"))]))));
+        stats.RepairedBy(removed.Sum(r => r is null ? 0 : (long)r));
+        Reconciled(now, full, complete: removed.All(r => r is not null));
 
         return swept;
     }
 
-    /// <summary>How far back reconciliation looks: wide enough that a failed pass is covered by the next ones.</summary>
+    /// <summary>How far back a full reconciliation looks: wide enough that failed passes are covered by later ones.</summary>
     public static readonly TimeSpan ReconcileWindow = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How far before the previous pass an incremental one starts: covers a release whose time was read before it
+    /// waited for the licence lock, and clocks of other nodes that are a little behind.
+    /// </summary>
+    public static readonly TimeSpan ReconcileOverlap = TimeSpan.FromSeconds(60);
+
+    private readonly Lock _reconcile = new();
+    private DateTime? _reconciledAt;
+    private DateTime _fullReconcileAt = DateTime.MinValue;
+
+    /// <summary>
+    /// A pass reads what PostgreSQL ended since the last pass that reached Redis in full (less the overlap), not the
+    /// whole window each time: at hundreds of releases a second the window holds hundreds of thousands of sessions.
+    /// The first pass of a node, every pass after a failed one, and one pass every half window read the whole window,
+    /// which is what repairs Redis data restored from an old snapshot.
+    /// </summary>
+    private (DateTime Since, bool Full) ReconcileFrom(DateTime now)
+    {
+        lock (_reconcile)
+        {
+            var windowStart = now - ReconcileWindow;
+            if (_reconciledAt is not { } last || now - _fullReconcileAt >= ReconcileWindow / 2)
+            {
+                return (windowStart, true);
+            }
+
+            var since = last - ReconcileOverlap;
+            return (since > windowStart ? since : windowStart, false);
+        }
+    }
+
+    private void Reconciled(DateTime at, bool full, bool complete)
+    {
+        lock (_reconcile)
+        {
+            if (!complete)
+            {
+                _reconciledAt = null; // the next pass reads the whole window again
+                return;
+            }
+
+            _reconciledAt = _reconciledAt is { } last && last > at ? last : at;
+            if (full && at > _fullReconcileAt)
+            {
+                _fullReconcileAt = at;
+            }
+        }
+    }
 
     public async Task ForgetAsync(Guid licenseId, IReadOnlyCollection<Guid> sessionIds, CancellationToken ct) =>
         await TryRedisAsync(() => Redis.ScriptEvaluateAsync(RedisScripts.Remove, Keys(licenseId),

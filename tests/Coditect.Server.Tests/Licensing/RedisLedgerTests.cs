@@ -78,6 +78,25 @@ public sealed class RedisLedgerTests(RedisApp app) : IClassFixture<RedisApp>, ID
     }
 
     [Fact]
+    public async Task After_a_complete_reconciliation_the_next_one_still_repairs_what_ended_since()
+    {
+        var sweeper = app.Services.GetRequiredService<LeaseSweeper>();
+        await sweeper.SweepOnceAsync(CancellationToken.None); // from now on a pass reads only what ended since the last
+        var vendor = await _anonymous.RegisterAsync();
+        var license = await vendor.CreateLicenseAsync(seats: 1);
+        var lease = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "m1");
+        (await _anonymous.ReleaseAsync(license.LicenseKey!, lease.SessionId)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        var member = lease.SessionId.ToString("N");
+        await _redis.GetDatabase().SortedSetAddAsync(RedisScripts.Leases(license.Id), member, DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeMilliseconds());
+        await _redis.GetDatabase().HashSetAsync(RedisScripts.Hardware(license.Id), member, "m1");
+
+        await sweeper.SweepOnceAsync(CancellationToken.None);
+
+        (await _redis.GetDatabase().SortedSetScoreAsync(RedisScripts.Leases(license.Id), member)).ShouldBeNull();
+        await (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).ShouldBeProblemAsync(HttpStatusCode.Gone, ProblemCodes.SessionReleased);
+    }
+
+    [Fact]
     public async Task A_live_lease_missing_from_redis_is_heartbeated_by_postgres_and_cached_again()
     {
         var vendor = await _anonymous.RegisterAsync();
