@@ -17,14 +17,13 @@ namespace Coditect.Server.Licensing;
 public sealed class LicenseCache(IOptions<LicensingOptions> options, ILogger<LicenseCache> logger)
 {
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, byte> _reloading = new(StringComparer.Ordinal);
+    private TimeSpan Limit => TimeSpan.FromSeconds(options.Value.LicenseCacheSeconds);
 
     public async Task<LicenseSnapshot?> GetAsync(string keyHash, DateTime now, Func<CancellationToken, Task<LicenseSnapshot?>> load, CancellationToken ct)
     {
-        var limit = TimeSpan.FromSeconds(options.Value.LicenseCacheSeconds);
-        if (_entries.TryGetValue(keyHash, out var entry) && now >= entry.LoadedAt && now - entry.LoadedAt < limit)
+        if (_entries.TryGetValue(keyHash, out var entry) && now >= entry.LoadedAt && now - entry.LoadedAt < Limit)
         {
-            if (now - entry.LoadedAt >= limit * ReloadPoint(keyHash) && _reloading.TryAdd(keyHash, 0))
+            if (now >= entry.ReloadFrom && entry.StartReload())
             {
                 _ = ReloadAsync(keyHash, entry, now, load);
             }
@@ -39,13 +38,13 @@ public sealed class LicenseCache(IOptions<LicensingOptions> options, ILogger<Lic
         }
         else
         {
-            _entries[keyHash] = new Entry(license, now);
+            _entries[keyHash] = NewEntry(keyHash, license, now);
         }
 
         return license;
     }
 
-    public void Put(string keyHash, LicenseSnapshot license, DateTime now) => _entries[keyHash] = new Entry(license, now);
+    public void Put(string keyHash, LicenseSnapshot license, DateTime now) => _entries[keyHash] = NewEntry(keyHash, license, now);
 
     /// <summary>Drops every copy: announcements of changes may have been missed.</summary>
     public void Clear() => _entries.Clear();
@@ -74,22 +73,39 @@ public sealed class LicenseCache(IOptions<LicensingOptions> options, ILogger<Lic
             }
             else
             {
-                _entries.TryUpdate(keyHash, new Entry(license, now), seen);
+                _entries.TryUpdate(keyHash, NewEntry(keyHash, license, now), seen);
             }
         }
         catch (Exception e)
         {
-            // The copy stays until its time is up; then a heartbeat loads it itself and meets the same error.
+            // The copy stays until its time is up (a later heartbeat tries the reload again); then a heartbeat loads
+            // it itself and meets the same error.
             logger.LogDebug("Background reload of a licence failed: {Error}", e.GetBaseException().Message);
-        }
-        finally
-        {
-            _reloading.TryRemove(keyHash, out _);
+            seen.ReloadFailed();
         }
     }
 
-    /// <summary>Between 0.5 and 0.9 of the time limit, the same for a key throughout the process.</summary>
-    private static double ReloadPoint(string keyHash) => 0.5 + (0.4 * ((uint)StringComparer.Ordinal.GetHashCode(keyHash) % 1000) / 1000.0);
+    /// <summary>
+    /// The reload point is between 0.5 and 0.9 of the time limit, the same for a key throughout the process, and worked
+    /// out once per copy, not on every heartbeat.
+    /// </summary>
+    private Entry NewEntry(string keyHash, LicenseSnapshot license, DateTime now) =>
+        new(license, now, now + (Limit * (0.5 + (0.4 * ((uint)StringComparer.Ordinal.GetHashCode(keyHash) % 1000) / 1000.0))));
 
-    private sealed record Entry(LicenseSnapshot License, DateTime LoadedAt);
+    /// <summary>A copy; compared by reference, so a reload replaces only the very copy it started from.</summary>
+    private sealed class Entry(LicenseSnapshot license, DateTime loadedAt, DateTime reloadFrom)
+    {
+        private int _reloading;
+
+        public LicenseSnapshot License { get; } = license;
+
+        public DateTime LoadedAt { get; } = loadedAt;
+
+        public DateTime ReloadFrom { get; } = reloadFrom;
+
+        /// <summary>True for the one caller that starts this copy's reload.</summary>
+        public bool StartReload() => Interlocked.Exchange(ref _reloading, 1) == 0;
+
+        public void ReloadFailed() => Volatile.Write(ref _reloading, 0);
+    }
 }
