@@ -52,8 +52,18 @@ public static class DataExtensions
     /// </summary>
     internal static string WithDefaults(string connectionString)
     {
-        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
-        var csb = new NpgsqlConnectionStringBuilder(connectionString);
+        DbConnectionStringBuilder given;
+        NpgsqlConnectionStringBuilder csb;
+        try
+        {
+            given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+            csb = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidOperationException($"ConnectionStrings:Database is not a valid PostgreSQL connection string: {e.Message}", e);
+        }
+
         if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
         {
             csb.MaxAutoPrepare = DefaultMaxAutoPrepare;

@@ -17,4 +17,13 @@ public sealed class ConnectionDefaultsTests
         new NpgsqlConnectionStringBuilder(DataExtensions.WithDefaults("Host=db;Max Auto Prepare=0")).MaxAutoPrepare.ShouldBe(0);
         new NpgsqlConnectionStringBuilder(DataExtensions.WithDefaults("Host=db;maxautoprepare=7")).MaxAutoPrepare.ShouldBe(7);
     }
+
+    [Fact]
+    public void A_malformed_connection_string_stops_the_server_with_the_setting_named()
+    {
+        Should.Throw<InvalidOperationException>(() => DataExtensions.WithDefaults("Host=db;Max Auto Prepare=abc"))
+            .Message.ShouldStartWith("ConnectionStrings:Database is not a valid PostgreSQL connection string");
+        Should.Throw<InvalidOperationException>(() => DataExtensions.WithDefaults("Host=db;Nonsense=1"))
+            .Message.ShouldStartWith("ConnectionStrings:Database is not a valid PostgreSQL connection string");
+    }
 }
