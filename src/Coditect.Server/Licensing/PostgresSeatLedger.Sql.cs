@@ -92,6 +92,32 @@ public sealed partial class PostgresSeatLedger
         """,
     ];
 
+    // $1 key hash, $2 now, $3 hardware id, $4 hour. The "no" to an acquire on a full licence, without the licence lock
+    // (LicenseGate's whenFull): one statement, so one snapshot in which every held seat is live and none is this
+    // machine's. Then the acquire under the lock would say no as well: it only frees lapsed seats and this machine's.
+    // Returns the licence when it counted the denial, no row when the acquire has to take its turn.
+    private static readonly string[] RefuseWhenFullSql =
+    [
+        ProveKey,
+        SetTenant,
+        $"""
+        WITH refused AS (
+            SELECT {LicenseColumns}, l.seats_held
+            FROM licenses l
+            WHERE l.key_hash = $1 AND {LicenseUsable} AND l.seats_held >= l.seats_total
+              AND NOT EXISTS (SELECT 1 FROM license_sessions s
+                              WHERE s.license_id = l.id AND s.status = 'active' AND (s.hardware_id = $3 OR s.expires_at <= $2))),
+        counted AS (
+            INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials, peak_seats_used, last_seats_used)
+            SELECT id, $4, tenant_id, 0, 0, 0, 0, 1, seats_held, seats_held FROM refused
+            ON CONFLICT (license_id, hour_start) DO UPDATE SET
+                denials = license_usage.denials + 1,
+                peak_seats_used = greatest(license_usage.peak_seats_used, excluded.peak_seats_used),
+                last_seats_used = excluded.last_seats_used)
+        SELECT * FROM refused
+        """,
+    ];
+
     // $1 key hash, $2 now, $3 new expiry, $4 session id
     private static readonly string[] HeartbeatSql =
     [

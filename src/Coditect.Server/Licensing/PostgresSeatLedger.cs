@@ -15,7 +15,18 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
 {
     private readonly LicenseGate _gate = new();
 
-    public Task<AcquireResult> AcquireAsync(AcquireCommand c, CancellationToken ct) => _gate.RunAsync(c.KeyHash, () => AcquireNowAsync(c, ct), ct);
+    public Task<AcquireResult> AcquireAsync(AcquireCommand c, CancellationToken ct) =>
+        _gate.RunAsync(c.KeyHash, () => AcquireNowAsync(c, ct), () => RefuseWhenFullAsync(c, ct), ct);
+
+    /// <summary>The denial of an acquire on a licence that is still full, without a turn or the lock; null: take a turn.</summary>
+    private async Task<AcquireResult?> RefuseWhenFullAsync(AcquireCommand c, CancellationToken ct)
+    {
+        await using var batch = await BatchAsync(RefuseWhenFullSql, ct, c.KeyHash, c.Now, c.HardwareId, LedgerRules.HourOf(c.Now));
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        return await LastRowAsync(reader, ct) is { } row
+            ? new AcquireResult(AcquireOutcome.NoSeats, ReadLicense(row), (int)row[6]!, null, null)
+            : null;
+    }
 
     private async Task<AcquireResult> AcquireNowAsync(AcquireCommand c, CancellationToken ct)
     {
@@ -33,6 +44,15 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         if (LedgerRules.Refusal(license, c.Now) is { } refusal)
         {
             return new AcquireResult(refusal, license, used, null, null);
+        }
+
+        if (used >= license.SeatsTotal)
+        {
+            _gate.MarkFull(c.KeyHash);
+        }
+        else
+        {
+            _gate.MarkNotFull(c.KeyHash);
         }
 
         if (row[7] is not Guid sessionId)
@@ -79,7 +99,13 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
             return new LeaseResult(LeaseOutcome.LicenseNotFound, null, null, null);
         }
 
-        return new LeaseResult(row[6] is null ? LeaseOutcome.SessionNotFound : LeaseOutcome.Ok, ReadLicense(row), null, null);
+        if (row[6] is null)
+        {
+            return new LeaseResult(LeaseOutcome.SessionNotFound, ReadLicense(row), null, null);
+        }
+
+        _gate.MarkNotFull(keyHash);
+        return new LeaseResult(LeaseOutcome.Ok, ReadLicense(row), null, null);
     }
 
     public async Task<ValidateResult> ValidateAsync(string keyHash, string? hardwareId, DateTime now, CancellationToken ct)

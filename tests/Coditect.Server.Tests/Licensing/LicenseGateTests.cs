@@ -2,7 +2,10 @@ using Coditect.Server.Licensing;
 
 namespace Coditect.Server.Tests.Licensing;
 
-/// <summary>One acquire or release of a licence at a time per node; other licences pass; a long wait ends in a timeout.</summary>
+/// <summary>
+/// One acquire or release of a licence at a time per node; other licences pass; a long wait ends in a timeout; callers of a
+/// licence marked full are answered without a turn while their check says it is still full.
+/// </summary>
 public sealed class LicenseGateTests
 {
     [Fact]
@@ -17,7 +20,7 @@ public sealed class LicenseGateTests
             most = Math.Max(most, Interlocked.Increment(ref inside));
             await Task.Delay(5);
             Interlocked.Decrement(ref inside);
-            return 0;
+            return "done";
         }, CancellationToken.None)));
 
         most.ShouldBe(1);
@@ -27,28 +30,28 @@ public sealed class LicenseGateTests
     public async Task A_call_waiting_longer_than_the_limit_times_out_and_a_failed_call_lets_the_next_in()
     {
         var gate = new LicenseGate(TimeSpan.FromMilliseconds(100));
-        var release = new TaskCompletionSource<int>();
+        var release = new TaskCompletionSource<string>();
         var holding = gate.RunAsync("key-a", () => release.Task, CancellationToken.None);
 
-        await Should.ThrowAsync<TimeoutException>(() => gate.RunAsync("key-a", () => Task.FromResult(1), CancellationToken.None));
+        await Should.ThrowAsync<TimeoutException>(() => gate.RunAsync("key-a", () => Task.FromResult("one"), CancellationToken.None));
 
         release.SetException(new InvalidOperationException("the database said no"));
         await Should.ThrowAsync<InvalidOperationException>(() => holding);
-        (await gate.RunAsync("key-a", () => Task.FromResult(2), CancellationToken.None)).ShouldBe(2);
+        (await gate.RunAsync("key-a", () => Task.FromResult("two"), CancellationToken.None)).ShouldBe("two");
     }
 
     [Fact]
     public async Task Another_licence_is_not_held_up_by_a_busy_one()
     {
         var gate = new LicenseGate(TimeSpan.FromSeconds(5));
-        var release = new TaskCompletionSource<int>();
+        var release = new TaskCompletionSource<string>();
         var holding = gate.RunAsync("key-a", () => release.Task, CancellationToken.None);
 
         // Most other keys fall in another stripe; any one of them passing proves stripes are independent.
         var passed = 0;
         foreach (var key in Enumerable.Range(0, 10).Select(i => $"key-{i}-b"))
         {
-            var call = gate.RunAsync(key, () => Task.FromResult(1), CancellationToken.None);
+            var call = gate.RunAsync(key, () => Task.FromResult("one"), CancellationToken.None);
             if (await Task.WhenAny(call, Task.Delay(200)) == call)
             {
                 passed++;
@@ -56,7 +59,70 @@ public sealed class LicenseGateTests
         }
 
         passed.ShouldBeGreaterThan(0);
-        release.SetResult(0);
+        release.SetResult("done");
+        await holding;
+    }
+
+    [Fact]
+    public async Task Callers_waiting_for_a_licence_marked_full_are_answered_by_the_check_without_a_turn()
+    {
+        var gate = new LicenseGate(TimeSpan.FromSeconds(5));
+        var release = new TaskCompletionSource<string>();
+        var holding = gate.RunAsync("key-a", () => release.Task, CancellationToken.None);
+        var turns = 0;
+        var waiting = Enumerable.Range(0, 10)
+            .Select(_ => gate.RunAsync("key-a", () => { Interlocked.Increment(ref turns); return Task.FromResult("turn"); },
+                () => Task.FromResult<string?>("full"), CancellationToken.None))
+            .ToArray();
+        await Task.Delay(50);
+        waiting.ShouldAllBe(w => !w.IsCompleted);
+
+        gate.MarkFull("key-a");
+
+        (await Task.WhenAll(waiting).WaitAsync(TimeSpan.FromSeconds(5))).ShouldAllBe(answer => answer == "full");
+        (await gate.RunAsync("key-a", () => Task.FromResult("turn"), () => Task.FromResult<string?>("full"), CancellationToken.None)).ShouldBe("full");
+        turns.ShouldBe(0);
+        holding.IsCompleted.ShouldBeFalse();
+        release.SetResult("done");
+        await holding;
+    }
+
+    [Fact]
+    public async Task A_check_that_finds_a_free_seat_sends_the_caller_to_its_turn_and_an_unmarked_licence_is_not_checked()
+    {
+        var gate = new LicenseGate(TimeSpan.FromSeconds(5));
+        var checks = 0;
+        Task<string?> Check()
+        {
+            Interlocked.Increment(ref checks);
+            return Task.FromResult<string?>(null);
+        }
+
+        gate.MarkFull("key-a");
+        (await gate.RunAsync("key-a", () => Task.FromResult("turn"), Check, CancellationToken.None)).ShouldBe("turn");
+        checks.ShouldBe(1);
+
+        gate.MarkNotFull("key-a");
+        (await gate.RunAsync("key-a", () => Task.FromResult("turn"), Check, CancellationToken.None)).ShouldBe("turn");
+        checks.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_woken_caller_keeps_its_deadline()
+    {
+        var gate = new LicenseGate(TimeSpan.FromMilliseconds(300));
+        var release = new TaskCompletionSource<string>();
+        var holding = gate.RunAsync("key-a", () => release.Task, CancellationToken.None);
+        var waiting = gate.RunAsync("key-a", () => Task.FromResult("turn"), () => Task.FromResult<string?>(null), CancellationToken.None);
+
+        for (var i = 0; i < 5; i++)
+        {
+            gate.MarkFull("key-a");
+            await Task.Delay(20);
+        }
+
+        await Should.ThrowAsync<TimeoutException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(5)));
+        release.SetResult("done");
         await holding;
     }
 }
