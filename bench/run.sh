@@ -486,7 +486,7 @@ $(awk -v n="$(nproc)" -v a="${load_at_start%% *}" -v b="$(cut -d' ' -f1 /proc/lo
 - **Load generator**: fixed arrival rate (open model), latency from each request's intended start, a step passes only with
   **zero** non-2xx, transport errors or dropped requests and every operation's p99 ≤ ${max_p99_ms} ms. $(
   if [ "$mode" = quick ]; then echo "Rates $start_rate and $((start_rate * step_factor))/s per scenario;";
-  else echo "Step search from $start_rate/s, ×$step_factor per step (at most $max_steps steps), then $refine bisection step(s);"; fi
+  else echo "Step search from $start_rate/s, ×$step_factor per step (at most $max_steps steps; a failing step is run once more before the search stops, and a rate that passed only on that repeat is marked \"(on a repeat)\"; the steps table lists every run), then $refine bisection step(s);"; fi
   ) each step ${warmup} s warm-up (sent, not recorded) + ${duration} s measured.
 - **Data**: hot = 1 licence × $hot_seats seats with $hot_sessions sessions held; cold = $cold_licenses licences × $cold_seats seats
   with $cold_sessions sessions held (spread evenly). $(

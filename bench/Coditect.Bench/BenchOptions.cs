@@ -16,6 +16,9 @@ internal sealed class BenchOptions
     public double MaxRate { get; private set; } = 20_000;
     public int MaxSteps { get; private set; } = 10;
     public int Refine { get; private set; } = 1;
+
+    /// <summary>How many times the search runs a failing step again before it stops (one stall should not end it).</summary>
+    public int Retries { get; private set; } = 1;
     public double MaxP99Ms { get; private set; } = 100;
     public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(10);
     public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(3);
@@ -68,6 +71,7 @@ internal sealed class BenchOptions
                 case "--max-rate": o.MaxRate = Number(value); break;
                 case "--max-steps": o.MaxSteps = Whole(value); break;
                 case "--refine": o.Refine = Whole(value); break;
+                case "--retries": o.Retries = Whole(value); break;
                 case "--max-p99-ms": o.MaxP99Ms = Number(value); break;
                 case "--duration": o.Duration = TimeSpan.FromSeconds(Number(value)); break;
                 case "--warmup": o.Warmup = TimeSpan.FromSeconds(Number(value)); break;

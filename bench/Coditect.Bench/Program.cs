@@ -58,8 +58,9 @@ foreach (var row in report.SummaryRows())
 await report.WriteAsync();
 return 0;
 
-// A fixed list of rates, or a step search: multiply the rate until a step fails (an error, or p99 over the bound),
-// then bisect between the last passing and the first failing rate --refine times.
+// A fixed list of rates, or a step search: multiply the rate until a step fails (an error, or p99 over the bound) and
+// still fails when run again (--retries times: one stall should not end the search), then bisect between the last
+// passing and the first failing rate --refine times. Every run of a step is reported.
 static IEnumerable<double> StepPlan(BenchOptions options, List<StepResult> done)
 {
     if (!options.Search)
@@ -76,6 +77,11 @@ static IEnumerable<double> StepPlan(BenchOptions options, List<StepResult> done)
     for (var i = 0; i < options.MaxSteps && next <= options.MaxRate; i++)
     {
         yield return next;
+        for (var retry = 0; retry < options.Retries && !Report.Passed(done[^1], options); retry++)
+        {
+            yield return next;
+        }
+
         if (!Report.Passed(done[^1], options))
         {
             break;

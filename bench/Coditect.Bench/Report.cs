@@ -48,7 +48,8 @@ internal sealed class Report(BenchOptions options, IReadOnlyList<ScenarioResult>
             {
                 var op = shown.Operations[name];
                 var lead = name == scenario.Operations[0];
-                var rate = passed is null ? $"none (lowest step {shown.Rate:F0} failed)" : unbounded + passed.Rate.ToString("F0", Invariant);
+                var repeated = passed is not null && scenario.Steps.Any(s => s.Rate == passed.Rate && !Passed(s, options)) ? " (on a repeat)" : "";
+                var rate = passed is null ? $"none (lowest step {shown.Rate:F0} failed)" : unbounded + passed.Rate.ToString("F0", Invariant) + repeated;
                 var (pgbench, ratio, target) = lead ? Limit(scenario.Name, passed, failed, scenario.Steps.Max(s => s.Rate)) : ("", "", "");
                 yield return Row(options.Backend, options.ProcessCount.ToString(Invariant), $"{scenario.Name} ({Shape(scenario.Shape)})", name, rate,
                     shown.Achieved(op).ToString("F0", Invariant), Ms(op.Latency.Percentile(50)), Ms(op.Latency.Percentile(90)),
