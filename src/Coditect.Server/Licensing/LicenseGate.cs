@@ -43,13 +43,15 @@ public sealed class LicenseGate(TimeSpan? maxWait = null)
         var deadline = Stopwatch.GetTimestamp() + (long)(_maxWait.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
+            // Taken before the mark is read, so a licence marked full after the read still wakes this wait.
+            var marked = whenFull is null ? null : Volatile.Read(ref stripe.Full).Task;
             if (whenFull is not null && Volatile.Read(ref stripe.FullKey) == keyHash && await whenFull() is { } answer)
             {
                 return answer;
             }
 
             var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
-            switch (await WaitTurnAsync(stripe, left, wakeOnFull: whenFull is not null, ct))
+            switch (await WaitTurnAsync(stripe, left, marked, ct))
             {
                 case Wait.Woken:
                     continue;
@@ -88,19 +90,19 @@ public sealed class LicenseGate(TimeSpan? maxWait = null)
 
     private Stripe StripeOf(string keyHash) => _stripes[(uint)StringComparer.Ordinal.GetHashCode(keyHash) % Stripes];
 
-    private static async Task<Wait> WaitTurnAsync(Stripe stripe, TimeSpan left, bool wakeOnFull, CancellationToken ct)
+    /// <summary>Waits for the stripe's turn, or (when <paramref name="marked"/> is given) until it completes.</summary>
+    private static async Task<Wait> WaitTurnAsync(Stripe stripe, TimeSpan left, Task? marked, CancellationToken ct)
     {
         if (left <= TimeSpan.Zero)
         {
             return stripe.Turn.Wait(0, ct) ? Wait.Turn : Wait.TimedOut;
         }
 
-        if (!wakeOnFull)
+        if (marked is null)
         {
             return await stripe.Turn.WaitAsync(left, ct) ? Wait.Turn : Wait.TimedOut;
         }
 
-        var marked = stripe.Full.Task;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var turn = stripe.Turn.WaitAsync(left, stop.Token);
         if (await Task.WhenAny(turn, marked) == turn)
