@@ -176,9 +176,7 @@ public static class LicenseEndpoints
             return NotFound();
         }
 
-        var live = await db.Set<LicenseSession>().Where(s => s.LicenseId == id && s.Status == SessionState.Active).Select(s => s.Id).ToListAsync(ct);
-        SessionEndpoints.ForgetWhenCommitted(http, ledger, id, live);
-        SessionEndpoints.LicenseChangedWhenCommitted(http, ledger, id);
+        SessionEndpoints.LicenseDeletedWhenCommitted(http, ledger, id);
 
         db.Remove(license); // its sessions and usage go with it (ON DELETE CASCADE): every seat is free at once
         await db.SaveChangesAsync(ct);

@@ -84,6 +84,11 @@ internal static class RedisScripts
         return removed
         """;
 
+    /// <summary>KEYS leases, hw, ready, confirmed. Drops everything cached for a licence that was deleted.</summary>
+    public const string Drop = """
+        return redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+        """;
+
     /// <summary>
     /// KEYS leases, hw, ready, confirmed; ARGV triples of session, expiry, hardware, read from PostgreSQL. Loads the
     /// licence's cache unless another node loaded it first.

@@ -262,6 +262,12 @@ public sealed class RedisSeatLedger(
         }
     }
 
+    public async Task LicenseDeletedAsync(Guid licenseId)
+    {
+        await TryRedisAsync(() => Redis.ScriptEvaluateAsync(RedisScripts.Drop, Keys(licenseId)));
+        await LicenseChangedAsync(licenseId);
+    }
+
     public async Task ForgetAsync(Guid licenseId, IReadOnlyCollection<Guid> sessionIds, CancellationToken ct) =>
         await TryRedisAsync(() => Redis.ScriptEvaluateAsync(RedisScripts.Remove, Keys(licenseId),
             [.. sessionIds.Select(id => (RedisValue)id.ToString("N"))]));

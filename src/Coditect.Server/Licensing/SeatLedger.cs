@@ -22,13 +22,16 @@ public interface ISeatLedger
     Task<int> SweepAsync(DateTime now, CancellationToken ct);
 
     /// <summary>
-    /// Told after an admin ended sessions through the database (a kick, a deleted licence), so a cache in front of the
-    /// database drops them. The database ledgers need nothing.
+    /// Told after an admin ended sessions through the database (a kick), so a cache in front of the database drops them.
+    /// The database ledgers need nothing.
     /// </summary>
     Task ForgetAsync(Guid licenseId, IReadOnlyCollection<Guid> sessionIds, CancellationToken ct) => Task.CompletedTask;
 
     /// <summary>Told after an admin changed a licence (suspended, renewed, deleted...), so cached copies are dropped.</summary>
     Task LicenseChangedAsync(Guid licenseId) => Task.CompletedTask;
+
+    /// <summary>Told after an admin deleted a licence (its sessions went with it), so a cache drops all it holds for it.</summary>
+    Task LicenseDeletedAsync(Guid licenseId) => LicenseChangedAsync(licenseId);
 }
 
 /// <summary>Heartbeats of one session served by Redis since the last write to PostgreSQL.</summary>

@@ -116,6 +116,9 @@ public static class SessionEndpoints
     internal static void LicenseChangedWhenCommitted(HttpContext http, ISeatLedger ledger, Guid licenseId) =>
         http.Response.OnStarting(() => ledger.LicenseChangedAsync(licenseId));
 
+    internal static void LicenseDeletedWhenCommitted(HttpContext http, ISeatLedger ledger, Guid licenseId) =>
+        http.Response.OnStarting(() => ledger.LicenseDeletedAsync(licenseId));
+
     internal static void ForgetWhenCommitted(HttpContext http, ISeatLedger ledger, Guid licenseId, IReadOnlyCollection<Guid> sessionIds) =>
         http.Response.OnStarting(() => ledger.ForgetAsync(licenseId, sessionIds, CancellationToken.None));
 

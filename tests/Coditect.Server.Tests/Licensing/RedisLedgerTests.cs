@@ -175,6 +175,30 @@ public sealed class RedisLedgerTests(RedisApp app) : IClassFixture<RedisApp>, ID
     }
 
     [Fact]
+    public async Task A_deleted_licence_leaves_nothing_in_redis()
+    {
+        var vendor = await _anonymous.RegisterAsync();
+        var license = await vendor.CreateLicenseAsync(seats: 2);
+        var lease = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "m1");
+        (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await app.Services.GetRequiredService<HeartbeatWriteBehind>().FlushAsync(CancellationToken.None);
+        var database = _redis.GetDatabase();
+        async Task<int> CachedKeys()
+        {
+            var exists = await Task.WhenAll(RedisSeatLedger.Keys(license.Id).Select(k => database.KeyExistsAsync(k)));
+            return exists.Count(e => e);
+        }
+
+        (await CachedKeys()).ShouldBeGreaterThanOrEqualTo(3, "leases, hardware and ready (and confirmed once flushed)");
+
+        (await vendor.Client.DeleteAsync($"{vendor.OrgPath}/licenses/{license.Id}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+
+        (await CachedKeys()).ShouldBe(0);
+        await (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).ShouldBeProblemAsync(HttpStatusCode.NotFound, ProblemCodes.LicenseNotFound);
+        (await CachedKeys()).ShouldBe(0);
+    }
+
+    [Fact]
     public async Task One_flush_confirms_in_redis_what_postgres_committed_for_every_licence_it_wrote()
     {
         // More licences than one confirmation call carries, so the flush splits them over several calls.
