@@ -6,7 +6,8 @@ namespace Coditect.Server.Data;
 
 /// <summary>
 /// Applies the versioned SQL scripts under <c>Data/Migrations/{Provider}/</c> in order, each in its own transaction,
-/// and records them in <c>schema_migrations</c>. On PostgreSQL an advisory lock lets several nodes start at once.
+/// and records them in <c>schema_migrations</c>. On PostgreSQL an advisory lock lets several nodes start at once; on
+/// SQLite each script's transaction holds the file's write lock and checks again whether it is still to be applied.
 /// Scripts are hand-written because EF's design-time tooling is not available here (docs/adr/0002-hand-written-migrations.md);
 /// a test checks that they build the schema the EF model expects.
 /// </summary>
@@ -48,7 +49,15 @@ public sealed class SchemaMigrator(CoditectDbContext db, ILogger<SchemaMigrator>
             var applied = await AppliedAsync(connection, ct);
             foreach (var (version, sql) in Scripts(Provider).Where(s => !applied.Contains(s.Version)))
             {
+                // SQLite has no advisory lock: its transaction begins IMMEDIATE (the file's write lock, waited for up to
+                // the busy timeout), so another process starting on the same file may have applied this script while
+                // this one waited. Checked again under the lock.
                 await using var transaction = await connection.BeginTransactionAsync(ct);
+                if (Provider == DatabaseProvider.Sqlite && (await AppliedAsync(connection, ct, transaction)).Contains(version))
+                {
+                    continue;
+                }
+
                 await ExecuteAsync(connection, sql, ct, transaction);
                 await ExecuteAsync(connection,
                     $"insert into schema_migrations (version, applied_at) values ('{version}', '{DateTime.UtcNow:O}')", ct, transaction);
@@ -92,9 +101,10 @@ public sealed class SchemaMigrator(CoditectDbContext db, ILogger<SchemaMigrator>
         }
     }
 
-    private static async Task<HashSet<string>> AppliedAsync(DbConnection connection, CancellationToken ct)
+    private static async Task<HashSet<string>> AppliedAsync(DbConnection connection, CancellationToken ct, DbTransaction? transaction = null)
     {
         await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = "select version from schema_migrations";
         await using var reader = await command.ExecuteReaderAsync(ct);
         var versions = new HashSet<string>(StringComparer.Ordinal);
