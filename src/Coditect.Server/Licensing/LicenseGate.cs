@@ -93,9 +93,15 @@ public sealed class LicenseGate(TimeSpan? maxWait = null)
     /// <summary>Waits for the stripe's turn, or (when <paramref name="marked"/> is given) until it completes.</summary>
     private static async Task<Wait> WaitTurnAsync(Stripe stripe, TimeSpan left, Task? marked, CancellationToken ct)
     {
+        // A free turn (the usual case) costs no cancellation source and no second task.
+        if (stripe.Turn.Wait(0, ct))
+        {
+            return Wait.Turn;
+        }
+
         if (left <= TimeSpan.Zero)
         {
-            return stripe.Turn.Wait(0, ct) ? Wait.Turn : Wait.TimedOut;
+            return Wait.TimedOut;
         }
 
         if (marked is null)
