@@ -1,14 +1,18 @@
+using Coditect.Server.Audit;
 using Coditect.Server.Data;
 using Coditect.Server.Identity;
 using Coditect.Server.Licensing;
 using Coditect.Server.Organizations;
 using Coditect.Server.Platform;
+using Coditect.Server.Platform.Outbox;
 using Coditect.Server.Signing;
 using Coditect.Server.Tenancy;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPlatform();
 builder.AddData();
+builder.AddTenancy();
+builder.AddOutbox();
 builder.AddSigning();
 builder.AddIdentity();
 builder.AddOrganizations();
@@ -21,16 +25,14 @@ if (await app.RunCommandAsync(args))
     return;
 }
 
-await app.MigrateAsync(force: false);
-await app.Services.GetRequiredService<AccessTokens>().InitializeAsync(app.Lifetime.ApplicationStopping);
-await app.Services.GetRequiredService<LeaseSigningKeys>().LoadAsync(app.Lifetime.ApplicationStopping);
-
 app.UsePlatform();
 var api = app.MapGroup("/api/v1").WithUnitOfWork();
+var org = api.MapOrgScope();
 api.MapIdentity();
-api.MapOrganizations();
-app.MapLeaseProtocol();
-app.MapJwks();
+api.MapOrganizations(org);
+org.MapAudit();
+app.MapLicensing(org);
+app.MapSigning();
 app.MapHealth();
 app.MapApiDocs();
 

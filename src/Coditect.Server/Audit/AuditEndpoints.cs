@@ -14,7 +14,7 @@ public static class AuditEndpoints
     private static readonly JsonSerializerOptions ChangeJson = new() { PropertyNameCaseInsensitive = true };
 
     public static void MapAudit(this RouteGroupBuilder org) =>
-        org.MapGet("/audit-events", List).WithTags("Audit").Requires(Permission.ReadAudit);
+        org.MapGet("/audit-events", List).WithTags("Audit").RequirePermission(Permission.ReadAudit);
 
     /// <summary>Newest first. Filters: <c>object_type</c>, <c>object_id</c>, <c>action</c>.</summary>
     private static async Task<Results<Ok<PagedList<AuditEventResponse>>, ProblemHttpResult>> List(

@@ -29,6 +29,9 @@ public sealed class CoditectDbContext(
 
     internal DateTime UtcNow => clock.GetUtcNow().UtcDateTime;
 
+    /// <summary>Events raised in the open transaction, handed to the outbox's after-commit delivery when it commits.</summary>
+    internal List<Platform.Outbox.OutboxMessage> RaisedEvents { get; } = [];
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(CoditectDbContext).Assembly);

@@ -1,7 +1,7 @@
 using System.Data.Common;
-using Coditect.Server.Tenancy;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Npgsql;
 
 namespace Coditect.Server.Data;
@@ -19,8 +19,6 @@ public static class DataExtensions
         var options = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         var connectionString = builder.Configuration.GetConnectionString("Database");
 
-        builder.Services.AddScoped<TenantContext>();
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new DatabaseLocation(options.Provider, Describe(options.Provider, ref connectionString, builder.Environment)));
 
         if (options.Provider == DatabaseProvider.Postgres)
@@ -32,16 +30,22 @@ public static class DataExtensions
 
             var dataSource = new NpgsqlDataSourceBuilder(WithDefaults(connectionString)).Build();
             builder.Services.AddSingleton(dataSource);
-            builder.Services.AddDbContext<CoditectDbContext>(db => db.UseNpgsql(dataSource, npgsql => npgsql.EnableRetryOnFailure(0)),
+            builder.Services.AddDbContext<CoditectDbContext>((services, db) => db
+                    .UseNpgsql(dataSource, npgsql => npgsql.EnableRetryOnFailure(0))
+                    .AddInterceptors(services.GetServices<IInterceptor>()),
                 optionsLifetime: ServiceLifetime.Singleton);
         }
         else
         {
             // Options built once, not per request scope (they depend on nothing scoped).
-            builder.Services.AddDbContext<CoditectDbContext>(db => db.UseSqlite(connectionString), optionsLifetime: ServiceLifetime.Singleton);
+            builder.Services.AddDbContext<CoditectDbContext>((services, db) => db
+                    .UseSqlite(connectionString)
+                    .AddInterceptors(services.GetServices<IInterceptor>()),
+                optionsLifetime: ServiceLifetime.Singleton);
         }
 
         builder.Services.AddScoped<SchemaMigrator>();
+        builder.Services.AddHostedService<MigrationStartup>(); // registered before every other feature's start-up work
         return builder;
     }
 

@@ -23,7 +23,7 @@ public static class AuthEndpoints
 
     private static async Task<Results<Created<TokenResponse>, ProblemHttpResult>> Register(
         RegisterRequest body, CoditectDbContext db, PasswordHasher hasher, AccessTokens accessTokens,
-        RefreshTokens refreshTokens, CancellationToken ct)
+        RefreshTokens refreshTokens, TenantScope scope, CancellationToken ct)
     {
         var errors = new Validator();
         var email = errors.Email("email", body.Email);
@@ -44,7 +44,7 @@ public static class AuthEndpoints
         var user = new User { Email = email, NormalizedEmail = normalized, Name = name, PasswordHash = hasher.Hash(body.Password!) };
         db.Add(user);
         db.Tenant.SetUser(user.Id);
-        var organization = await OrganizationEndpoints.CreateAsync(db, organizationName, slug: null, user.Id, ct);
+        var organization = await OrganizationEndpoints.CreateAsync(db, scope, organizationName, slug: null, user.Id, ct);
         try
         {
             await db.SaveChangesAsync(ct);
@@ -54,13 +54,13 @@ public static class AuthEndpoints
             return EmailTaken(); // a concurrent sign-up with the same email won
         }
 
-        var tokens = await TokensAsync(db, user, organization, null, accessTokens, refreshTokens, ct);
+        var tokens = await TokensAsync(db, scope, user, organization, null, accessTokens, refreshTokens, ct);
         return TypedResults.Created("/api/v1/me", tokens);
     }
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Login(
         LoginRequest body, CoditectDbContext db, PasswordHasher hasher, AccessTokens accessTokens,
-        RefreshTokens refreshTokens, CancellationToken ct)
+        RefreshTokens refreshTokens, TenantScope scope, CancellationToken ct)
     {
         var errors = new Validator();
         var email = errors.Required("email", body.Email, 254);
@@ -87,11 +87,11 @@ public static class AuthEndpoints
             return InvalidCredentials();
         }
 
-        return TypedResults.Ok(await TokensAsync(db, user, null, null, accessTokens, refreshTokens, ct));
+        return TypedResults.Ok(await TokensAsync(db, scope, user, null, null, accessTokens, refreshTokens, ct));
     }
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Refresh(
-        RefreshRequest body, CoditectDbContext db, AccessTokens accessTokens, RefreshTokens refreshTokens, CancellationToken ct)
+        RefreshRequest body, CoditectDbContext db, AccessTokens accessTokens, RefreshTokens refreshTokens, TenantScope scope, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(body.RefreshToken) || body.RefreshToken.Length > 200)
         {
@@ -109,7 +109,7 @@ public static class AuthEndpoints
         }
 
         var user = await db.Set<User>().AsNoTracking().SingleAsync(u => u.Id == userId, ct);
-        return TypedResults.Ok(await TokensAsync(db, user, null, familyId, accessTokens, refreshTokens, ct));
+        return TypedResults.Ok(await TokensAsync(db, scope, user, null, familyId, accessTokens, refreshTokens, ct));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Logout(RefreshRequest body, RefreshTokens refreshTokens, CancellationToken ct)
@@ -143,14 +143,13 @@ public static class AuthEndpoints
     }
 
     private static async Task<TokenResponse> TokensAsync(
-        CoditectDbContext db, User user, Organization? organization, Guid? familyId, AccessTokens accessTokens, RefreshTokens refreshTokens, CancellationToken ct)
+        CoditectDbContext db, TenantScope scope, User user, Organization? organization, Guid? familyId, AccessTokens accessTokens, RefreshTokens refreshTokens, CancellationToken ct)
     {
         var refresh = await refreshTokens.IssueAsync(user.Id, familyId, ct);
         if (organization is null)
         {
             // The user's own memberships are readable once the user is known (RLS policy memberships_self).
-            db.Tenant.SetUser(user.Id);
-            await db.ApplyTenantAsync(ct);
+            await scope.EnterUserAsync(user.Id, ct);
             organization = await MembershipsOf(db, user.Id).Select(x => x.Organization).FirstOrDefaultAsync(ct);
         }
 

@@ -1,27 +1,31 @@
 using Coditect.Server.Data;
-using Coditect.Server.Signing;
-using StackExchange.Redis;
+using Coditect.Server.Licensing.Admin;
+using Coditect.Server.Licensing.Ledger;
+using Coditect.Server.Licensing.Protocol;
+using Coditect.Server.Platform;
 
 namespace Coditect.Server.Licensing;
 
 public static class LicensingExtensions
 {
+    /// <summary>The seat ledger for this node's topology (SQLite, PostgreSQL, or PostgreSQL with Redis), its sweeper and its outbox subscribers.</summary>
     public static WebApplicationBuilder AddLicensing(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<LicensingOptions>().BindConfiguration(LicensingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        var provider = builder.Configuration.GetValue<DatabaseProvider?>("Database:Provider") ?? DatabaseProvider.Sqlite;
-        var redis = builder.Configuration.GetConnectionString("Redis");
-        if (!string.IsNullOrWhiteSpace(redis))
+        var topology = Topology.Of(builder);
+        if (topology.UsesRedis)
         {
-            if (provider != DatabaseProvider.Postgres)
-            {
-                throw new InvalidOperationException(
-                    "ConnectionStrings:Redis needs Database:Provider=Postgres: the Redis ledger keeps PostgreSQL as the record of every session.");
-            }
-
-            builder.AddRedisSeatLedger(redis);
+            builder.Services.AddSingleton<PostgresSeatLedger>();
+            builder.Services.AddSingleton<LicenseCache>();
+            builder.Services.AddSingleton<HeartbeatWriteBehind>();
+            builder.Services.AddSingleton<RedisLedgerStats>();
+            builder.Services.AddSingleton<RedisSeatLedger>();
+            builder.Services.AddSingleton<ISeatLedger>(services => services.GetRequiredService<RedisSeatLedger>());
+            builder.Services.AddHostedService<RedisWarmUp>();
+            builder.Services.AddHostedService<HeartbeatFlusher>();
+            builder.Services.AddHealthChecks().AddCheck<RedisLedgerHealthCheck>("redis", tags: ["ready"]);
         }
-        else if (provider == DatabaseProvider.Postgres)
+        else if (topology.Database == DatabaseProvider.Postgres)
         {
             builder.Services.AddSingleton<PostgresSeatLedger>();
             builder.Services.AddSingleton<ISeatLedger>(services => services.GetRequiredService<PostgresSeatLedger>());
@@ -31,32 +35,18 @@ public static class LicensingExtensions
             builder.Services.AddScoped<ISeatLedger, SqliteSeatLedger>();
         }
 
+        builder.Services.AddLicensingEvents();
         builder.Services.AddSingleton<LeaseSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<LeaseSweeper>());
         return builder;
     }
 
-    private static void AddRedisSeatLedger(this WebApplicationBuilder builder, string connectionString)
+    /// <summary>The vendor's admin API under <c>/api/v1/orgs/{org}</c> and the lease protocol at <c>/api/v1/licenses</c>.</summary>
+    public static void MapLicensing(this IEndpointRouteBuilder app, RouteGroupBuilder org)
     {
-        var configuration = ConfigurationOptions.Parse(connectionString);
-        configuration.AbortOnConnectFail = false; // start without Redis; PostgreSQL serves until it is back
-        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
-        builder.Services.AddSingleton<PostgresSeatLedger>();
-        builder.Services.AddSingleton<LicenseCache>();
-        builder.Services.AddSingleton<HeartbeatWriteBehind>();
-        builder.Services.AddSingleton<RedisLedgerStats>();
-        builder.Services.AddSingleton<RedisSeatLedger>();
-        builder.Services.AddSingleton<ISeatLedger>(services => services.GetRequiredService<RedisSeatLedger>());
-        builder.Services.AddHostedService<RedisWarmUp>();
-        builder.Services.AddHostedService<HeartbeatFlusher>();
-        builder.Services.AddHealthChecks().AddCheck<RedisLedgerHealthCheck>("redis", tags: ["ready"]);
+        org.MapLicenses();
+        org.MapSessions();
+        org.MapUsage();
+        app.MapLeaseProtocol();
     }
-
-    public static void MapJwks(this IEndpointRouteBuilder app) =>
-        app.MapGet("/.well-known/jwks.json", (LeaseTokens tokens, HttpContext http) =>
-        {
-            // Short enough that a rotation reaches verifiers well within a lease's lifetime.
-            http.Response.Headers.CacheControl = "public, max-age=300";
-            return TypedResults.Json(tokens.Jwks());
-        }).WithTags("Lease protocol");
 }

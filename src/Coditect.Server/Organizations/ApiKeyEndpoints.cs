@@ -14,9 +14,9 @@ public static class ApiKeyEndpoints
     public static void MapApiKeys(this RouteGroupBuilder org)
     {
         var keys = org.MapGroup("/api-keys").WithTags("API keys");
-        keys.MapGet("/", List).Requires(Permission.ManageApiKeys);
-        keys.MapPost("/", Create).Requires(Permission.ManageApiKeys);
-        keys.MapDelete("/{id:guid}", Revoke).Requires(Permission.ManageApiKeys);
+        keys.MapGet("/", List).RequirePermission(Permission.ManageApiKeys);
+        keys.MapPost("/", Create).RequirePermission(Permission.ManageApiKeys);
+        keys.MapDelete("/{id:guid}", Revoke).RequirePermission(Permission.ManageApiKeys);
     }
 
     private static async Task<Results<Ok<PagedList<ApiKeyResponse>>, ProblemHttpResult>> List(

@@ -22,9 +22,9 @@ public static class InvitationEndpoints
     public static void MapInvitations(this RouteGroupBuilder org)
     {
         var invitations = org.MapGroup("/invitations").WithTags("Members");
-        invitations.MapGet("/", ListPending).Requires(Permission.ManageMembers);
-        invitations.MapPost("/", Create).Requires(Permission.ManageMembers);
-        invitations.MapDelete("/{id:guid}", Revoke).Requires(Permission.ManageMembers);
+        invitations.MapGet("/", ListPending).RequirePermission(Permission.ManageMembers);
+        invitations.MapPost("/", Create).RequirePermission(Permission.ManageMembers);
+        invitations.MapDelete("/{id:guid}", Revoke).RequirePermission(Permission.ManageMembers);
     }
 
     public static void MapInvitationAcceptance(this RouteGroupBuilder api) =>
@@ -104,7 +104,7 @@ public static class InvitationEndpoints
     }
 
     private static async Task<Results<Ok<MyOrganization>, ProblemHttpResult>> Accept(
-        string token, TenantContext tenant, CoditectDbContext db, TimeProvider clock, CancellationToken ct)
+        string token, TenantContext tenant, TenantScope scope, CoditectDbContext db, TimeProvider clock, CancellationToken ct)
     {
         if (tenant.UserId is not { } userId || tenant.ApiKeyId is not null)
         {
@@ -129,8 +129,7 @@ public static class InvitationEndpoints
                 "This invitation was sent to another email address.");
         }
 
-        tenant.SetTenant(invitation.TenantId);
-        await db.ApplyTenantAsync(ct);
+        await scope.EnterAsync(invitation.TenantId, ct);
         if (await db.Set<Membership>().AnyAsync(m => m.UserId == userId, ct))
         {
             return Problems.Conflict(ProblemCodes.AlreadyMember, "You are already a member of this organization.");

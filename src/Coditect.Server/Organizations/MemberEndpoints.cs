@@ -14,10 +14,10 @@ public static class MemberEndpoints
     public static void MapMembers(this RouteGroupBuilder org)
     {
         var members = org.MapGroup("/members").WithTags("Members");
-        members.MapGet("/", List).Requires(Permission.ReadMembers);
-        members.MapPatch("/{userId:guid}", Update).Requires(Permission.ManageMembers);
+        members.MapGet("/", List).RequirePermission(Permission.ReadMembers);
+        members.MapPatch("/{userId:guid}", Update).RequirePermission(Permission.ManageMembers);
         // Removal is checked in the handler: members may always remove themselves (leave).
-        members.MapDelete("/{userId:guid}", Remove).Requires(Permission.ReadOrganization);
+        members.MapDelete("/{userId:guid}", Remove).RequirePermission(Permission.ReadOrganization);
     }
 
     private static async Task<Results<Ok<PagedList<MemberResponse>>, ProblemHttpResult>> List(

@@ -1,67 +1,54 @@
-using Coditect.Contracts.Common;
 using Coditect.Server.Data;
-using Coditect.Server.Platform;
+using Coditect.Server.Identity;
 using Coditect.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
 
 namespace Coditect.Server.Organizations;
 
 /// <summary>
-/// The organization named by <c>{org}</c> (slug or id) and the caller's role in it, set by <see cref="OrgScopeFilter"/>
-/// before a tenant-scoped handler runs. An organization the caller does not belong to answers 404, as if it did not exist.
+/// The organization a request (or job) acts in and the caller's role there (scoped). Entered once per scope, from
+/// <c>{org}</c> (a slug or an id) by <see cref="PermissionHandler"/> before any organization-scoped endpoint or page
+/// runs; entering makes the organization the tenant through <see cref="TenantScope"/>. An organization the caller
+/// does not belong to is not found, as if it did not exist.
 /// </summary>
-public sealed class OrgScope
+public sealed class OrgScope(CoditectDbContext db, TenantContext tenant, TenantScope tenantScope)
 {
     private Organization? _organization;
 
+    public bool IsEntered => _organization is not null;
+
     public Organization Organization => _organization ?? throw new InvalidOperationException("No organization in scope.");
+
     public Role Role { get; private set; }
 
-    internal void Set(Organization organization, Role role)
+    /// <summary>
+    /// Finds <paramref name="key"/> among the caller's organizations and enters it. False when the caller has no
+    /// such organization (no membership, or an API key of another organization).
+    /// </summary>
+    public async Task<bool> EnterAsync(string key, Role? apiKeyRole, CancellationToken ct)
     {
+        if (_organization is not null)
+        {
+            return string.Equals(key, _organization.Slug, StringComparison.OrdinalIgnoreCase)
+                || (Guid.TryParse(key, out var id) && id == _organization.Id);
+        }
+
+        // A user's own memberships are readable before the tenant is known (RLS policy memberships_self), inside the
+        // transaction that carries app.user_id.
+        await tenantScope.BeginAsync(ct);
+        var found = await FindAsync(key, apiKeyRole, ct);
+        if (found is not var (organization, role))
+        {
+            return false;
+        }
+
+        await tenantScope.EnterAsync(organization.Id, ct);
         _organization = organization;
         Role = role;
+        return true;
     }
-}
 
-/// <summary>Endpoint metadata: the permission a tenant-scoped endpoint requires.</summary>
-public sealed record RequiresPermission(Permission Permission);
-
-public static class OrgScopeFilter
-{
-    public static RouteHandlerBuilder Requires(this RouteHandlerBuilder builder, Permission permission) =>
-        builder.WithMetadata(new RequiresPermission(permission));
-
-    /// <summary>Resolves <c>{org}</c>, sets the tenant for the rest of the request and checks the endpoint's permission.</summary>
-    public static RouteGroupBuilder WithOrgScope(this RouteGroupBuilder group) =>
-        group.AddEndpointFilter(async (context, next) =>
-        {
-            var http = context.HttpContext;
-            var services = http.RequestServices;
-            var db = services.GetRequiredService<CoditectDbContext>();
-            var tenant = services.GetRequiredService<TenantContext>();
-            var key = http.Request.RouteValues["org"] as string ?? "";
-
-            var found = await FindAsync(db, tenant, key, http);
-            if (found is not var (organization, role))
-            {
-                return Problems.NotFound(ProblemCodes.OrgNotFound, "The organization");
-            }
-
-            tenant.SetTenant(organization.Id);
-            await db.ApplyTenantAsync(http.RequestAborted);
-            services.GetRequiredService<OrgScope>().Set(organization, role);
-
-            var required = http.GetEndpoint()?.Metadata.GetMetadata<RequiresPermission>();
-            if (required is not null && !role.Can(required.Permission))
-            {
-                return Problems.Forbidden();
-            }
-
-            return await next(context);
-        });
-
-    private static async Task<(Organization, Role)?> FindAsync(CoditectDbContext db, TenantContext tenant, string key, HttpContext http)
+    private async Task<(Organization, Role)?> FindAsync(string key, Role? apiKeyRole, CancellationToken ct)
     {
         var byId = Guid.TryParse(key, out var id);
         var slug = key.ToLowerInvariant();
@@ -71,16 +58,19 @@ public static class OrgScopeFilter
 
         if (tenant.ApiKeyId is not null)
         {
-            var organization = await organizations.FirstOrDefaultAsync(o => o.Id == tenant.TenantId, http.RequestAborted);
-            var role = Enum.Parse<Role>(http.User.FindFirst(Identity.BearerAuthentication.RoleClaim)!.Value, ignoreCase: true);
-            return organization is null ? null : (organization, role);
+            var organization = await organizations.FirstOrDefaultAsync(o => o.Id == tenant.TenantId, ct);
+            return organization is null || apiKeyRole is not { } role ? null : (organization, role);
         }
 
-        // A user's own memberships are visible before the tenant is known (RLS policy memberships_self).
+        if (tenant.UserId is not { } userId)
+        {
+            return null;
+        }
+
         var membership = await organizations
-            .Join(db.Set<Membership>().IgnoreQueryFilters().Where(m => m.UserId == tenant.UserId),
+            .Join(db.Set<Membership>().IgnoreQueryFilters().Where(m => m.UserId == userId),
                 o => o.Id, m => m.TenantId, (o, m) => new { Organization = o, m.Role })
-            .FirstOrDefaultAsync(http.RequestAborted);
+            .FirstOrDefaultAsync(ct);
         return membership is null ? null : (membership.Organization, membership.Role);
     }
 }

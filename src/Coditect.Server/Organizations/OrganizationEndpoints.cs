@@ -1,8 +1,6 @@
 using Coditect.Contracts.Common;
 using Coditect.Contracts.Organizations;
-using Coditect.Server.Audit;
 using Coditect.Server.Data;
-using Coditect.Server.Licensing;
 using Coditect.Server.Platform;
 using Coditect.Server.Tenancy;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,31 +10,32 @@ namespace Coditect.Server.Organizations;
 
 public static class OrganizationEndpoints
 {
-    public static void MapOrganizations(this RouteGroupBuilder api)
+    /// <summary>
+    /// The caller's organizations (<c>/api/v1/orgs</c>) and, under the shared <c>/api/v1/orgs/{org}</c> group, the
+    /// organization itself, its members, invitations and API keys. Other features map their own parts of that group.
+    /// </summary>
+    public static void MapOrganizations(this RouteGroupBuilder api, RouteGroupBuilder org)
     {
         var orgs = api.MapGroup("/orgs").WithTags("Organizations").RequireAuthorization();
         orgs.MapGet("/", ListMine);
         orgs.MapPost("/", Create);
 
-        var org = orgs.MapGroup("/{org}").WithOrgScope();
-        org.MapGet("/", Get).Requires(Permission.ReadOrganization);
-        org.MapPatch("/", Update).Requires(Permission.UpdateOrganization);
-        org.MapDelete("/", Delete).Requires(Permission.DeleteOrganization);
+        var self = org.MapGroup("/").WithTags("Organizations");
+        self.MapGet("/", Get).RequirePermission(Permission.ReadOrganization);
+        self.MapPatch("/", Update).RequirePermission(Permission.UpdateOrganization);
+        self.MapDelete("/", Delete).RequirePermission(Permission.DeleteOrganization);
         org.MapMembers();
         org.MapInvitations();
         org.MapApiKeys();
-        org.MapAudit();
-        org.MapLicenses();
         api.MapInvitationAcceptance();
     }
 
     /// <summary>Creates an organization with <paramref name="ownerId"/> as its owner, and makes it the request's tenant.</summary>
-    public static async Task<Organization> CreateAsync(CoditectDbContext db, string name, string? slug, Guid ownerId, CancellationToken ct)
+    public static async Task<Organization> CreateAsync(CoditectDbContext db, TenantScope scope, string name, string? slug, Guid ownerId, CancellationToken ct)
     {
         slug ??= await FreeSlugAsync(db, Slugs.FromName(name), ct);
         var organization = new Organization { Name = name, Slug = slug };
-        db.Tenant.SetTenant(organization.Id);
-        await db.ApplyTenantAsync(ct);
+        await scope.EnterAsync(organization.Id, ct);
         db.Add(organization);
         db.Add(new Membership { TenantId = organization.Id, UserId = ownerId, Role = Role.Owner });
         return organization;
@@ -65,7 +64,7 @@ public static class OrganizationEndpoints
     }
 
     private static async Task<Results<Created<OrganizationResponse>, ProblemHttpResult>> Create(
-        CreateOrganizationRequest body, CoditectDbContext db, TenantContext tenant, CancellationToken ct)
+        CreateOrganizationRequest body, CoditectDbContext db, TenantContext tenant, TenantScope scope, CancellationToken ct)
     {
         if (tenant.UserId is not { } userId || tenant.ApiKeyId is not null)
         {
@@ -85,7 +84,7 @@ public static class OrganizationEndpoints
             return SlugTaken();
         }
 
-        var organization = await CreateAsync(db, name, slug, userId, ct);
+        var organization = await CreateAsync(db, scope, name, slug, userId, ct);
         try
         {
             await db.SaveChangesAsync(ct);
@@ -131,8 +130,14 @@ public static class OrganizationEndpoints
         return TypedResults.Ok(organization.ToResponse(scope.Role));
     }
 
-    private static async Task<NoContent> Delete(OrgScope scope, CoditectDbContext db, CancellationToken ct)
+    private static async Task<NoContent> Delete(
+        OrgScope scope, CoditectDbContext db, IEnumerable<IOrganizationDeletion> dependents, CancellationToken ct)
     {
+        foreach (var dependent in dependents)
+        {
+            await dependent.DeletingAsync(db, scope.Organization, ct);
+        }
+
         db.Remove(scope.Organization);
         await db.SaveChangesAsync(ct);
         return TypedResults.NoContent();

@@ -16,10 +16,10 @@ public static class Commands
         switch (command)
         {
             case "migrate":
-                await app.MigrateAsync(force: true);
+                await app.Services.MigrateAsync(force: true, CancellationToken.None);
                 return true;
             case "rotate-signing-key":
-                await app.MigrateAsync(force: false);
+                await app.Services.MigrateAsync(force: false, CancellationToken.None);
                 var algorithm = args.SkipWhile(a => a != command).Skip(1).FirstOrDefault();
                 if (algorithm is not (null or "ES256" or "RS256"))
                 {

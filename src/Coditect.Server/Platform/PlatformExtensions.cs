@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Coditect.Server.Identity;
-using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.Json;
 
@@ -29,13 +29,14 @@ public static class PlatformExtensions
 
     public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
     {
+        Topology.Of(builder);
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        var maxBody = builder.Configuration.GetValue<long?>("Api:MaxRequestBodyBytes") ?? new ApiOptions().MaxRequestBodyBytes;
-        builder.WebHost.ConfigureKestrel(kestrel =>
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ApiOptions>>((kestrel, api) =>
         {
-            kestrel.Limits.MaxRequestBodySize = maxBody;
+            kestrel.Limits.MaxRequestBodySize = api.Value.MaxRequestBodyBytes;
             kestrel.AddServerHeader = false;
         });
+        builder.Services.AddSingleton(TimeProvider.System);
 
         builder.Logging.Configure(logging => logging.ActivityTrackingOptions =
             Microsoft.Extensions.Logging.ActivityTrackingOptions.TraceId | Microsoft.Extensions.Logging.ActivityTrackingOptions.SpanId);
@@ -68,9 +69,8 @@ public static class PlatformExtensions
             context.ProblemDetails.Extensions["request_id"] = context.HttpContext.TraceIdentifier);
         builder.Services.AddExceptionHandler<ErrorHandling>();
 
-        builder.Services.AddAuthentication(BearerAuthentication.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, BearerAuthentication>(BearerAuthentication.SchemeName, null);
         builder.Services.AddAuthorization();
+        builder.AddRedis();
         builder.AddRateLimits();
         builder.AddHealth();
         builder.Services.AddOpenApi();
@@ -79,7 +79,8 @@ public static class PlatformExtensions
 
     public static WebApplication UsePlatform(this WebApplication app)
     {
-        if (app.Configuration.GetValue<bool>("Api:TrustForwardedHeaders"))
+        var api = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value;
+        if (api.TrustForwardedHeaders)
         {
             var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
             forwarded.KnownIPNetworks.Clear();
@@ -91,7 +92,7 @@ public static class PlatformExtensions
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseProblemStatusPages();
-        app.UseBodyLimit(app.Configuration.GetValue<long?>("Api:MaxRequestBodyBytes") ?? new ApiOptions().MaxRequestBodyBytes);
+        app.UseBodyLimit(api.MaxRequestBodyBytes);
         app.UseAuthentication();
         app.UseApiRateLimit();
         app.UseAuthorization();

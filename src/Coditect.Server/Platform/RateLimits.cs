@@ -208,7 +208,7 @@ public static class RateLimits
     {
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<MemoryRateCounter>();
-        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis")))
+        if (!Topology.Of(builder).UsesRedis)
         {
             builder.Services.AddSingleton<IRateCounter>(services => services.GetRequiredService<MemoryRateCounter>());
         }

@@ -9,6 +9,7 @@ public static class SigningExtensions
         builder.Services.AddOptions<SigningOptions>().BindConfiguration(SigningOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<LeaseSigningKeys>();
         builder.Services.AddSingleton<LeaseTokens>();
+        builder.Services.AddHostedService<SigningStartup>();
         builder.Services.AddHostedService<LeaseSigningKeyRefresher>();
         return builder;
     }

@@ -1,6 +1,5 @@
 using Coditect.Server.Data;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Coditect.Server.Tenancy;
 
@@ -12,19 +11,21 @@ namespace Coditect.Server.Tenancy;
 /// </summary>
 public static class TenantTransactions
 {
-    public static async Task<IDbContextTransaction> BeginTenantTransactionAsync(this CoditectDbContext db, CancellationToken ct)
+    /// <summary>
+    /// Sends the tenant settings inside the current transaction. On PostgreSQL there must be one: outside a transaction
+    /// the settings would end with the statement, and row-level security would show the next query no rows.
+    /// Callers go through <see cref="TenantScope"/>.
+    /// </summary>
+    internal static async Task ApplyTenantAsync(this CoditectDbContext db, CancellationToken ct)
     {
-        var transaction = await db.Database.BeginTransactionAsync(ct);
-        await db.ApplyTenantAsync(ct);
-        return transaction;
-    }
-
-    /// <summary>Re-sends the tenant settings inside the current transaction, after the tenant became known.</summary>
-    public static async Task ApplyTenantAsync(this CoditectDbContext db, CancellationToken ct)
-    {
-        if (!db.Database.IsNpgsql() || db.Database.CurrentTransaction is null)
+        if (!db.Database.IsNpgsql())
         {
             return;
+        }
+
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("Tenant settings need a transaction: begin one with TenantScope first.");
         }
 
         var tenant = db.Tenant.TenantId?.ToString() ?? "";

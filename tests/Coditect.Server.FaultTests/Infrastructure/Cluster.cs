@@ -43,7 +43,9 @@ public sealed class Cluster : IAsyncDisposable
 
     public IReadOnlyList<ServerNode> Nodes { get; }
 
-    public static async Task<Cluster> StartAsync(Backends backends, Ledger ledger, int nodes)
+    /// <summary>Starts <c>nodes</c> servers; <c>nodeSettings</c> adds settings for one node by index (0 is the first).</summary>
+    public static async Task<Cluster> StartAsync(Backends backends, Ledger ledger, int nodes,
+        Func<int, IReadOnlyDictionary<string, string>>? nodeSettings = null)
     {
         await backends.ResetAsync();
         var database = "coditect_f" + Guid.NewGuid().ToString("N")[..12];
@@ -75,7 +77,8 @@ public sealed class Cluster : IAsyncDisposable
             environment["ConnectionStrings__Redis"] = backends.Redis.ConnectionString;
         }
 
-        var servers = Enumerable.Range(1, nodes).Select(i => new ServerNode($"node{i}", environment)).ToList();
+        var servers = Enumerable.Range(0, nodes).Select(i => new ServerNode($"node{i + 1}",
+            nodeSettings?.Invoke(i) is { } extra ? environment.Concat(extra).ToDictionary() : environment)).ToList();
         var cluster = new Cluster(backends, ledger, database, servers);
         try
         {
@@ -101,6 +104,10 @@ public sealed class Cluster : IAsyncDisposable
         answer.Status.ShouldBe(HttpStatusCode.Created, answer.ToString());
         return answer.Read<LicenseResponse>();
     }
+
+    /// <summary>Deletes a licence through <paramref name="node"/>.</summary>
+    public Task<Answer> DeleteLicenseAsync(ServerNode node, Guid licenseId) =>
+        node.Http.SendJsonAsync(HttpMethod.Delete, $"api/v1/orgs/{_orgSlug}/licenses/{licenseId}", bearer: _accessToken);
 
     /// <summary>An authenticated vendor call that reads the database (for outage checks).</summary>
     public Task<Answer> ListLicensesAsync(ServerNode node) =>
@@ -128,6 +135,15 @@ public sealed class Cluster : IAsyncDisposable
         }
 
         return sessions;
+    }
+
+    /// <summary>One value read as the superuser on this cluster's database.</summary>
+    public async Task<T?> ScalarAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync() is T value ? value : default;
     }
 
     /// <summary>The last lines of every node's log, for failure messages.</summary>

@@ -62,18 +62,7 @@ public abstract class CoditectApp : WebApplicationFactory<Program>, IAsyncLifeti
     {
         builder.UseEnvironment("Testing");
         // UseSetting, not ConfigureAppConfiguration: Program reads some settings while it builds the host.
-        KeyValuePair<string, string?>[] settings =
-        [
-            new("Database:Provider", Provider.ToString()),
-            new("ConnectionStrings:Database", _connectionString),
-            new("Secrets:MasterKey", _masterKey),
-            // The floor the server accepts; production uses 600,000. Hashing stays real, just cheaper.
-            new("Identity:PasswordHashIterations", "10000"),
-            new("RateLimits:SignInPerMinute", "100000"),
-            new("RateLimits:ApiPerMinute", "1000000"),
-            .. Settings,
-        ];
-        foreach (var (key, value) in settings)
+        foreach (var (key, value) in AllSettings)
         {
             builder.UseSetting(key, value);
         }
@@ -83,8 +72,27 @@ public abstract class CoditectApp : WebApplicationFactory<Program>, IAsyncLifeti
             services.AddSingleton<TimeProvider>(Clock);
             services.AddSingleton(LogSink);
             services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(LogSink);
+            ConfigureTestServices(services);
         });
     }
+
+    /// <summary>Services one fixture adds (e.g. an outbox subscriber that records what it is given).</summary>
+    protected virtual void ConfigureTestServices(IServiceCollection services)
+    {
+    }
+
+    /// <summary>The settings this server runs with; a second node on the same database takes the same ones.</summary>
+    public IEnumerable<KeyValuePair<string, string?>> AllSettings =>
+    [
+        new("Database:Provider", Provider.ToString()),
+        new("ConnectionStrings:Database", _connectionString),
+        new("Secrets:MasterKey", _masterKey),
+        // The floor the server accepts; production uses 600,000. Hashing stays real, just cheaper.
+        new("Identity:PasswordHashIterations", "10000"),
+        new("RateLimits:SignInPerMinute", "100000"),
+        new("RateLimits:ApiPerMinute", "1000000"),
+        .. Settings,
+    ];
 
     /// <summary>Every log line the server wrote, for tests that check nothing secret is logged.</summary>
     public CapturedLogs LogSink { get; } = new();

@@ -2,6 +2,7 @@ using System.Net;
 using Coditect.Contracts.Common;
 using Coditect.Contracts.Licensing;
 using Coditect.Server.Licensing;
+using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

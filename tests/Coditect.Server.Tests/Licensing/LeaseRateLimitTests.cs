@@ -4,6 +4,7 @@ using Coditect.Contracts.Common;
 using Coditect.Contracts.Licensing;
 using Coditect.Server.Data;
 using Coditect.Server.Licensing;
+using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc.Testing;
 using StackExchange.Redis;

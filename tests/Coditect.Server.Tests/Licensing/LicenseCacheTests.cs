@@ -1,4 +1,5 @@
 using Coditect.Server.Licensing;
+using Coditect.Server.Licensing.Ledger;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 

@@ -1,4 +1,5 @@
 using Coditect.Server.Licensing;
+using Coditect.Server.Licensing.Ledger;
 
 namespace Coditect.Server.Tests.Licensing;
 

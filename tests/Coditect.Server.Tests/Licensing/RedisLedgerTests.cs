@@ -2,6 +2,7 @@ using System.Net;
 using Coditect.Contracts.Common;
 using Coditect.Contracts.Licensing;
 using Coditect.Server.Licensing;
+using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -193,9 +194,63 @@ public sealed class RedisLedgerTests(RedisApp app) : IClassFixture<RedisApp>, ID
 
         (await vendor.Client.DeleteAsync($"{vendor.OrgPath}/licenses/{license.Id}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
-        (await CachedKeys()).ShouldBe(0);
+        // At once on this node (the licence copy is dropped before the answer); the keys go once in the cluster, after commit.
+        await (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).ShouldBeProblemAsync(HttpStatusCode.NotFound, ProblemCodes.LicenseNotFound);
+        await Eventually.ShouldHoldAsync(async () => await CachedKeys() == 0, TimeSpan.FromSeconds(10), "the licence's Redis keys are dropped");
         await (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).ShouldBeProblemAsync(HttpStatusCode.NotFound, ProblemCodes.LicenseNotFound);
         (await CachedKeys()).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task A_deleted_organization_stops_its_licences_at_once_and_leaves_nothing_in_redis()
+    {
+        var vendor = await _anonymous.RegisterAsync();
+        var licenses = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => vendor.CreateLicenseAsync(seats: 2)));
+        var leases = new List<(LicenseResponse License, AcquireResponse Lease)>();
+        foreach (var license in licenses)
+        {
+            var lease = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "m1");
+            (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).StatusCode.ShouldBe(HttpStatusCode.OK);
+            leases.Add((license, lease));
+        }
+
+        var database = _redis.GetDatabase();
+        async Task<int> CachedKeys()
+        {
+            var exists = await Task.WhenAll(licenses.SelectMany(l => RedisSeatLedger.Keys(l.Id)).Select(k => database.KeyExistsAsync(k)));
+            return exists.Count(e => e);
+        }
+
+        (await CachedKeys()).ShouldBeGreaterThanOrEqualTo(9);
+
+        (await vendor.Client.DeleteAsync(vendor.OrgPath)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+
+        foreach (var (license, lease) in leases)
+        {
+            await (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId))
+                .ShouldBeProblemAsync(HttpStatusCode.NotFound, ProblemCodes.LicenseNotFound);
+        }
+
+        await Eventually.ShouldHoldAsync(async () => await CachedKeys() == 0, TimeSpan.FromSeconds(10), "every licence's Redis keys are dropped");
+    }
+
+    [Fact]
+    public async Task A_licence_suspended_through_one_node_is_refused_by_the_other_within_a_second()
+    {
+        await using var nodeB = new SecondNode(app);
+        var clientB = nodeB.Anonymous();
+        var vendor = await _anonymous.RegisterAsync();
+        var license = await vendor.CreateLicenseAsync(seats: 2);
+        var lease = await clientB.AcquireSeatAsync(license.LicenseKey!, "m1");
+        (await clientB.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).StatusCode.ShouldBe(HttpStatusCode.OK, "node b holds a copy of the licence");
+
+        (await vendor.Client.PostAsync($"{vendor.OrgPath}/licenses/{license.Id}/suspend")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var suspendedAt = DateTime.UtcNow;
+        await Eventually.ShouldHoldAsync(async () =>
+            (await clientB.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).StatusCode == HttpStatusCode.Forbidden,
+            TimeSpan.FromSeconds(3), "node b refuses the suspended licence (its copy would otherwise live 60 s)");
+        (DateTime.UtcNow - suspendedAt).ShouldBeLessThan(TimeSpan.FromSeconds(2));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net;
 using Coditect.Contracts.Licensing;
 using Coditect.Server.Licensing;
+using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;

@@ -1,8 +1,6 @@
 using System.Net;
 using Coditect.Contracts.Licensing;
 using Coditect.Server.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Coditect.Server.Tests.Licensing;
 
@@ -39,19 +37,5 @@ public sealed class TwoNodeTests(PostgresApp app) : IClassFixture<PostgresApp>
 
         var jwksFromB = await new Client(secondNode.CreateClient(), app).Http.GetStringAsync("/.well-known/jwks.json");
         (await LeaseTokenVerifier.VerifyAsync(lease.LeaseToken, jwksFromB)).IsValid.ShouldBeTrue();
-    }
-
-    private sealed class SecondNode(CoditectApp first) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Testing");
-            builder.UseSetting("Database:Provider", "Postgres");
-            builder.UseSetting("ConnectionStrings:Database", first.ConnectionString);
-            builder.UseSetting("Secrets:MasterKey", first.MasterKey);
-            builder.UseSetting("Identity:PasswordHashIterations", "10000");
-            builder.UseSetting("RateLimits:SignInPerMinute", "100000");
-            builder.UseSetting("RateLimits:ApiPerMinute", "1000000");
-        }
     }
 }

@@ -1,4 +1,6 @@
-namespace Coditect.Server.Licensing;
+using Coditect.Server.Data;
+
+namespace Coditect.Server.Licensing.Ledger;
 
 /// <summary>
 /// The seat gate and session record behind the lease protocol. Every implementation guarantees: at most
@@ -22,15 +24,22 @@ public interface ISeatLedger
     Task<int> SweepAsync(DateTime now, CancellationToken ct);
 
     /// <summary>
-    /// Told after an admin ended sessions through the database (a kick), so a cache in front of the database drops them.
-    /// The database ledgers need nothing.
+    /// An admin ends a session, in the caller's transaction (so the audit event and the outbox event commit with it):
+    /// its seat is free at once, counted in the hour's usage as a kick. Null when no such session is visible.
+    /// </summary>
+    Task<KickResult?> KickAsync(CoditectDbContext db, Guid sessionId, DateTime now, CancellationToken ct) =>
+        LedgerKick.KickAsync(db, sessionId, now, ct);
+
+    /// <summary>
+    /// Told on every node after sessions were ended through the database (a kick), so a cache in front of the database
+    /// drops them. The database ledgers need nothing.
     /// </summary>
     Task ForgetAsync(Guid licenseId, IReadOnlyCollection<Guid> sessionIds, CancellationToken ct) => Task.CompletedTask;
 
-    /// <summary>Told after an admin changed a licence (suspended, renewed, deleted...), so cached copies are dropped.</summary>
+    /// <summary>Told on every node after a licence changed (suspended, renewed, deleted...), so its cached copy is dropped.</summary>
     Task LicenseChangedAsync(Guid licenseId) => Task.CompletedTask;
 
-    /// <summary>Told after an admin deleted a licence (its sessions went with it), so a cache drops all it holds for it.</summary>
+    /// <summary>Told once in the cluster after a licence was deleted (its sessions went with it), so shared state about it goes.</summary>
     Task LicenseDeletedAsync(Guid licenseId) => LicenseChangedAsync(licenseId);
 }
 

@@ -2,7 +2,7 @@ using Coditect.Server.Data;
 using Coditect.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
 
-namespace Coditect.Server.Licensing;
+namespace Coditect.Server.Licensing.Ledger;
 
 /// <summary>
 /// The seat ledger on the embedded SQLite default. Every call runs in a <c>BEGIN IMMEDIATE</c> transaction (what

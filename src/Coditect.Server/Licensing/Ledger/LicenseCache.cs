@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
-namespace Coditect.Server.Licensing;
+namespace Coditect.Server.Licensing.Ledger;
 
 /// <summary>
 /// Licence snapshots by key hash for the Redis heartbeat path, kept at most <c>Licensing:LicenseCacheSeconds</c>.
-/// Changes reach every node at once through Redis pub/sub (<see cref="RedisSeatLedger.SubscribeAsync"/>); the time
-/// limit bounds how stale a copy can get if an announcement is lost. Acquires always read PostgreSQL.
+/// Changes reach every node within a second through the outbox (every-node delivery, <see cref="RedisSeatLedger.LicenseChangedAsync"/>);
+/// the time limit bounds how stale a copy can get if a node cannot read the outbox. Acquires always read PostgreSQL.
 /// <para>
 /// A copy is reloaded in the background once it is past a point between half and nine tenths of that time, fixed per
 /// key within the process: heartbeats keep being answered from the copy meanwhile, and copies loaded at the same moment (a node's first

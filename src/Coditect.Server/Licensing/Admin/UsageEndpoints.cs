@@ -6,7 +6,7 @@ using Coditect.Server.Platform;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
-namespace Coditect.Server.Licensing;
+namespace Coditect.Server.Licensing.Admin;
 
 public static class UsageEndpoints
 {
@@ -14,7 +14,7 @@ public static class UsageEndpoints
     private static readonly TimeSpan MaxDayRange = TimeSpan.FromDays(366);
 
     public static void MapUsage(this RouteGroupBuilder org) =>
-        org.MapGet("/licenses/{id:guid}/usage", Get).WithTags("Licences").Requires(Permission.ReadLicenses);
+        org.MapGet("/licenses/{id:guid}/usage", Get).WithTags("Licences").RequirePermission(Permission.ReadLicenses);
 
     /// <summary>
     /// Seat use over time, from the hourly roll-up: <c>?from=&amp;to=&amp;bucket=hour|day</c> (defaults: the last 24

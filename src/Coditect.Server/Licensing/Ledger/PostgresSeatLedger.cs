@@ -1,7 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Coditect.Server.Licensing;
+namespace Coditect.Server.Licensing.Ledger;
 
 /// <summary>
 /// The seat ledger on PostgreSQL. Each call is ONE round trip: a batch of statements that PostgreSQL runs as one

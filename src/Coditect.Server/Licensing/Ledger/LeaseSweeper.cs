@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Coditect.Server.Licensing;
+namespace Coditect.Server.Licensing.Ledger;
 
 /// <summary>
 /// Every <c>Licensing:SweepIntervalSeconds</c>, marks lapsed leases expired and counts them in usage. Seats do not

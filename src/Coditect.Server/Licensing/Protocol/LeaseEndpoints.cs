@@ -1,11 +1,12 @@
 using Coditect.Contracts.Common;
 using Coditect.Contracts.Licensing;
+using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Platform;
 using Coditect.Server.Signing;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
-namespace Coditect.Server.Licensing;
+namespace Coditect.Server.Licensing.Protocol;
 
 /// <summary>
 /// The lease protocol: licensed applications acquire, heartbeat, release and validate with the licence key, never

@@ -2,7 +2,7 @@ using Coditect.Server.Platform;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace Coditect.Server.Licensing;
+namespace Coditect.Server.Licensing.Ledger;
 
 /// <summary>Counts of what the Redis ledger had to repair; shown by /health/ready.</summary>
 public sealed class RedisLedgerStats
@@ -28,6 +28,7 @@ public sealed class RedisLedgerStats
 /// answer for certain falls back to PostgreSQL: a cache that was flushed is rebuilt from PostgreSQL first; a session
 /// Redis does not know is heartbeated by PostgreSQL (and re-cached if live); Redis unreachable means PostgreSQL serves
 /// every call. Sessions PostgreSQL ended are dropped from Redis at once, and again by the reconciliation in each sweep.
+/// Licence changes reach every node's licence copies through the outbox (Licensing/LicensingEvents.cs), not Redis.
 /// </summary>
 public sealed class RedisSeatLedger(
     PostgresSeatLedger database,
@@ -45,76 +46,20 @@ public sealed class RedisSeatLedger(
     /// </summary>
     private TimeSpan ConfirmedMargin => TimeSpan.FromSeconds(options.Value.HeartbeatIntervalSeconds) + (2 * writeBehind.Interval);
 
-    private const string LicenseChanges = "cdx:license-changed";
     private IDatabase Redis => redis.GetDatabase();
 
-    private int _watching;
-    private volatile bool _subscribed;
+    // During an outage every call fails over: one line per kind per 10 s, with a count (decisions: logs under failure).
+    private readonly LogThrottle _fallbackLines = new(TimeSpan.FromSeconds(10));
+    private readonly LogThrottle _skipLines = new(TimeSpan.FromSeconds(10));
 
     /// <summary>
-    /// Listens for licence changes made through any node, so every node's licence cache drops them at once. While the
-    /// subscription's connection is down, announcements are missed: the cache is emptied when it fails and again when
-    /// it is back (and the subscription made then, if Redis did not answer at start-up), so a lost announcement costs
-    /// at most the time the connection was down, not <c>LicenseCacheSeconds</c>.
+    /// A licence changed (through any node; told by the outbox's every-node delivery): this node's copy is dropped, so
+    /// its next call reads PostgreSQL.
     /// </summary>
-    public async Task SubscribeAsync()
-    {
-        if (Interlocked.Exchange(ref _watching, 1) == 0)
-        {
-            redis.ConnectionFailed += (_, e) =>
-            {
-                if (e.ConnectionType == ConnectionType.Subscription)
-                {
-                    licenses.Clear();
-                }
-            };
-            redis.ConnectionRestored += (_, e) =>
-            {
-                if (e.ConnectionType == ConnectionType.Subscription)
-                {
-                    licenses.Clear();
-                    if (!_subscribed)
-                    {
-                        _ = ResubscribeAsync();
-                    }
-                }
-            };
-        }
-
-        await redis.GetSubscriber().SubscribeAsync(LicenseChanges, (_, message) =>
-        {
-            if (Guid.TryParse((string?)message, out var licenseId))
-            {
-                licenses.Invalidate(licenseId);
-            }
-        });
-        _subscribed = true;
-    }
-
-    private async Task ResubscribeAsync()
-    {
-        try
-        {
-            await SubscribeAsync();
-            logger.LogInformation("Subscribed to licence changes after Redis came back");
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            logger.LogWarning("Could not subscribe to licence changes yet; copies are kept at most LicenseCacheSeconds: {Error}", e.Message);
-        }
-    }
-
-    public async Task LicenseChangedAsync(Guid licenseId)
+    public Task LicenseChangedAsync(Guid licenseId)
     {
         licenses.Invalidate(licenseId);
-        try
-        {
-            await redis.GetSubscriber().PublishAsync(LicenseChanges, licenseId.ToString("N"));
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException)
-        {
-            logger.LogWarning("Could not announce a licence change; other nodes see it within the cache time: {Error}", e.Message);
-        }
+        return Task.CompletedTask;
     }
 
     public async Task<AcquireResult> AcquireAsync(AcquireCommand c, CancellationToken ct)
@@ -162,7 +107,11 @@ public sealed class RedisSeatLedger(
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
             stats.FellBack();
-            logger.LogWarning("Redis unavailable, heartbeat served by PostgreSQL: {Error}", e.Message);
+            if (_fallbackLines.Count(out var count))
+            {
+                logger.LogWarning("Redis unavailable, heartbeats served by PostgreSQL ({Count} since the last such line): {Error}", count, e.Message);
+            }
+
             return await database.HeartbeatAsync(keyHash, sessionId, now, newExpiry, ct);
         }
 
@@ -262,10 +211,11 @@ public sealed class RedisSeatLedger(
         }
     }
 
+    /// <summary>A licence was deleted (told once in the cluster): its keys go, whatever they hold.</summary>
     public async Task LicenseDeletedAsync(Guid licenseId)
     {
+        licenses.Invalidate(licenseId);
         await TryRedisAsync(() => Redis.ScriptEvaluateAsync(RedisScripts.Drop, Keys(licenseId)));
-        await LicenseChangedAsync(licenseId);
     }
 
     public async Task ForgetAsync(Guid licenseId, IReadOnlyCollection<Guid> sessionIds, CancellationToken ct) =>
@@ -352,7 +302,11 @@ public sealed class RedisSeatLedger(
         {
             // PostgreSQL already holds the truth; the heartbeat fallback and the next reconciliation repair Redis.
             stats.FellBack();
-            logger.LogWarning("Redis update skipped, PostgreSQL stays authoritative: {Error}", e.Message);
+            if (_skipLines.Count(out var count))
+            {
+                logger.LogWarning("Redis updates skipped, PostgreSQL stays authoritative ({Count} since the last such line): {Error}", count, e.Message);
+            }
+
             return null;
         }
     }

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace Coditect.Server.Licensing;
+namespace Coditect.Server.Licensing.Ledger;
 
 /// <summary>
 /// Heartbeats served from Redis reach PostgreSQL in batches, one statement per flush
@@ -16,6 +16,8 @@ public sealed class HeartbeatWriteBehind(
     TimeProvider clock,
     ILogger<HeartbeatWriteBehind> logger) : IDisposable
 {
+    private readonly Platform.LogThrottle _confirmLines = new(TimeSpan.FromSeconds(10));
+
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _flushing = new(1, 1);
     private Dictionary<Guid, Pending> _pending = [];
@@ -161,7 +163,10 @@ public sealed class HeartbeatWriteBehind(
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            logger.LogWarning("Could not confirm flushed heartbeats in Redis: {Error}", e.Message);
+            if (_confirmLines.Count(out var count))
+            {
+                logger.LogWarning("Could not confirm flushed heartbeats in Redis ({Count} since the last such line): {Error}", count, e.Message);
+            }
         }
     }
 
@@ -193,6 +198,8 @@ public sealed class HeartbeatWriteBehind(
 /// <summary>Runs the write-behind flush on its interval, and once more at shutdown.</summary>
 public sealed class HeartbeatFlusher(HeartbeatWriteBehind writeBehind, ILogger<HeartbeatFlusher> logger) : BackgroundService
 {
+    private readonly Platform.LogThrottle _flushLines = new(TimeSpan.FromSeconds(10));
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(writeBehind.Interval);
@@ -218,8 +225,11 @@ public sealed class HeartbeatFlusher(HeartbeatWriteBehind writeBehind, ILogger<H
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogWarning("Heartbeat flush to PostgreSQL failed, {Count} heartbeat(s) kept for the next try: {Error}",
-                writeBehind.Count, e.GetBaseException().Message);
+            if (_flushLines.Count(out var failures))
+            {
+                logger.LogWarning("Heartbeat flush to PostgreSQL failed ({Failures} since the last such line), {Count} heartbeat(s) kept for the next try: {Error}",
+                    failures, writeBehind.Count, e.GetBaseException().Message);
+            }
         }
     }
 }

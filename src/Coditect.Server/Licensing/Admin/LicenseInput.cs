@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Coditect.Server.Platform;
 
-namespace Coditect.Server.Licensing;
+namespace Coditect.Server.Licensing.Admin;
 
 /// <summary>Validation of licence fields, shared by create and update. Field names are the wire names.</summary>
 internal static partial class LicenseInput

@@ -3,11 +3,13 @@ using Coditect.Contracts.Common;
 using Coditect.Contracts.Licensing;
 using Coditect.Server.Data;
 using Coditect.Server.Organizations;
+using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Platform;
+using Coditect.Server.Platform.Outbox;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
-namespace Coditect.Server.Licensing;
+namespace Coditect.Server.Licensing.Admin;
 
 /// <summary>The vendor's side: licences in an organization. Any member reads; admins and owners change.</summary>
 public static class LicenseEndpoints
@@ -15,16 +17,14 @@ public static class LicenseEndpoints
     public static void MapLicenses(this RouteGroupBuilder org)
     {
         var licenses = org.MapGroup("/licenses").WithTags("Licences");
-        licenses.MapPost("/", Create).Requires(Permission.ManageLicenses);
-        licenses.MapGet("/", List).Requires(Permission.ReadLicenses);
-        licenses.MapGet("/{id:guid}", Get).Requires(Permission.ReadLicenses);
-        licenses.MapPatch("/{id:guid}", Update).Requires(Permission.ManageLicenses);
-        licenses.MapDelete("/{id:guid}", Delete).Requires(Permission.ManageLicenses);
-        licenses.MapPost("/{id:guid}/suspend", Suspend).Requires(Permission.ManageLicenses);
-        licenses.MapPost("/{id:guid}/reinstate", Reinstate).Requires(Permission.ManageLicenses);
-        licenses.MapPost("/{id:guid}/renew", Renew).Requires(Permission.ManageLicenses);
-        org.MapSessions();
-        org.MapUsage();
+        licenses.MapPost("/", Create).RequirePermission(Permission.ManageLicenses);
+        licenses.MapGet("/", List).RequirePermission(Permission.ReadLicenses);
+        licenses.MapGet("/{id:guid}", Get).RequirePermission(Permission.ReadLicenses);
+        licenses.MapPatch("/{id:guid}", Update).RequirePermission(Permission.ManageLicenses);
+        licenses.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.ManageLicenses);
+        licenses.MapPost("/{id:guid}/suspend", Suspend).RequirePermission(Permission.ManageLicenses);
+        licenses.MapPost("/{id:guid}/reinstate", Reinstate).RequirePermission(Permission.ManageLicenses);
+        licenses.MapPost("/{id:guid}/renew", Renew).RequirePermission(Permission.ManageLicenses);
     }
 
     private static async Task<Results<Created<LicenseResponse>, ProblemHttpResult>> Create(
@@ -56,6 +56,7 @@ public static class LicenseEndpoints
         };
         db.Add(license);
         await db.SaveChangesAsync(ct);
+        await db.RaiseAsync(LicensingEvents.Created, license.ToResponse(0, now), ct);
         return TypedResults.Created($"/api/v1/orgs/{scope.Organization.Slug}/licenses/{license.Id}", license.ToResponse(0, now, key));
     }
 
@@ -111,7 +112,7 @@ public static class LicenseEndpoints
 
     /// <summary>Partial update: only the fields present change; <c>"expires_at": null</c> makes the licence perpetual.</summary>
     private static async Task<Results<Ok<LicenseResponse>, ProblemHttpResult>> Update(
-        Guid id, JsonElement body, CoditectDbContext db, ISeatLedger ledger, HttpContext http, TimeProvider clock, CancellationToken ct)
+        Guid id, JsonElement body, CoditectDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var license = await db.Set<License>().FirstOrDefaultAsync(l => l.Id == id, ct);
@@ -163,12 +164,13 @@ public static class LicenseEndpoints
         }
 
         await db.SaveChangesAsync(ct);
-        SessionEndpoints.LicenseChangedWhenCommitted(http, ledger, id);
-        return TypedResults.Ok(license.ToResponse(await SeatsUsedAsync(db, id, now, ct), now));
+        var response = license.ToResponse(await SeatsUsedAsync(db, id, now, ct), now);
+        await db.RaiseAsync(LicensingEvents.Updated, response, ct);
+        return TypedResults.Ok(response);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(
-        Guid id, CoditectDbContext db, ISeatLedger ledger, HttpContext http, CancellationToken ct)
+        Guid id, CoditectDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var license = await db.Set<License>().FirstOrDefaultAsync(l => l.Id == id, ct);
         if (license is null)
@@ -176,21 +178,21 @@ public static class LicenseEndpoints
             return NotFound();
         }
 
-        SessionEndpoints.LicenseDeletedWhenCommitted(http, ledger, id);
-
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.RaiseAsync(LicensingEvents.Deleted, license.ToResponse(await SeatsUsedAsync(db, id, now, ct), now), ct);
         db.Remove(license); // its sessions and usage go with it (ON DELETE CASCADE): every seat is free at once
         await db.SaveChangesAsync(ct);
         return TypedResults.NoContent();
     }
 
     private static Task<Results<Ok<LicenseResponse>, ProblemHttpResult>> Suspend(Guid id, [AsParameters] LicenseChange change, CancellationToken ct) =>
-        change.ApplyAsync(id, (license, _, _) => license.State = LicenseState.Suspended, ct);
+        change.ApplyAsync(id, LicensingEvents.Suspended, (license, _, _) => license.State = LicenseState.Suspended, ct);
 
     private static Task<Results<Ok<LicenseResponse>, ProblemHttpResult>> Reinstate(Guid id, [AsParameters] LicenseChange change, CancellationToken ct) =>
-        change.ApplyAsync(id, (license, _, _) => license.State = LicenseState.Active, ct);
+        change.ApplyAsync(id, LicensingEvents.Reinstated, (license, _, _) => license.State = LicenseState.Active, ct);
 
     private static Task<Results<Ok<LicenseResponse>, ProblemHttpResult>> Renew(Guid id, RenewLicenseRequest body, [AsParameters] LicenseChange change, CancellationToken ct) =>
-        change.ApplyAsync(id, (license, errors, now) =>
+        change.ApplyAsync(id, LicensingEvents.Renewed, (license, errors, now) =>
         {
             if (body.ExpiresAt is null)
             {
@@ -201,11 +203,11 @@ public static class LicenseEndpoints
             license.ExpiresAt = LicenseInput.FutureExpiry(errors, body.ExpiresAt, now);
         }, ct);
 
-    /// <summary>The suspend/reinstate/renew actions: load, change, validate, save, tell the ledger.</summary>
-    internal sealed record LicenseChange(CoditectDbContext Db, ISeatLedger Ledger, HttpContext Http, TimeProvider Clock)
+    /// <summary>The suspend/reinstate/renew actions: load, change, validate, save, raise the event (every node's ledger hears it).</summary>
+    internal sealed record LicenseChange(CoditectDbContext Db, TimeProvider Clock)
     {
         public async Task<Results<Ok<LicenseResponse>, ProblemHttpResult>> ApplyAsync(
-            Guid id, Action<License, Validator, DateTime> change, CancellationToken ct)
+            Guid id, string type, Action<License, Validator, DateTime> change, CancellationToken ct)
         {
             var now = Clock.GetUtcNow().UtcDateTime;
             var license = await Db.Set<License>().FirstOrDefaultAsync(l => l.Id == id, ct);
@@ -222,8 +224,9 @@ public static class LicenseEndpoints
             }
 
             await Db.SaveChangesAsync(ct);
-            SessionEndpoints.LicenseChangedWhenCommitted(Http, Ledger, id);
-            return TypedResults.Ok(license.ToResponse(await SeatsUsedAsync(Db, id, now, ct), now));
+            var response = license.ToResponse(await SeatsUsedAsync(Db, id, now, ct), now);
+            await Db.RaiseAsync(type, response, ct);
+            return TypedResults.Ok(response);
         }
     }
 
@@ -232,7 +235,7 @@ public static class LicenseEndpoints
 
     internal static ProblemHttpResult NotFound() => Problems.NotFound(ProblemCodes.LicenseNotFound, "The licence");
 
-    private static LicenseResponse ToResponse(this License l, int seatsUsed, DateTime now, string? key = null) => new(
+    internal static LicenseResponse ToResponse(this License l, int seatsUsed, DateTime now, string? key = null) => new(
         l.Id, l.Name, key, l.KeyPreview, l.SeatsTotal, seatsUsed, l.ExpiresAt, l.StatusAt(now),
         LedgerRules.ParseEntitlements(l.Entitlements),
         JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(l.Metadata) ?? [],

@@ -1,4 +1,4 @@
-namespace Coditect.Server.Licensing;
+namespace Coditect.Server.Licensing.Ledger;
 
 /// <summary>
 /// The Lua scripts of the Redis lease cache. All keys of one licence share the hash tag <c>{L:id}</c>, so each script

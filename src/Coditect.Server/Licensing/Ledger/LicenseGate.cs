@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Coditect.Server.Licensing;
+namespace Coditect.Server.Licensing.Ledger;
 
 /// <summary>
 /// Lets one call at a time per licence (per stripe of licences) of this node go to PostgreSQL for the calls that take

@@ -1,4 +1,4 @@
-namespace Coditect.Server.Licensing;
+namespace Coditect.Server.Licensing.Ledger;
 
 /// <summary>The SQL of <see cref="PostgresSeatLedger"/>: each array is one batch, one round trip, one transaction.</summary>
 public sealed partial class PostgresSeatLedger

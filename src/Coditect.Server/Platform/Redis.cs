@@ -1,0 +1,23 @@
+using StackExchange.Redis;
+
+namespace Coditect.Server.Platform;
+
+public static class Redis
+{
+    /// <summary>
+    /// The one Redis connection of the node, when <c>ConnectionStrings:Redis</c> is set: shared by the seat ledger, the
+    /// rate counters and the outbox signal. The server starts without Redis answering; PostgreSQL serves until it does.
+    /// </summary>
+    public static WebApplicationBuilder AddRedis(this WebApplicationBuilder builder)
+    {
+        var topology = Topology.Of(builder);
+        if (topology.UsesRedis)
+        {
+            var configuration = ConfigurationOptions.Parse(topology.RedisConnectionString!);
+            configuration.AbortOnConnectFail = false;
+            builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
+        }
+
+        return builder;
+    }
+}

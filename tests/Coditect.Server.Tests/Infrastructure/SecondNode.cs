@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Coditect.Server.Tests.Infrastructure;
+
+/// <summary>
+/// Another server in process on the same database (and Redis) as <paramref name="first"/>, with the same settings
+/// and master key: the second node of a cluster.
+/// </summary>
+public sealed class SecondNode(CoditectApp first, Action<IServiceCollection>? services = null) : WebApplicationFactory<Program>
+{
+    public Client Anonymous() => new(CreateClient(), first);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in first.AllSettings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        if (services is not null)
+        {
+            builder.ConfigureServices(services);
+        }
+    }
+}
