@@ -30,6 +30,7 @@ public sealed class BearerAuthentication(
     public const string OrgIdClaim = "org_id";
     public const string RoleClaim = "org_role";
     public const string ApiKeyIdClaim = "api_key_id";
+    private const string FailureCodeItem = "coditect.auth_failure_code";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -69,26 +70,42 @@ public sealed class BearerAuthentication(
         // Resolved here, not injected: the handler runs for every request (the lease protocol too), and most carry no
         // API key, so they should not pay for a DbContext.
         var db = Context.RequestServices.GetRequiredService<CoditectDbContext>();
-        // An API key names its tenant, so the tenant cannot be known before the lookup: a system-scope read.
-        var apiKey = await db.RunAsSystemAsync(async () =>
+        // An API key names its tenant, so the tenant cannot be known before the lookup: a system-scope read. The key's
+        // creator's current role comes with it: a key carries its creator's authority (ADR 0011).
+        var found = await db.RunAsSystemAsync(async () =>
         {
-            var found = await db.Set<ApiKey>().IgnoreQueryFilters().AsNoTracking()
-                .FirstOrDefaultAsync(k => k.KeyHash == hash && k.RevokedAt == null, Context.RequestAborted);
-            if (found is not null && (found.LastUsedAt is null || found.LastUsedAt < now.AddMinutes(-5)))
+            var row = await db.Set<ApiKey>().IgnoreQueryFilters().AsNoTracking()
+                .Where(k => k.KeyHash == hash && k.RevokedAt == null)
+                .Select(k => new
+                {
+                    Key = k,
+                    CreatorRole = db.Set<Membership>().IgnoreQueryFilters()
+                        .Where(m => m.TenantId == k.TenantId && m.UserId == k.CreatedByUserId)
+                        .Select(m => (Role?)m.Role).FirstOrDefault(),
+                })
+                .FirstOrDefaultAsync(Context.RequestAborted);
+            if (row is not null && (row.Key.LastUsedAt is null || row.Key.LastUsedAt < now.AddMinutes(-5)))
             {
-                await db.Set<ApiKey>().IgnoreQueryFilters().Where(k => k.Id == found.Id)
+                await db.Set<ApiKey>().IgnoreQueryFilters().Where(k => k.Id == row.Key.Id)
                     .ExecuteUpdateAsync(k => k.SetProperty(x => x.LastUsedAt, now), Context.RequestAborted);
             }
 
-            return found;
+            return row;
         }, Context.RequestAborted);
 
-        if (apiKey is null)
+        if (found is null)
         {
             return AuthenticateResult.Fail("Invalid API key.");
         }
 
-        tenant.SetApiKey(apiKey.Id, apiKey.TenantId);
+        var apiKey = found.Key;
+        if (!ApiKeyAuthority.Holds(apiKey.Role, found.CreatorRole))
+        {
+            Context.Items[FailureCodeItem] = ProblemCodes.ApiKeyAuthorityLost;
+            return AuthenticateResult.Fail("The API key's creator no longer holds its role in the organization.");
+        }
+
+        tenant.SetApiKey(apiKey.Id, apiKey.TenantId, apiKey.CreatedByUserId);
         var identity = new ClaimsIdentity(
         [
             new Claim(ApiKeyIdClaim, apiKey.Id.ToString()),
@@ -101,7 +118,10 @@ public sealed class BearerAuthentication(
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         Response.Headers.WWWAuthenticate = "Bearer";
-        var problem = Problems.Unauthorized(ProblemCodes.Unauthorized, "A valid access token or API key is required.");
+        var problem = Context.Items[FailureCodeItem] is ProblemCodes.ApiKeyAuthorityLost
+            ? Problems.Unauthorized(ProblemCodes.ApiKeyAuthorityLost,
+                "This API key's creator has left the organization or no longer holds the key's role: the key no longer works.")
+            : Problems.Unauthorized(ProblemCodes.Unauthorized, "A valid access token or API key is required.");
         await problem.ExecuteAsync(Context);
     }
 

@@ -60,7 +60,8 @@ public static class ApiKeyEndpoints
             Role = role,
             Prefix = secret[..12],
             KeyHash = OpaqueToken.Hash(secret),
-            CreatedByUserId = tenant.UserId,
+            // A key minted by a key carries the same person's authority, so removing that person stops both.
+            CreatedByUserId = tenant.UserId ?? tenant.ApiKeyCreatorId,
         };
         db.Add(apiKey);
         await db.SaveChangesAsync(ct);

@@ -10,6 +10,9 @@ public sealed class TenantContext
     public Guid? TenantId { get; private set; }
     public Guid? UserId { get; private set; }
     public Guid? ApiKeyId { get; private set; }
+
+    /// <summary>For an API key, the person whose authority it carries (its creator, or the creator of the key that minted it).</summary>
+    public Guid? ApiKeyCreatorId { get; private set; }
     public string? RequestId { get; set; }
 
     /// <summary>True only inside <see cref="TenantTransactions.RunAsSystemAsync{T}"/>: the narrow cross-tenant path.</summary>
@@ -17,9 +20,10 @@ public sealed class TenantContext
 
     public void SetUser(Guid userId) => UserId = userId;
 
-    public void SetApiKey(Guid apiKeyId, Guid tenantId)
+    public void SetApiKey(Guid apiKeyId, Guid tenantId, Guid? creatorId)
     {
         ApiKeyId = apiKeyId;
+        ApiKeyCreatorId = creatorId;
         TenantId = tenantId;
     }
 

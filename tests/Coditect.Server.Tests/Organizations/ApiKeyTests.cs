@@ -186,6 +186,53 @@ public abstract class ApiKeyTests<TApp>(TApp app) : IClassFixture<TApp> where TA
 
         await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized, ProblemCodes.Unauthorized);
     }
+
+    [Fact]
+    public async Task A_removed_creators_keys_stop_at_once_with_their_own_code_even_keys_minted_by_a_key()
+    {
+        var owner = await _anonymous.RegisterAsync();
+        var admin = await owner.AddMemberAsync("admin");
+        var key = await KeyInAsync(admin, owner, "admin");
+        var bot = _anonymous.WithBearer(key.Key!);
+        var minted = await bot.PostAsync($"{owner.OrgPath}/api-keys", new CreateApiKeyRequest("minted", "member"));
+        var mintedKey = await minted.ReadAsync<ApiKeyResponse>(HttpStatusCode.Created);
+        (await bot.GetAsync(owner.OrgPath)).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        (await owner.Client.DeleteAsync($"{owner.OrgPath}/members/{admin.UserId}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+
+        await (await bot.GetAsync(owner.OrgPath)).ShouldBeProblemAsync(HttpStatusCode.Unauthorized, ProblemCodes.ApiKeyAuthorityLost);
+        await (await bot.PostAsync($"{owner.OrgPath}/api-keys", new CreateApiKeyRequest("more", "admin")))
+            .ShouldBeProblemAsync(HttpStatusCode.Unauthorized, ProblemCodes.ApiKeyAuthorityLost);
+        await (await _anonymous.WithBearer(mintedKey.Key!).GetAsync(owner.OrgPath))
+            .ShouldBeProblemAsync(HttpStatusCode.Unauthorized, ProblemCodes.ApiKeyAuthorityLost);
+    }
+
+    [Fact]
+    public async Task A_demoted_creators_keys_above_the_new_role_stop_and_the_others_keep_working()
+    {
+        var owner = await _anonymous.RegisterAsync();
+        var admin = await owner.AddMemberAsync("admin");
+        var adminKey = await KeyInAsync(admin, owner, "admin");
+        var viewerKey = await KeyInAsync(admin, owner, "viewer");
+
+        (await owner.Client.PatchAsync($"{owner.OrgPath}/members/{admin.UserId}", new UpdateMemberRequest("member")))
+            .StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        await (await _anonymous.WithBearer(adminKey.Key!).GetAsync(owner.OrgPath))
+            .ShouldBeProblemAsync(HttpStatusCode.Unauthorized, ProblemCodes.ApiKeyAuthorityLost);
+        (await _anonymous.WithBearer(viewerKey.Key!).GetJsonAsync<OrganizationResponse>(owner.OrgPath)).Role.ShouldBe("viewer");
+
+        (await owner.Client.PatchAsync($"{owner.OrgPath}/members/{admin.UserId}", new UpdateMemberRequest("admin")))
+            .StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await _anonymous.WithBearer(adminKey.Key!).GetJsonAsync<OrganizationResponse>(owner.OrgPath)).Role.ShouldBe("admin", "restored with the role");
+    }
+
+    /// <summary><paramref name="creator"/> makes a key in <paramref name="owner"/>'s organization.</summary>
+    private static async Task<ApiKeyResponse> KeyInAsync(Caller creator, Caller owner, string role)
+    {
+        var response = await creator.Client.PostAsync($"{owner.OrgPath}/api-keys", new CreateApiKeyRequest($"{role} key", role));
+        return await response.ReadAsync<ApiKeyResponse>(HttpStatusCode.Created);
+    }
 }
 
 public sealed class ApiKeyTestsOnSqlite(SqliteApp app) : ApiKeyTests<SqliteApp>(app);
