@@ -7,6 +7,7 @@ namespace Coditect.Server.Audit;
 /// <see cref="AuditRecorder"/>), so a committed change always has its audit row. Audit rows keep no foreign key to
 /// the organization: they outlive its deletion.
 /// </summary>
+[NotAudited]
 public sealed class AuditEvent : ITenantOwned
 {
     public Guid Id { get; set; } = Guid.CreateVersion7();

@@ -10,7 +10,8 @@ namespace Coditect.Server.Audit;
 
 /// <summary>
 /// Turns the change tracker's pending changes to tenant objects into <see cref="AuditEvent"/> rows, added to the
-/// same <c>SaveChanges</c>. Properties marked <see cref="NotAuditedAttribute"/> never appear, before or after.
+/// same <c>SaveChanges</c>, for entities marked <see cref="AuditedAttribute"/> (opt-in: a bulk import of a new kind of
+/// row must not flood the trail by default). Properties marked <see cref="NotAuditedAttribute"/> never appear.
 /// </summary>
 public static class AuditRecorder
 {
@@ -22,7 +23,7 @@ public static class AuditRecorder
         foreach (var entry in db.ChangeTracker.Entries<Entity>())
         {
             if (entry.State is not (EntityState.Added or EntityState.Modified or EntityState.Deleted)
-                || entry.Metadata.ClrType.GetCustomAttribute<NotAuditedAttribute>() is not null)
+                || entry.Metadata.ClrType.GetCustomAttribute<AuditedAttribute>() is null)
             {
                 continue;
             }

@@ -16,7 +16,12 @@ public interface ITenantOwned
 
 /// <summary>
 /// Marks a property whose value never goes into the audit log (hashes, ciphertext), or an entity whose changes are
-/// recorded elsewhere (lease sessions: usage history, plus explicit audit events for admin actions).
+/// not audit events (high-volume rows, or rows recorded elsewhere: lease sessions have usage history plus explicit
+/// audit events for admin actions). Every entity says <see cref="AuditedAttribute"/> or this; a test enforces it.
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Class)]
 public sealed class NotAuditedAttribute : Attribute;
+
+/// <summary>An entity whose every change is recorded in the audit trail, in the same transaction (opt-in).</summary>
+[AttributeUsage(AttributeTargets.Class)]
+public sealed class AuditedAttribute : Attribute;

@@ -3,6 +3,7 @@ using Coditect.Server.Data;
 namespace Coditect.Server.Identity;
 
 /// <summary>A person who signs in. Users are not tenant-owned: one user may belong to several organizations.</summary>
+[NotAudited] // a person, not a tenant's object; sign-ins and profile changes are not audit events
 public sealed class User : Entity
 {
     public required string Email { get; set; }
@@ -25,6 +26,7 @@ public sealed class User : Entity
 /// One refresh token, stored as a SHA-256 hash. Tokens rotate: each use spends the token and issues the next one
 /// in the same <see cref="FamilyId"/>; presenting a spent token revokes the whole family.
 /// </summary>
+[NotAudited]
 public sealed class RefreshToken : Entity
 {
     public Guid UserId { get; set; }

@@ -13,6 +13,7 @@ public enum LicenseState
 /// A licence: <see cref="SeatsTotal"/> floating seats until <see cref="ExpiresAt"/> (null = perpetual). The key is
 /// stored only as its SHA-256 (see <c>LicenseKeys</c>); <see cref="KeyPreview"/> identifies it in lists.
 /// </summary>
+[Audited]
 public sealed class License : Entity, ITenantOwned
 {
     public const int MaxSeats = 1_000_000;
@@ -81,6 +82,7 @@ public sealed class LicenseSession : Entity, ITenantOwned
 /// Hourly roll-up of a licence's seat events, upserted in the same transaction as each event so the usage charts
 /// never scan sessions. <see cref="LastSeatsUsed"/> is the count after the hour's latest event.
 /// </summary>
+[NotAudited]
 public sealed class LicenseUsage : ITenantOwned
 {
     public Guid TenantId { get; set; }

@@ -3,6 +3,7 @@ using Coditect.Server.Data;
 namespace Coditect.Server.Organizations;
 
 /// <summary>The tenant. Its <see cref="Entity.Id"/> is the <c>tenant_id</c> of every row it owns.</summary>
+[Audited]
 public sealed class Organization : Entity
 {
     public required string Slug { get; set; }
@@ -10,6 +11,7 @@ public sealed class Organization : Entity
 }
 
 /// <summary>A user's role in one organization.</summary>
+[Audited]
 public sealed class Membership : Entity, ITenantOwned
 {
     public Guid TenantId { get; set; }
@@ -18,6 +20,7 @@ public sealed class Membership : Entity, ITenantOwned
 }
 
 /// <summary>A single-use invitation to join an organization, stored by the hash of its token.</summary>
+[Audited]
 public sealed class Invitation : Entity, ITenantOwned
 {
     public Guid TenantId { get; set; }
@@ -35,6 +38,7 @@ public sealed class Invitation : Entity, ITenantOwned
 }
 
 /// <summary>A service token for automation, acting in one organization with one role. Stored by hash; shown once.</summary>
+[Audited]
 public sealed class ApiKey : Entity, ITenantOwned
 {
     public Guid TenantId { get; set; }

@@ -6,6 +6,7 @@ namespace Coditect.Server.Signing;
 /// A key the server generated for itself (token signing). Shared by every instance on the same database; the key
 /// material is encrypted with the master key (see <see cref="MasterKey"/>) and never leaves the server.
 /// </summary>
+[NotAudited]
 public sealed class ServerKey : Entity
 {
     /// <summary>What the key is for, e.g. <c>access-token</c>.</summary>
