@@ -11,6 +11,9 @@ namespace Coditect.Server.Platform;
 /// </summary>
 public sealed class ErrorHandling(ILogger<ErrorHandling> logger) : IExceptionHandler
 {
+    // An outage fails every request: one line per 10 s says so, with how many it stands for.
+    private readonly LogThrottle _unavailable = new(TimeSpan.FromSeconds(10));
+
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         var http = httpContext;
@@ -37,7 +40,12 @@ public sealed class ErrorHandling(ILogger<ErrorHandling> logger) : IExceptionHan
         }
         else if (problem?.StatusCode == StatusCodes.Status503ServiceUnavailable)
         {
-            logger.LogWarning(exception, "Database unavailable: {Error}", exception.GetBaseException().Message);
+            if (_unavailable.Count(out var count))
+            {
+                logger.LogWarning(exception, "Database unavailable ({Count} request(s) answered 503 since the last such line): {Error}",
+                    count, exception.GetBaseException().Message);
+            }
+
             http.Response.Headers.RetryAfter = "5";
         }
 
