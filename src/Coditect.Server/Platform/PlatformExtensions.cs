@@ -97,6 +97,7 @@ public static class PlatformExtensions
         app.UseAuthentication();
         app.UseApiRateLimit();
         app.UseAuthorization();
+        app.UseWireText();
         return app;
     }
 
