@@ -21,6 +21,9 @@ public sealed class ErrorHandling(ILogger<ErrorHandling> logger) : IExceptionHan
         {
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
                 Problems.Of(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge, "The request body is too large."),
+            // A body without a Content-Type reaches the binder, which refuses it as 415 (the router refuses a wrong one).
+            BadHttpRequestException { StatusCode: StatusCodes.Status415UnsupportedMediaType } =>
+                Problems.Of(StatusCodes.Status415UnsupportedMediaType, ProblemCodes.MalformedRequest, "Send the body as application/json."),
             BadHttpRequestException bad => Malformed(bad),
             OperationCanceledException when http.RequestAborted.IsCancellationRequested => null,
             _ when exception.GetBaseException() is Npgsql.PostgresException { SqlState: "40P01" or "40001" } =>

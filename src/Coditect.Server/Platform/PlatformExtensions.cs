@@ -63,6 +63,8 @@ public static class PlatformExtensions
         {
             json.SerializerOptions.PropertyNamingPolicy = WireNaming;
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(WireNaming));
+            // The web defaults read "5" as 5; the API takes numbers as JSON numbers only (a string is 400).
+            json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         });
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
@@ -96,6 +98,7 @@ public static class PlatformExtensions
         app.UseAuthentication();
         app.UseApiRateLimit();
         app.UseAuthorization();
+        app.UseWireText();
         return app;
     }
 

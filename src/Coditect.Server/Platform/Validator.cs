@@ -24,7 +24,10 @@ public sealed class Validator
 
     public Dictionary<string, string[]> ToDictionary() => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
 
-    /// <summary>Requires a non-blank string of at most <paramref name="max"/> characters; returns it trimmed.</summary>
+    /// <summary>
+    /// Requires a non-blank short string (no control characters, see <see cref="WireText"/>) of at most
+    /// <paramref name="max"/> characters; returns it trimmed.
+    /// </summary>
     public string Required(string field, string? value, int max = 200)
     {
         if (string.IsNullOrWhiteSpace(value))
@@ -34,7 +37,11 @@ public sealed class Validator
         }
 
         var trimmed = value.Trim();
-        if (trimmed.Length > max)
+        if (WireText.Problem(value) is { } problem)
+        {
+            Add(field, problem);
+        }
+        else if (trimmed.Length > max)
         {
             Add(field, $"must be at most {max} characters.");
         }

@@ -39,6 +39,24 @@ public abstract class KestrelTests<TApp>(TApp app) : IClassFixture<TApp> where T
         await response.ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge, ProblemCodes.PayloadTooLarge);
     }
 
+    /// <summary>
+    /// Kestrel refuses a request line whose path decodes to a NUL before any middleware runs, so this 400 has no
+    /// problem+json body and no request id; nothing of the application is reached. (The in-memory test server cannot
+    /// even send it.) A NUL in a query value does reach the application and is a 400 VALIDATION_FAILED.
+    /// </summary>
+    [Fact]
+    public async Task A_NUL_in_the_path_is_refused_with_400_by_Kestrel_itself()
+    {
+        var caller = await _anonymous.RegisterAsync();
+
+        var inPath = await caller.Client.GetAsync("/api/v1/orgs/acme%00corp");
+        var inQuery = await caller.Client.GetAsync($"{caller.OrgPath}/licenses?search=acme%00corp");
+
+        inPath.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var problem = await inQuery.ShouldBeProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
+        problem.GetProperty("errors").TryGetProperty("search", out _).ShouldBeTrue();
+    }
+
     [Fact]
     public async Task The_real_server_sends_security_headers_and_no_server_header()
     {

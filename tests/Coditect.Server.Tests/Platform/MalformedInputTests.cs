@@ -37,6 +37,30 @@ public abstract class MalformedInputTests<TApp>(TApp app) : IClassFixture<TApp> 
     }
 
     [Fact]
+    public async Task A_number_sent_as_a_json_string_answers_400_naming_the_field()
+    {
+        var caller = await _anonymous.RegisterAsync();
+
+        var response = await PostRawAsync(caller.Client, $"{caller.OrgPath}/licenses", "{\"name\": \"Site A\", \"seats_total\": \"5\"}");
+
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.MalformedRequest);
+        problem.GetProperty("field").GetString().ShouldBe("seats_total");
+        var licenses = await caller.Client.GetJsonAsync<PagedList<Coditect.Contracts.Licensing.LicenseResponse>>($"{caller.OrgPath}/licenses");
+        licenses.Total.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task A_body_without_a_content_type_answers_415()
+    {
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes("{\"email\": \"a@example.com\", \"password\": \"correct horse battery\"}"));
+
+        var response = await _anonymous.Http.PostAsync(Login, content);
+
+        content.Headers.ContentType.ShouldBeNull();
+        await response.ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType, ProblemCodes.MalformedRequest);
+    }
+
+    [Fact]
     public async Task An_empty_body_on_a_post_that_needs_one_answers_400()
     {
         var withoutContent = await _anonymous.Http.PostAsync(Login, null);
