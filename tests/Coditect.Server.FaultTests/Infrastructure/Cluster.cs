@@ -50,7 +50,7 @@ public sealed class Cluster : IAsyncDisposable
         await backends.ResetAsync();
         var database = "coditect_f" + Guid.NewGuid().ToString("N")[..12];
         var connectionString = await backends.Postgres.CreateDatabaseAsync(database);
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string>(Coditect.Testing.TestSettings.AsEnvironment(Coditect.Testing.TestSettings.Defaults))
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Database__Provider"] = "Postgres",
@@ -59,9 +59,6 @@ public sealed class Cluster : IAsyncDisposable
             ["Licensing__LeaseTtlSeconds"] = LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture),
             ["Licensing__SweepIntervalSeconds"] = SweepIntervalSeconds.ToString(CultureInfo.InvariantCulture),
             ["Licensing__HeartbeatFlushMilliseconds"] = HeartbeatFlushMilliseconds.ToString(CultureInfo.InvariantCulture),
-            ["Identity__PasswordHashIterations"] = "10000",
-            ["RateLimits__SignInPerMinute"] = "1000000",
-            ["RateLimits__ApiPerMinute"] = "10000000",
             // Hundreds of clients churn on one licence, each acquiring again every few hundred milliseconds.
             ["RateLimits__LicensePerMinute"] = "100000000",
             ["RateLimits__SessionPerMinute"] = "1000000",

@@ -50,29 +50,4 @@ public static class Commands
 
         return text;
     }
-
-    /// <summary>
-    /// A free port below Linux's ephemeral range (32768+). Processes here are restarted on their port (a killed node,
-    /// a restarted Redis or PostgreSQL); a port from the ephemeral range could meanwhile be taken as the source port of
-    /// one of the many outgoing connections the tests make.
-    /// </summary>
-    public static int FreePort()
-    {
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var port = Random.Shared.Next(20000, 32768);
-            try
-            {
-                using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-                // taken: try another
-            }
-        }
-
-        throw new InvalidOperationException("No free port between 20000 and 32767.");
-    }
 }

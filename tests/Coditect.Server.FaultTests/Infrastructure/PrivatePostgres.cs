@@ -17,7 +17,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
     {
         _folder = folder;
         _data = Path.Combine(folder, "pg");
-        Port = Commands.FreePort();
+        Port = Coditect.Testing.Ports.Free();
     }
 
     public int Port { get; }

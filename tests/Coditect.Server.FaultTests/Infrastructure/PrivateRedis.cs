@@ -6,7 +6,7 @@ public sealed class PrivateRedis : IAsyncDisposable
     private readonly string _folder = Directory.CreateTempSubdirectory("coditect-faults-redis-").FullName;
     private bool _disposed;
 
-    public int Port { get; } = Commands.FreePort();
+    public int Port { get; } = Coditect.Testing.Ports.Free();
 
     public string ConnectionString => $"127.0.0.1:{Port},connectTimeout=2000,syncTimeout=2000";
 

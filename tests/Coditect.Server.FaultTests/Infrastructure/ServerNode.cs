@@ -1,33 +1,28 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Net;
+using Coditect.Testing;
 
 namespace Coditect.Server.FaultTests.Infrastructure;
 
 /// <summary>
-/// One real server process (the built Coditect.Server.dll), on a port of its own. It can be killed with SIGKILL and
-/// started again on the same port and settings, as a crashed node that a supervisor restarts.
+/// One node of a cluster: a <see cref="ServerProcess"/> (killable with SIGKILL, restartable on the same port) and the
+/// HTTP connections clients use to reach it.
 /// </summary>
 public sealed class ServerNode : IDisposable
 {
-    private readonly IReadOnlyDictionary<string, string> _environment;
-    private readonly List<string> _log = [];
+    private readonly ServerProcess _process;
     private readonly ConcurrentDictionary<string, HttpClient> _lanes = new(StringComparer.Ordinal);
-    private Process? _process;
 
     public ServerNode(string name, IReadOnlyDictionary<string, string> environment)
     {
-        Name = name;
-        _environment = environment;
-        Port = Commands.FreePort();
+        _process = new ServerProcess(name, environment);
         Http = NewClient();
     }
 
-    public string Name { get; }
+    public string Name => _process.Name;
 
-    public int Port { get; }
+    public int Port => _process.Port;
 
-    public Uri Uri => new($"http://127.0.0.1:{Port}/");
+    public Uri Uri => _process.Uri;
 
     /// <summary>The connections most clients share (at most 48 at once, as behind a proxy).</summary>
     public HttpClient Http { get; }
@@ -38,86 +33,20 @@ public sealed class ServerNode : IDisposable
     /// </summary>
     public HttpClient Lane(string lane) => _lanes.GetOrAdd(lane, _ => NewClient());
 
-    public bool IsRunning => _process is { HasExited: false };
+    public bool IsRunning => _process.IsRunning;
 
-    public int? ProcessId => _process?.Id;
+    public int? ProcessId => _process.ProcessId;
 
-    public async Task StartAsync()
-    {
-        var dll = ServerDll();
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { dll, "--urls", Uri.AbsoluteUri.TrimEnd('/') },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-        };
-        foreach (var (key, value) in _environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        Record($"---- {Name} starting at {DateTime.UtcNow:HH:mm:ss.fff}");
-        _process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
-        _process.OutputDataReceived += (_, e) => Record(e.Data);
-        _process.ErrorDataReceived += (_, e) => Record(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-
-        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"{Name} exited with {_process.ExitCode}:\n{string.Join('\n', Log())}");
-            }
-
-            try
-            {
-                using var response = await probe.GetAsync(new Uri(Uri, "health"));
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                // not listening yet
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"{Name} did not answer /health within 120 s:\n{string.Join('\n', Log())}");
-    }
+    public Task StartAsync() => _process.StartAsync();
 
     /// <summary>SIGKILL: no shutdown hooks, no flush, connections reset — a crash.</summary>
-    public void Kill()
-    {
-        if (_process is { HasExited: false } process)
-        {
-            Record($"---- {Name} killed at {DateTime.UtcNow:HH:mm:ss.fff}");
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(10_000);
-        }
+    public void Kill() => _process.Kill();
 
-        _process?.Dispose();
-        _process = null;
-    }
-
-    public IReadOnlyList<string> Log()
-    {
-        lock (_log)
-        {
-            return [.. _log];
-        }
-    }
+    public IReadOnlyList<string> Log() => _process.Log();
 
     public void Dispose()
     {
-        Kill();
+        _process.Dispose();
         Http.Dispose();
         foreach (var lane in _lanes.Values)
         {
@@ -135,31 +64,4 @@ public sealed class ServerNode : IDisposable
         BaseAddress = Uri,
         Timeout = TimeSpan.FromSeconds(20), // a hung request fails the test instead of stalling it
     };
-
-    private void Record(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_log)
-            {
-                _log.Add(line);
-            }
-        }
-    }
-
-    private static string ServerDll()
-    {
-        // The test project builds the server (a ProjectReference without its assembly), same configuration, beside us.
-        var here = new DirectoryInfo(AppContext.BaseDirectory);
-        var configuration = here.Parent!.Name; // bin/<Configuration>/net10.0
-        var root = here;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Coditect.slnx")))
-        {
-            root = root.Parent;
-        }
-
-        var dll = Path.Combine(root?.FullName ?? throw new InvalidOperationException("Coditect.slnx not found above the tests."),
-            "src", "Coditect.Server", "bin", configuration, "net10.0", "Coditect.Server.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the server first: {dll} is missing.", dll);
-    }
 }

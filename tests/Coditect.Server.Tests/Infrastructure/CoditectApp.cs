@@ -87,10 +87,7 @@ public abstract class CoditectApp : WebApplicationFactory<Program>, IAsyncLifeti
         new("Database:Provider", Provider.ToString()),
         new("ConnectionStrings:Database", _connectionString),
         new("Secrets:MasterKey", _masterKey),
-        // The floor the server accepts; production uses 600,000. Hashing stays real, just cheaper.
-        new("Identity:PasswordHashIterations", "10000"),
-        new("RateLimits:SignInPerMinute", "100000"),
-        new("RateLimits:ApiPerMinute", "1000000"),
+        .. Coditect.Testing.TestSettings.Defaults.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)),
         .. Settings,
     ];
 

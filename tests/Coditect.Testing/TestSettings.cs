@@ -1,0 +1,20 @@
+namespace Coditect.Testing;
+
+/// <summary>
+/// The settings every test server runs with, whatever starts it (in process or as a process): password hashing kept
+/// real but cheap, and the per-caller rate limits out of the way of tests that make many calls.
+/// </summary>
+public static class TestSettings
+{
+    public static IReadOnlyDictionary<string, string> Defaults { get; } = new Dictionary<string, string>
+    {
+        // The floor the server accepts; production uses 600,000.
+        ["Identity:PasswordHashIterations"] = "10000",
+        ["RateLimits:SignInPerMinute"] = "1000000",
+        ["RateLimits:ApiPerMinute"] = "10000000",
+    };
+
+    /// <summary>The same settings as environment variables (<c>Section__Key</c>), for a server process.</summary>
+    public static IEnumerable<KeyValuePair<string, string>> AsEnvironment(IEnumerable<KeyValuePair<string, string>> settings) =>
+        settings.Select(s => KeyValuePair.Create(s.Key.Replace(":", "__", StringComparison.Ordinal), s.Value));
+}
