@@ -30,7 +30,8 @@ if ! dotnet build Coditect.slnx -c Release -nologo -v quiet >"$work/build.log" 2
   exit 1
 fi
 log "running tests"
-dotnet test Coditect.slnx -c Release --no-build -nologo --logger "trx" --results-directory "$results" "$@" 2>&1 \
+dotnet test Coditect.slnx -c Release --no-build -nologo --logger "trx" --results-directory "$results" \
+  --collect "XPlat Code Coverage" --settings tests/coverage.runsettings "$@" 2>&1 \
   | tee "$work/test.log" | grep -vE '^\s*$'
 status=${PIPESTATUS[0]}
 
@@ -50,5 +51,7 @@ fi
 if [ "${#trx_files[@]}" -eq 0 ]; then
   failed=$((failed > 0 ? failed : 1))
 fi
+# Line coverage of the shipped assemblies, merged over every test project (coverlet; docs/benchmarks.md#coverage).
+python3 "$root/scripts/coverage.py" "$results" || true
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
