@@ -14,7 +14,12 @@ public static class AuditEndpoints
     private static readonly JsonSerializerOptions ChangeJson = new() { PropertyNameCaseInsensitive = true };
 
     public static void MapAudit(this RouteGroupBuilder org) =>
-        org.MapGet("/audit-events", List).WithTags("Audit").RequirePermission(Permission.ReadAudit);
+        org.MapGet("/audit-events", List).WithTags("Audit").RequirePermission(Permission.ReadAudit)
+            .WithName("listAuditEvents").WithSummary("List audit events, newest first").WithPaging()
+            .WithQuery(
+                QueryParameter.Text("object_type", "Only events about this object type (exact), e.g. `license`."),
+                QueryParameter.Text("object_id", "Only events about this object id (exact)."),
+                QueryParameter.Text("action", "Only events with this action (exact), e.g. `membership.updated`."));
 
     /// <summary>Newest first. Filters: <c>object_type</c>, <c>object_id</c>, <c>action</c>.</summary>
     private static async Task<Results<Ok<PagedList<AuditEventResponse>>, ProblemHttpResult>> List(

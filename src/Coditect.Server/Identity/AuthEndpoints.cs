@@ -14,11 +14,16 @@ public static class AuthEndpoints
     public static void MapIdentity(this RouteGroupBuilder api)
     {
         var auth = api.MapGroup("/auth").WithTags("Authentication").RequireSignInRateLimit();
-        auth.MapPost("/register", Register);
-        auth.MapPost("/login", Login);
-        auth.MapPost("/refresh", Refresh);
-        auth.MapPost("/logout", Logout);
-        api.MapGet("/me", Me).WithTags("Authentication").RequireAuthorization();
+        auth.MapPost("/register", Register).WithName("register").WithSummary("Create an account and its first organization")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.EmailTaken);
+        auth.MapPost("/login", Login).WithName("login").WithSummary("Sign in with email and password")
+            .ProducesProblems(StatusCodes.Status401Unauthorized, ProblemCodes.InvalidCredentials);
+        auth.MapPost("/refresh", Refresh).WithName("refreshTokens").WithSummary("Exchange a refresh token for a new token pair")
+            .ProducesProblems(StatusCodes.Status401Unauthorized, ProblemCodes.InvalidRefreshToken, ProblemCodes.RefreshTokenReused);
+        auth.MapPost("/logout", Logout).WithName("logout").WithSummary("End a sign-in: revoke its refresh tokens");
+        api.MapGet("/me", Me).WithTags("Authentication").RequireAuthorization()
+            .WithName("getMe").WithSummary("The signed-in user and their organizations")
+            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.UserTokenRequired);
     }
 
     private static async Task<Results<Created<TokenResponse>, ProblemHttpResult>> Register(

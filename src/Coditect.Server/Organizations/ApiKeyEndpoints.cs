@@ -14,9 +14,13 @@ public static class ApiKeyEndpoints
     public static void MapApiKeys(this RouteGroupBuilder org)
     {
         var keys = org.MapGroup("/api-keys").WithTags("API keys");
-        keys.MapGet("/", List).RequirePermission(Permission.ManageApiKeys);
-        keys.MapPost("/", Create).RequirePermission(Permission.ManageApiKeys);
-        keys.MapDelete("/{id:guid}", Revoke).RequirePermission(Permission.ManageApiKeys);
+        keys.MapGet("/", List).RequirePermission(Permission.ManageApiKeys)
+            .WithName("listApiKeys").WithSummary("List API keys, revoked ones included, newest first").WithPaging();
+        keys.MapPost("/", Create).RequirePermission(Permission.ManageApiKeys)
+            .WithName("createApiKey").WithSummary("Create an API key; the answer shows the key once");
+        keys.MapDelete("/{id:guid}", Revoke).RequirePermission(Permission.ManageApiKeys)
+            .WithName("revokeApiKey").WithSummary("Revoke an API key")
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.ApiKeyNotFound);
     }
 
     private static async Task<Results<Ok<PagedList<ApiKeyResponse>>, ProblemHttpResult>> List(

@@ -22,13 +22,22 @@ public static class InvitationEndpoints
     public static void MapInvitations(this RouteGroupBuilder org)
     {
         var invitations = org.MapGroup("/invitations").WithTags("Members");
-        invitations.MapGet("/", ListPending).RequirePermission(Permission.ManageMembers);
-        invitations.MapPost("/", Create).RequirePermission(Permission.ManageMembers);
-        invitations.MapDelete("/{id:guid}", Revoke).RequirePermission(Permission.ManageMembers);
+        invitations.MapGet("/", ListPending).RequirePermission(Permission.ManageMembers)
+            .WithName("listInvitations").WithSummary("List pending invitations, newest first").WithPaging();
+        invitations.MapPost("/", Create).RequirePermission(Permission.ManageMembers)
+            .WithName("createInvitation").WithSummary("Invite an email with a role")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.AlreadyMember);
+        invitations.MapDelete("/{id:guid}", Revoke).RequirePermission(Permission.ManageMembers)
+            .WithName("revokeInvitation").WithSummary("Revoke a pending invitation")
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.InvitationNotFound);
     }
 
     public static void MapInvitationAcceptance(this RouteGroupBuilder api) =>
-        api.MapPost("/invitations/{token}/accept", Accept).WithTags("Members").RequireAuthorization();
+        api.MapPost("/invitations/{token}/accept", Accept).WithTags("Members").RequireAuthorization()
+            .WithName("acceptInvitation").WithSummary("Accept an invitation as the invited person")
+            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.UserTokenRequired, ProblemCodes.InvitationNotForYou)
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.InvitationNotFound)
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.AlreadyMember);
 
     private static async Task<Results<Ok<PagedList<InvitationResponse>>, ProblemHttpResult>> ListPending(
         CoditectDbContext db, HttpRequest request, TimeProvider clock, CancellationToken ct)

@@ -14,10 +14,17 @@ public static class MemberEndpoints
     public static void MapMembers(this RouteGroupBuilder org)
     {
         var members = org.MapGroup("/members").WithTags("Members");
-        members.MapGet("/", List).RequirePermission(Permission.ReadMembers);
-        members.MapPatch("/{userId:guid}", Update).RequirePermission(Permission.ManageMembers);
+        members.MapGet("/", List).RequirePermission(Permission.ReadMembers)
+            .WithName("listMembers").WithSummary("List members, oldest first").WithPaging();
+        members.MapPatch("/{userId:guid}", Update).RequirePermission(Permission.ManageMembers)
+            .WithName("updateMember").WithSummary("Change a member's role")
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.MemberNotFound)
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.LastOwner);
         // Removal is checked in the handler: members may always remove themselves (leave).
-        members.MapDelete("/{userId:guid}", Remove).RequirePermission(Permission.ReadOrganization);
+        members.MapDelete("/{userId:guid}", Remove).RequirePermission(Permission.ReadOrganization)
+            .WithName("removeMember").WithSummary("Remove a member, or leave the organization")
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.MemberNotFound)
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.LastOwner);
     }
 
     private static async Task<Results<Ok<PagedList<MemberResponse>>, ProblemHttpResult>> List(

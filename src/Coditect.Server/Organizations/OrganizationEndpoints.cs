@@ -17,13 +17,20 @@ public static class OrganizationEndpoints
     public static void MapOrganizations(this RouteGroupBuilder api, RouteGroupBuilder org)
     {
         var orgs = api.MapGroup("/orgs").WithTags("Organizations").RequireAuthorization();
-        orgs.MapGet("/", ListMine);
-        orgs.MapPost("/", Create);
+        orgs.MapGet("/", ListMine).WithName("listOrganizations").WithSummary("List the caller's organizations, oldest first")
+            .WithPaging();
+        orgs.MapPost("/", Create).WithName("createOrganization").WithSummary("Create an organization owned by the caller")
+            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.UserTokenRequired)
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.SlugTaken);
 
         var self = org.MapGroup("/").WithTags("Organizations");
-        self.MapGet("/", Get).RequirePermission(Permission.ReadOrganization);
-        self.MapPatch("/", Update).RequirePermission(Permission.UpdateOrganization);
-        self.MapDelete("/", Delete).RequirePermission(Permission.DeleteOrganization);
+        self.MapGet("/", Get).RequirePermission(Permission.ReadOrganization)
+            .WithName("getOrganization").WithSummary("Get an organization");
+        self.MapPatch("/", Update).RequirePermission(Permission.UpdateOrganization)
+            .WithName("updateOrganization").WithSummary("Rename an organization or change its slug")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.SlugTaken);
+        self.MapDelete("/", Delete).RequirePermission(Permission.DeleteOrganization)
+            .WithName("deleteOrganization").WithSummary("Delete an organization with its members, invitations and API keys");
         org.MapMembers();
         org.MapInvitations();
         org.MapApiKeys();

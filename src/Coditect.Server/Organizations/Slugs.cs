@@ -6,7 +6,9 @@ namespace Coditect.Server.Organizations;
 /// <summary>URL names for organizations: lower-case letters, digits and single hyphens, 3 to 63 characters.</summary>
 public static partial class Slugs
 {
-    [GeneratedRegex("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$")]
+    internal const string Pattern = "^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$";
+
+    [GeneratedRegex(Pattern)]
     private static partial Regex Valid();
 
     public static bool IsValid(string slug) => Valid().IsMatch(slug) && !Guid.TryParse(slug, out _);

@@ -39,8 +39,10 @@ public static class Health
 
     public static void MapHealth(this WebApplication app)
     {
-        app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).WithTags("Health");
-        app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" })).WithTags("Health");
+        app.MapGet("/health", () => TypedResults.Ok(new { status = "ok" })).WithTags("Health")
+            .WithName("getHealth").WithSummary("Whether the process answers");
+        app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" })).WithTags("Health")
+            .WithName("getLiveness").WithSummary("Liveness: the process answers");
         app.MapHealthChecks("/health/ready", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains("ready"),

@@ -6,12 +6,14 @@ namespace Coditect.Server.Platform;
 /// <summary><c>?page=</c> (from 1) and <c>?page_size=</c> (1..100, default 50), validated like any other input.</summary>
 public readonly record struct Paging(int Page, int PageSize)
 {
+    public const int MaxPage = 1_000_000;
+    public const int DefaultPageSize = 50;
     public const int MaxPageSize = 100;
 
     public static Paging Parse(HttpRequest request, Validator errors)
     {
-        var page = ParseInt(request, "page", 1, 1, 1_000_000, errors);
-        var size = ParseInt(request, "page_size", 50, 1, MaxPageSize, errors);
+        var page = ParseInt(request, "page", 1, 1, MaxPage, errors);
+        var size = ParseInt(request, "page_size", DefaultPageSize, 1, MaxPageSize, errors);
         return new Paging(page, size);
     }
 

@@ -75,7 +75,7 @@ public static class PlatformExtensions
         builder.AddRedis();
         builder.AddRateLimits();
         builder.AddHealth();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApiContract();
         return builder;
     }
 

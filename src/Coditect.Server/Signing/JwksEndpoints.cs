@@ -9,5 +9,5 @@ public static class JwksEndpoints
             // Short enough that a rotation reaches verifiers well within a lease's lifetime.
             http.Response.Headers.CacheControl = "public, max-age=300";
             return TypedResults.Json(tokens.Jwks());
-        }).WithTags("Lease protocol");
+        }).WithTags("Lease protocol").WithName("getJwks").WithSummary("The public keys that verify lease tokens (JWKS)");
 }

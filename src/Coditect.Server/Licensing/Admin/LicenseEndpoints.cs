@@ -17,14 +17,32 @@ public static class LicenseEndpoints
     public static void MapLicenses(this RouteGroupBuilder org)
     {
         var licenses = org.MapGroup("/licenses").WithTags("Licences");
-        licenses.MapPost("/", Create).RequirePermission(Permission.ManageLicenses);
-        licenses.MapGet("/", List).RequirePermission(Permission.ReadLicenses);
-        licenses.MapGet("/{id:guid}", Get).RequirePermission(Permission.ReadLicenses);
-        licenses.MapPatch("/{id:guid}", Update).RequirePermission(Permission.ManageLicenses);
-        licenses.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.ManageLicenses);
-        licenses.MapPost("/{id:guid}/suspend", Suspend).RequirePermission(Permission.ManageLicenses);
-        licenses.MapPost("/{id:guid}/reinstate", Reinstate).RequirePermission(Permission.ManageLicenses);
-        licenses.MapPost("/{id:guid}/renew", Renew).RequirePermission(Permission.ManageLicenses);
+        licenses.MapPost("/", Create).RequirePermission(Permission.ManageLicenses)
+            .WithName("createLicense").WithSummary("Create a licence; the answer shows its key once");
+        licenses.MapGet("/", List).RequirePermission(Permission.ReadLicenses)
+            .WithName("listLicenses").WithSummary("List licences, newest first").WithPaging()
+            .WithQuery(
+                QueryParameter.OneOf("status", "Only licences with this status.", LicenseStatuses.Active, LicenseStatuses.Suspended, LicenseStatuses.Expired),
+                QueryParameter.Text("search", "Only licences whose name contains this, case-insensitive.", maxLength: 200));
+        licenses.MapGet("/{id:guid}", Get).RequirePermission(Permission.ReadLicenses)
+            .WithName("getLicense").WithSummary("Get a licence")
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
+        licenses.MapPatch("/{id:guid}", Update).RequirePermission(Permission.ManageLicenses)
+            .WithName("updateLicense").WithSummary("Change the members of a licence that are sent")
+            .Accepts<UpdateLicenseRequest>("application/json")
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
+        licenses.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.ManageLicenses)
+            .WithName("deleteLicense").WithSummary("Delete a licence with its sessions and usage history")
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
+        licenses.MapPost("/{id:guid}/suspend", Suspend).RequirePermission(Permission.ManageLicenses)
+            .WithName("suspendLicense").WithSummary("Suspend a licence: acquires and heartbeats are refused")
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
+        licenses.MapPost("/{id:guid}/reinstate", Reinstate).RequirePermission(Permission.ManageLicenses)
+            .WithName("reinstateLicense").WithSummary("Reinstate a suspended licence")
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
+        licenses.MapPost("/{id:guid}/renew", Renew).RequirePermission(Permission.ManageLicenses)
+            .WithName("renewLicense").WithSummary("Set a licence's new expiry")
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
     }
 
     private static async Task<Results<Created<LicenseResponse>, ProblemHttpResult>> Create(

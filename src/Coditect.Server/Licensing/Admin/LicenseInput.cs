@@ -7,10 +7,11 @@ namespace Coditect.Server.Licensing.Admin;
 /// <summary>Validation of licence fields, shared by create and update. Field names are the wire names.</summary>
 internal static partial class LicenseInput
 {
-    private const int MaxEntitlements = 100;
-    private const int MaxMetadataBytes = 16 * 1024;
+    internal const int MaxEntitlements = 100;
+    internal const int MaxMetadataBytes = 16 * 1024;
+    internal const string EntitlementPattern = "^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$";
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
+    [GeneratedRegex(EntitlementPattern)]
     private static partial Regex EntitlementName();
 
     public static int Seats(Validator errors, int? seats)

@@ -16,8 +16,14 @@ public static class SessionEndpoints
 {
     public static void MapSessions(this RouteGroupBuilder org)
     {
-        org.MapGet("/licenses/{id:guid}/sessions", List).WithTags("Licences").RequirePermission(Permission.ReadLicenses);
-        org.MapDelete("/sessions/{sessionId:guid}", Kick).WithTags("Licences").RequirePermission(Permission.ManageLicenses);
+        org.MapGet("/licenses/{id:guid}/sessions", List).WithTags("Licences").RequirePermission(Permission.ReadLicenses)
+            .WithName("listLicenseSessions").WithSummary("List a licence's sessions (leases), newest first").WithPaging()
+            .WithQuery(QueryParameter.OneOf("status", "Only sessions with this status.",
+                SessionStatuses.Active, SessionStatuses.Expired, SessionStatuses.Released, SessionStatuses.Kicked))
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
+        org.MapDelete("/sessions/{sessionId:guid}", Kick).WithTags("Licences").RequirePermission(Permission.ManageLicenses)
+            .WithName("kickSession").WithSummary("End a session: its seat is free at once")
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.SessionNotFound);
     }
 
     /// <summary>

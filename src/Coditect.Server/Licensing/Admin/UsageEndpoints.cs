@@ -1,4 +1,5 @@
 using System.Globalization;
+using Coditect.Contracts.Common;
 using Coditect.Contracts.Licensing;
 using Coditect.Server.Data;
 using Coditect.Server.Organizations;
@@ -14,7 +15,13 @@ public static class UsageEndpoints
     private static readonly TimeSpan MaxDayRange = TimeSpan.FromDays(366);
 
     public static void MapUsage(this RouteGroupBuilder org) =>
-        org.MapGet("/licenses/{id:guid}/usage", Get).WithTags("Licences").RequirePermission(Permission.ReadLicenses);
+        org.MapGet("/licenses/{id:guid}/usage", Get).WithTags("Licences").RequirePermission(Permission.ReadLicenses)
+            .WithName("getLicenseUsage").WithSummary("Seat use of a licence over time, by hour or day")
+            .WithQuery(
+                QueryParameter.Time("from", "Start of the range, rounded down to the bucket. Default: `to` less 24 hours (hour) or 30 days (day)."),
+                QueryParameter.Time("to", "End of the range (exclusive). Default: now. At most 31 days by hour, 366 by day."),
+                QueryParameter.OneOf("bucket", "The bucket size.", "hour", "day") with { Default = "hour" })
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
 
     /// <summary>
     /// Seat use over time, from the hourly roll-up: <c>?from=&amp;to=&amp;bucket=hour|day</c> (defaults: the last 24

@@ -1,0 +1,446 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Coditect.Contracts.Common;
+using Coditect.Server.Organizations;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.OpenApi;
+
+namespace Coditect.Server.Platform;
+
+/// <summary>
+/// An error answer an endpoint gives besides the ones every endpoint of its kind gives (those
+/// <see cref="OpenApiContract"/> derives): <c>.ProducesProblems(404, ProblemCodes.LicenseNotFound)</c>.
+/// </summary>
+public sealed record ProblemCodesMetadata(int StatusCode, IReadOnlyList<string> Codes);
+
+/// <summary>
+/// A query parameter a handler reads from <c>HttpRequest.Query</c> itself (lists validate paging and filters by hand
+/// so that errors are the usual 400 <c>VALIDATION_FAILED</c>), declared for the OpenAPI document.
+/// </summary>
+public sealed record QueryParameter(string Name, string Description)
+{
+    public JsonSchemaType Type { get; init; } = JsonSchemaType.String;
+    public string? Format { get; init; }
+    public int? Minimum { get; init; }
+    public int? Maximum { get; init; }
+    public int? MaxLength { get; init; }
+    public IReadOnlyList<string>? Values { get; init; }
+    public JsonNode? Default { get; init; }
+
+    public static readonly QueryParameter Page = new("page", "The page to answer, from 1.")
+    {
+        Type = JsonSchemaType.Integer, Format = "int32", Minimum = 1, Maximum = Paging.MaxPage, Default = 1,
+    };
+
+    public static readonly QueryParameter PageSize = new("page_size", "Items per page.")
+    {
+        Type = JsonSchemaType.Integer, Format = "int32", Minimum = 1, Maximum = Paging.MaxPageSize, Default = Paging.DefaultPageSize,
+    };
+
+    /// <summary>A string; empty or absent means no filter.</summary>
+    public static QueryParameter Text(string name, string description, int? maxLength = null) =>
+        new(name, description) { MaxLength = maxLength };
+
+    public static QueryParameter OneOf(string name, string description, params string[] values) =>
+        new(name, description) { Values = values };
+
+    /// <summary>An RFC 3339 time.</summary>
+    public static QueryParameter Time(string name, string description) => new(name, description) { Format = "date-time" };
+}
+
+/// <summary>
+/// The OpenAPI document (<c>/openapi/v1.json</c>) as a contract: every operation has an id, a summary, its path and
+/// query parameters, the bearer scheme exactly when it requires authorization, and every error answer it can give as
+/// problem+json with its <c>code</c> values. The answers every endpoint of a kind gives (a body, a query, a signed-in
+/// caller, a permission, <c>{org}</c>, <c>/api</c>) are derived here from the endpoint's metadata, so a new endpoint
+/// gets them without saying so; an endpoint adds its own codes with <see cref="ProducesProblems"/> and its query
+/// parameters with <see cref="WithQuery"/>. Schemas: <see cref="OpenApiSchemas"/>. Checked by OpenApiContractTests
+/// (openapi-spec-validator, Redocly's recommended rules, and these rules).
+/// </summary>
+public static partial class OpenApiContract
+{
+    public const string SecuritySchemeName = "bearer";
+    public const string ProblemSchemaName = "Problem";
+    public const string ProblemJson = "application/problem+json";
+    public const string ProblemCodesExtension = "x-problem-codes";
+
+    /// <summary>What each <see cref="ProblemCodes"/> value means; a response lists the meaning beside the code.</summary>
+    public static readonly IReadOnlyDictionary<string, string> ProblemMeanings = new Dictionary<string, string>
+    {
+        [ProblemCodes.ValidationFailed] = "a field is missing or invalid; `errors` names each field",
+        [ProblemCodes.MalformedRequest] = "the body is not JSON, a field has the wrong JSON type (`field` and `errors` name it), "
+            + "there is no body, or it is not `application/json`",
+        [ProblemCodes.PayloadTooLarge] = "the body is over the server's limit (`Api:MaxRequestBodyBytes`)",
+        [ProblemCodes.Unauthorized] = "no credential, or an invalid, expired or revoked one",
+        [ProblemCodes.Forbidden] = "the caller's role lacks the permission",
+        [ProblemCodes.NotFound] = "no such route, e.g. an id that is not a UUID",
+        [ProblemCodes.MethodNotAllowed] = "the route exists, the method does not",
+        [ProblemCodes.RateLimited] = "over a rate limit; retry after `Retry-After` seconds (`retry_after_seconds`)",
+        [ProblemCodes.InternalError] = "a bug; quote the request id",
+        [ProblemCodes.ServiceUnavailable] = "the database cannot be reached; retry after `Retry-After` seconds",
+        [ProblemCodes.EmailTaken] = "an account with this email exists (`field`: `email`)",
+        [ProblemCodes.InvalidCredentials] = "wrong email or password (the same answer for both)",
+        [ProblemCodes.InvalidRefreshToken] = "the refresh token is unknown, expired or revoked",
+        [ProblemCodes.RefreshTokenReused] = "the refresh token was already spent; every token of that sign-in is now revoked",
+        [ProblemCodes.UserTokenRequired] = "an API key called an endpoint that needs a person's access token",
+        [ProblemCodes.OrgNotFound] = "no such organization, or the caller is not in it",
+        [ProblemCodes.SlugTaken] = "another organization has that slug (`field`: `slug`)",
+        [ProblemCodes.MemberNotFound] = "no such member in this organization",
+        [ProblemCodes.LastOwner] = "the change would leave the organization without an owner",
+        [ProblemCodes.AlreadyMember] = "that person is already a member",
+        [ProblemCodes.InvitationNotFound] = "unknown, used, revoked or expired invitation",
+        [ProblemCodes.InvitationNotForYou] = "the invitation was sent to another email address",
+        [ProblemCodes.ApiKeyNotFound] = "no such API key in this organization",
+        [ProblemCodes.ApiKeyAuthorityLost] = "the API key's creator left the organization or no longer holds the key's role",
+        [ProblemCodes.LicenseNotFound] = "no such licence in this organization; on the lease protocol, no licence has this key",
+        [ProblemCodes.LicenseSuspended] = "the licence is suspended",
+        [ProblemCodes.LicenseExpired] = "the licence's `expires_at` has passed",
+        [ProblemCodes.NoSeatsAvailable] = "every seat holds a live lease (`seats_total`, `seats_used`)",
+        [ProblemCodes.SessionNotFound] = "no such session under this licence key, or (kick) in this organization",
+        [ProblemCodes.SessionExpired] = "the lease lapsed; acquire again",
+        [ProblemCodes.SessionReleased] = "the session was released or ended by an administrator",
+        [ProblemCodes.SeatLedgerUnavailable] = "reserved; never returned",
+    };
+
+    /// <summary>The tags features give their endpoints, described for the document's readers.</summary>
+    private static readonly Dictionary<string, string> TagDescriptions = new(StringComparer.Ordinal)
+    {
+        ["Authentication"] = "Accounts, sign-in and tokens: register, login, refresh, logout and `/me`.",
+        ["Organizations"] = "Organizations (tenants): the caller's own, and one addressed by `{org}` (slug or id).",
+        ["Members"] = "Members of an organization and invitations to join it.",
+        ["API keys"] = "API keys (`cdk_...`) that act in one organization with one role.",
+        ["Audit"] = "The organization's audit trail.",
+        ["Licences"] = "The vendor's side: licences, their sessions (leases) and usage history.",
+        ["Lease protocol"] = "Called by licensed applications with the licence key, without `Authorization`; "
+            + "and the keys that verify lease tokens offline.",
+        ["Health"] = "Liveness for load balancers and orchestrators.",
+    };
+
+    [GeneratedRegex(@"\{([^}:?*=]+)[^}]*\}")]
+    private static partial Regex RouteParameter();
+
+    public static IServiceCollection AddOpenApiContract(this IServiceCollection services) => services.AddOpenApi(options =>
+    {
+        // Anonymous answers (health) and any-JSON values (licence metadata) are inlined rather than named.
+        options.CreateSchemaReferenceId = type =>
+            type.Type == typeof(System.Text.Json.JsonElement) || type.Type.Name.Contains("AnonymousType", StringComparison.Ordinal)
+                ? null
+                : OpenApiOptions.CreateDefaultSchemaReferenceId(type);
+        options.AddSchemaTransformer(OpenApiSchemas.TransformAsync);
+        options.AddOperationTransformer(TransformOperationAsync);
+        options.AddDocumentTransformer(TransformDocumentAsync);
+    });
+
+    /// <summary>Declares error answers the endpoint gives besides the derived ones (see <see cref="OpenApiContract"/>).</summary>
+    public static TBuilder ProducesProblems<TBuilder>(this TBuilder builder, int statusCode, params string[] codes)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new ProblemCodesMetadata(statusCode, codes));
+
+    /// <summary>Declares query parameters the handler reads itself; an endpoint with any may answer 400 VALIDATION_FAILED.</summary>
+    public static TBuilder WithQuery<TBuilder>(this TBuilder builder, params QueryParameter[] parameters)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata([.. parameters]);
+
+    /// <summary>Declares <c>page</c> and <c>page_size</c> (<see cref="Paging"/>).</summary>
+    public static TBuilder WithPaging<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithQuery(QueryParameter.Page, QueryParameter.PageSize);
+
+    private static async Task TransformOperationAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
+    {
+        var document = context.Document ?? throw new InvalidOperationException("The operation has no document.");
+        var description = context.Description;
+        var metadata = description.ActionDescriptor.EndpointMetadata;
+        var path = RouteParameter().Replace("/" + (description.RelativePath ?? "").TrimEnd('/'), "{$1}"); // without constraints
+
+        DeclarePathParameters(operation, path);
+        DeclareQueryParameters(operation, metadata.OfType<QueryParameter>());
+        await DocumentAcceptedBodyAsync(operation, context, ct);
+
+        var problems = new SortedDictionary<int, List<string>>();
+        void Add(int status, params string[] codes)
+        {
+            if (!problems.TryGetValue(status, out var list))
+            {
+                problems[status] = list = [];
+            }
+
+            list.AddRange(codes.Where(c => !list.Contains(c)));
+        }
+
+        if (operation.RequestBody is not null)
+        {
+            Add(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, ProblemCodes.MalformedRequest);
+            Add(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge);
+            Add(StatusCodes.Status415UnsupportedMediaType, ProblemCodes.MalformedRequest);
+        }
+
+        if (metadata.OfType<QueryParameter>().Any())
+        {
+            Add(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed);
+        }
+
+        var requiresAuthorization = RequiresAuthorization(metadata);
+        if (requiresAuthorization)
+        {
+            Add(StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized, ProblemCodes.ApiKeyAuthorityLost);
+            operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(SecuritySchemeName, document)] = [] }];
+        }
+        else
+        {
+            operation.Security = []; // explicitly none: anonymous
+        }
+
+        if (Permissions.DeclaresPermission(new Endpoint(null, new EndpointMetadataCollection(metadata), null)))
+        {
+            Add(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden);
+        }
+
+        if (path.Contains("{org}", StringComparison.Ordinal))
+        {
+            Add(StatusCodes.Status404NotFound, ProblemCodes.OrgNotFound);
+        }
+
+        if (description.ParameterDescriptions.Any(p => p.Source == BindingSource.Path && p.RouteInfo?.Constraints?.Any() == true))
+        {
+            Add(StatusCodes.Status404NotFound, ProblemCodes.NotFound); // an id of the wrong shape matches no route
+        }
+
+        foreach (var declared in metadata.OfType<ProblemCodesMetadata>())
+        {
+            Add(declared.StatusCode, [.. declared.Codes]);
+        }
+
+        if (path.StartsWith("/api/", StringComparison.Ordinal))
+        {
+            Add(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited);
+            Add(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ServiceUnavailable);
+        }
+
+        Add(StatusCodes.Status500InternalServerError, ProblemCodes.InternalError);
+
+        operation.Responses ??= [];
+        foreach (var (status, codes) in problems)
+        {
+            operation.Responses[status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = ProblemResponse(document, status, codes);
+        }
+    }
+
+    internal static bool RequiresAuthorization(IEnumerable<object> metadata) =>
+        metadata.OfType<IAuthorizeData>().Any() && !metadata.OfType<IAllowAnonymous>().Any();
+
+    /// <summary>
+    /// Route parameters the handler does not bind (<c>{org}</c>, which authorization resolves) are missing from the
+    /// generated operation; every one is declared, in path order, with a description.
+    /// </summary>
+    private static void DeclarePathParameters(OpenApiOperation operation, string path)
+    {
+        var parameters = operation.Parameters ??= [];
+        var names = RouteParameter().Matches(path).Select(m => m.Groups[1].Value).ToList();
+        foreach (var name in names)
+        {
+            var parameter = parameters.OfType<OpenApiParameter>().FirstOrDefault(p => p.In == ParameterLocation.Path && p.Name == name);
+            if (parameter is null)
+            {
+                parameter = new OpenApiParameter { Name = name, In = ParameterLocation.Path, Required = true, Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+                parameters.Add(parameter);
+            }
+
+            parameter.Description ??= PathParameterDescription(name, path);
+        }
+
+        var ordered = parameters.OrderBy(p => p.In == ParameterLocation.Path ? names.IndexOf(p.Name ?? "") : names.Count).ToList();
+        parameters.Clear();
+        foreach (var parameter in ordered)
+        {
+            parameters.Add(parameter);
+        }
+    }
+
+    private static string PathParameterDescription(string name, string path) => name switch
+    {
+        "org" => "The organization's slug or id.",
+        "userId" => "The member's user id.",
+        "sessionId" => "The session's (lease's) id.",
+        "token" => "The invitation token (`cdi_...`) from the answer that created it.",
+        "id" => path[..path.IndexOf("/{id}", StringComparison.Ordinal)].Split('/')[^1] switch
+        {
+            "licenses" => "The licence's id.",
+            "invitations" => "The invitation's id.",
+            "api-keys" => "The API key's id.",
+            var other => $"The id of the {other} item.",
+        },
+        _ => $"The {name}.",
+    };
+
+    private static void DeclareQueryParameters(OpenApiOperation operation, IEnumerable<QueryParameter> declared)
+    {
+        var parameters = operation.Parameters ??= [];
+        foreach (var query in declared)
+        {
+            var schema = new OpenApiSchema
+            {
+                Type = query.Type,
+                Format = query.Format,
+                Minimum = query.Minimum?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Maximum = query.Maximum?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                MaxLength = query.MaxLength,
+                Default = query.Default?.DeepClone(),
+            };
+            if (query.Values is { } values)
+            {
+                schema.Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))];
+            }
+
+            parameters.Add(new OpenApiParameter { Name = query.Name, In = ParameterLocation.Query, Description = query.Description, Schema = schema });
+        }
+    }
+
+    /// <summary>
+    /// A handler that reads its body as a <see cref="System.Text.Json.JsonElement"/> (to tell an absent member from a
+    /// null one) declares what it accepts with <c>.Accepts&lt;T&gt;("application/json")</c>; the document shows T.
+    /// </summary>
+    private static async Task DocumentAcceptedBodyAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
+    {
+        var accepts = context.Description.ActionDescriptor.EndpointMetadata.OfType<IAcceptsMetadata>().LastOrDefault();
+        var bound = context.Description.ParameterDescriptions.FirstOrDefault(p => p.Source == BindingSource.Body)?.Type;
+        if (accepts?.RequestType is not { } type || bound is null || type == bound || operation.RequestBody?.Content is not { } content)
+        {
+            return;
+        }
+
+        var document = context.Document!;
+        document.Components ??= new OpenApiComponents();
+        var schemas = document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
+        if (!schemas.ContainsKey(type.Name))
+        {
+            schemas[type.Name] = await context.GetOrCreateSchemaAsync(type, null, ct);
+        }
+
+        foreach (var media in content.Values.OfType<OpenApiMediaType>())
+        {
+            media.Schema = new OpenApiSchemaReference(type.Name, document);
+        }
+    }
+
+    private static OpenApiResponse ProblemResponse(OpenApiDocument document, int status, List<string> codes)
+    {
+        var lines = codes.Select(c => $"- `{c}`: {ProblemMeanings.GetValueOrDefault(c, "see docs/api.md")}");
+        var response = new OpenApiResponse
+        {
+            Description = $"{ReasonPhrases.GetReasonPhrase(status)}. Problem details with `code`:\n{string.Join("\n", lines)}",
+            Content = new Dictionary<string, OpenApiMediaType>
+            {
+                [ProblemJson] = new OpenApiMediaType
+                {
+                    Schema = new OpenApiSchema
+                    {
+                        AllOf =
+                        [
+                            new OpenApiSchemaReference(ProblemSchemaName, document),
+                            new OpenApiSchema
+                            {
+                                Type = JsonSchemaType.Object,
+                                Properties = new Dictionary<string, IOpenApiSchema>
+                                {
+                                    ["code"] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. codes.Select(c => (JsonNode)JsonValue.Create(c))] },
+                                },
+                            },
+                        ],
+                    },
+                },
+            },
+            Extensions = new Dictionary<string, IOpenApiExtension>
+            {
+                [ProblemCodesExtension] = new JsonNodeExtension(new JsonArray([.. codes.Select(c => (JsonNode)JsonValue.Create(c))])),
+            },
+        };
+        if (status is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable)
+        {
+            response.Headers = new Dictionary<string, IOpenApiHeader>
+            {
+                ["Retry-After"] = new OpenApiHeader
+                {
+                    Description = "Seconds to wait before retrying.",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1" },
+                },
+            };
+        }
+
+        return response;
+    }
+
+    private static Task TransformDocumentAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken ct)
+    {
+        document.Info = new OpenApiInfo
+        {
+            Title = "CODITECT API",
+            Version = "v1",
+            Description = "Multi-tenant licensing: organizations, members, API keys, audit, licences and the lease protocol. "
+                + "JSON bodies are snake_case; errors are RFC 9457 problem details (`application/problem+json`) with a stable "
+                + "`code`; lists take `page` and `page_size`. Conventions, limits and every code: docs/api.md.",
+        };
+        // Relative: the document describes the server that serves it, wherever that is reached from.
+        document.Servers = [new OpenApiServer { Url = "/" }];
+
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes[SecuritySchemeName] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            Description = "`Authorization: Bearer <credential>`: an access token (a JWT from register, login or refresh) "
+                + "or an API key (`cdk_...`).",
+        };
+        document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
+        document.Components.Schemas[ProblemSchemaName] = ProblemSchema();
+
+        foreach (var tag in document.Tags ?? new HashSet<OpenApiTag>())
+        {
+            if (tag.Name is { } name && TagDescriptions.TryGetValue(name, out var text))
+            {
+                tag.Description = text;
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static OpenApiSchema ProblemSchema()
+    {
+        static OpenApiSchema Text(string description, string? format = null) =>
+            new() { Type = JsonSchemaType.String, Format = format, Description = description };
+
+        return new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = "An RFC 9457 problem details answer. `code` is stable and machine-readable; `title` and `detail` "
+                + "are for people and may change. Some answers add members (`retry_after_seconds`, `seats_total`, `seats_used`).",
+            Required = new HashSet<string> { "type", "title", "status", "code", "request_id" },
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["type"] = Text("A URI for the status, e.g. `https://httpstatuses.io/404`.", "uri-reference"),
+                ["title"] = Text("A short, human-readable summary."),
+                ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Description = "The HTTP status code." },
+                ["detail"] = Text("More about this occurrence, for people."),
+                ["code"] = Text("The stable, machine-readable problem code."),
+                ["request_id"] = Text("The request id (`X-Request-Id`); quote it when reporting a problem."),
+                ["trace_id"] = Text("The W3C trace id of the request."),
+                ["field"] = Text("The wire name of the field at fault, for some conflicts and unreadable bodies."),
+                ["errors"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Object,
+                    Description = "Validation messages by snake_case field name.",
+                    AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
+                },
+                ["retry_after_seconds"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Description = "429: seconds until the window resets." },
+                ["seats_total"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Description = "`NO_SEATS_AVAILABLE`: the licence's seats." },
+                ["seats_used"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Description = "`NO_SEATS_AVAILABLE`: seats holding a live lease." },
+            },
+        };
+    }
+}

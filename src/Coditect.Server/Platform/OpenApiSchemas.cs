@@ -1,0 +1,281 @@
+using System.Reflection;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
+using Coditect.Contracts.Audit;
+using Coditect.Contracts.Identity;
+using Coditect.Contracts.Licensing;
+using Coditect.Contracts.Organizations;
+using Coditect.Server.Licensing;
+using Coditect.Server.Licensing.Admin;
+using Coditect.Server.Organizations;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace Coditect.Server.Platform;
+
+/// <summary>
+/// What request bodies accept and what some answers contain, for the OpenAPI document. The contracts are plain records
+/// shared with the netstandard2.0 SDK and the handlers validate by hand (<see cref="Validator"/>), so the rules are
+/// stated here, by type and wire name, next to nothing else: keep them in step with the handlers. A request type
+/// missing from <see cref="Requests"/> fails OpenApiContractTests.
+/// </summary>
+internal static class OpenApiSchemas
+{
+    /// <summary>One member of a request: whether it must be sent, whether null is accepted, and its limits.</summary>
+    private sealed record Member(bool Required, bool Nullable)
+    {
+        public int? MinLength { get; init; }
+        public int? MaxLength { get; init; }
+        public string? Format { get; init; }
+        public string? Pattern { get; init; }
+        public IReadOnlyList<string>? Values { get; init; }
+        public long? Minimum { get; init; }
+        public long? Maximum { get; init; }
+        public int? MaxItems { get; init; }
+        public string? ItemPattern { get; init; }
+        public string? Description { get; init; }
+    }
+
+    /// <summary>Must be sent, and not null.</summary>
+    private static readonly Member Required = new(Required: true, Nullable: false);
+
+    /// <summary>May be left out; when sent, not null.</summary>
+    private static readonly Member Optional = new(Required: false, Nullable: false);
+
+    /// <summary>May be left out or null.</summary>
+    private static readonly Member OptionalOrNull = new(Required: false, Nullable: true);
+
+    private static readonly string[] RoleNames = [.. Enum.GetValues<Role>().Select(r => r.ToWire())];
+
+    private static Member Text(Member member, int max) => member with { MinLength = 1, MaxLength = max };
+
+    private static Member Email(Member member) => member with { Format = "email", MaxLength = 254, Description = "Compared case-insensitively." };
+
+    private static Member RoleOf(Member member) => member with { Values = RoleNames };
+
+    private static Member Slug(Member member) => member with
+    {
+        MinLength = 3,
+        MaxLength = 63,
+        Pattern = Slugs.Pattern,
+        Description = "Lower-case letters, digits and single hyphens, not shaped like a UUID (trimmed and lower-cased first).",
+    };
+
+    private static Member Seats(Member member) => member with { Minimum = 1, Maximum = License.MaxSeats };
+
+    private static Member Entitlements(Member member) => member with
+    {
+        MaxItems = LicenseInput.MaxEntitlements,
+        ItemPattern = LicenseInput.EntitlementPattern,
+        Description = "Feature names the licence grants; duplicates are dropped.",
+    };
+
+    private static Member Metadata(Member member) => member with
+    {
+        Description = $"Free-form JSON object for the vendor, at most {LicenseInput.MaxMetadataBytes} bytes serialized.",
+    };
+
+    private static readonly Dictionary<Type, Dictionary<string, Member>> Requests = new()
+    {
+        [typeof(RegisterRequest)] = new()
+        {
+            ["email"] = Email(Required),
+            ["password"] = Required with { MinLength = 10, MaxLength = 200, Description = "At least 5 different characters." },
+            ["name"] = Text(Required, 200),
+            ["organization_name"] = Text(Required, 200),
+        },
+        [typeof(LoginRequest)] = new()
+        {
+            ["email"] = Text(Required, 254),
+            ["password"] = Required with { MinLength = 1 },
+        },
+        [typeof(RefreshRequest)] = new()
+        {
+            ["refresh_token"] = Required with { MinLength = 1, MaxLength = 200, Description = "A refresh token (`cdr_...`)." },
+        },
+        [typeof(CreateOrganizationRequest)] = new()
+        {
+            ["name"] = Text(Required, 200),
+            ["slug"] = Slug(OptionalOrNull) with { Description = "Made from the name when left out. " + Slug(OptionalOrNull).Description },
+        },
+        [typeof(UpdateOrganizationRequest)] = new()
+        {
+            ["name"] = Text(OptionalOrNull, 200) with { Description = "Left out or null: unchanged." },
+            ["slug"] = Slug(OptionalOrNull) with { Description = "Left out or null: unchanged. " + Slug(OptionalOrNull).Description },
+        },
+        [typeof(UpdateMemberRequest)] = new() { ["role"] = RoleOf(Required) },
+        [typeof(CreateInvitationRequest)] = new()
+        {
+            ["email"] = Email(Required),
+            ["role"] = RoleOf(Required) with { Description = "Inviting an owner needs the owner role." },
+        },
+        [typeof(CreateApiKeyRequest)] = new()
+        {
+            ["name"] = Text(Required, 100),
+            ["role"] = RoleOf(Required) with { Description = "No stronger than the creator's role." },
+        },
+        [typeof(CreateLicenseRequest)] = new()
+        {
+            ["name"] = Text(Required, 200),
+            ["seats_total"] = Seats(Required),
+            ["expires_at"] = OptionalOrNull with { Description = "In the future; left out or null: perpetual." },
+            ["entitlements"] = Entitlements(OptionalOrNull),
+            ["metadata"] = Metadata(OptionalOrNull),
+        },
+        [typeof(UpdateLicenseRequest)] = new()
+        {
+            ["name"] = Text(Optional, 200),
+            ["seats_total"] = Seats(Optional) with { Description = "Lowering it below the seats in use keeps live sessions." },
+            ["expires_at"] = OptionalOrNull with { Description = "In the future; null makes the licence perpetual." },
+            ["entitlements"] = Entitlements(OptionalOrNull) with { Description = "Replaces the list; null empties it." },
+            ["metadata"] = Metadata(OptionalOrNull) with { Description = "Replaces the object; null empties it." },
+        },
+        [typeof(RenewLicenseRequest)] = new()
+        {
+            ["expires_at"] = Required with { Description = "The new expiry, in the future." },
+        },
+        [typeof(AcquireRequest)] = new()
+        {
+            ["license_key"] = Text(Required, 64),
+            ["hardware_id"] = Text(Required, 256) with { Description = "Identifies the machine; one live lease per licence and machine." },
+            ["user_email"] = Email(OptionalOrNull),
+            ["client"] = OptionalOrNull,
+        },
+        [typeof(ClientInfo)] = new()
+        {
+            ["hostname"] = OptionalOrNull with { MaxLength = 200 },
+            ["app_version"] = OptionalOrNull with { MaxLength = 100 },
+            ["os"] = OptionalOrNull with { MaxLength = 100 },
+        },
+        [typeof(HeartbeatRequest)] = new()
+        {
+            ["license_key"] = Text(Required, 64),
+            ["session_id"] = Required with { Description = "From the acquire answer." },
+        },
+        [typeof(ReleaseRequest)] = new()
+        {
+            ["license_key"] = Text(Required, 64),
+            ["session_id"] = Required with { Description = "From the acquire answer." },
+        },
+        [typeof(ValidateRequest)] = new()
+        {
+            ["license_key"] = Text(Required, 64),
+            ["hardware_id"] = Text(OptionalOrNull, 256) with { Description = "Also tell whether this machine holds a live lease." },
+        },
+    };
+
+    /// <summary>String members of answers that take one of a few values.</summary>
+    private static readonly Dictionary<(Type, string), string[]> AnswerValues = new()
+    {
+        [(typeof(MyOrganization), "role")] = RoleNames,
+        [(typeof(OrganizationResponse), "role")] = RoleNames,
+        [(typeof(MemberResponse), "role")] = RoleNames,
+        [(typeof(InvitationResponse), "role")] = RoleNames,
+        [(typeof(ApiKeyResponse), "role")] = RoleNames,
+        [(typeof(TokenResponse), "token_type")] = ["Bearer"],
+        [(typeof(LicenseResponse), "status")] = [LicenseStatuses.Active, LicenseStatuses.Suspended, LicenseStatuses.Expired],
+        [(typeof(ValidatedLicense), "status")] = [LicenseStatuses.Active, LicenseStatuses.Suspended, LicenseStatuses.Expired],
+        [(typeof(SessionResponse), "status")] = [SessionStatuses.Active, SessionStatuses.Expired, SessionStatuses.Released, SessionStatuses.Kicked],
+        [(typeof(ValidateResponse), "code")] =
+        [
+            ValidationCodes.Valid, ValidationCodes.NotFound, ValidationCodes.Suspended, ValidationCodes.Expired,
+            ValidationCodes.HeartbeatDead, ValidationCodes.NoSession,
+        ],
+        [(typeof(AuditActor), "type")] = ["user", "api_key", "system"],
+        [(typeof(UsageResponse), "bucket")] = ["hour", "day"],
+    };
+
+    /// <summary>The request types whose members are described here.</summary>
+    internal static IReadOnlyCollection<Type> RequestTypes => Requests.Keys;
+
+    public static Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken ct)
+    {
+        NumbersAreNumbers(schema);
+        if (context.JsonPropertyInfo is not { } property)
+        {
+            if (Requests.TryGetValue(context.JsonTypeInfo.Type, out var members))
+            {
+                schema.Required = new HashSet<string>(members.Where(m => m.Value.Required).Select(m => m.Key), StringComparer.Ordinal);
+            }
+
+            WireNamesInDescription(schema, context.JsonTypeInfo);
+            return Task.CompletedTask;
+        }
+
+        // Complex members become references to their own schema; only their presence (Required above) is stated here.
+        if (context.JsonTypeInfo.Kind == JsonTypeInfoKind.Object)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (Requests.TryGetValue(property.DeclaringType, out var declared) && declared.TryGetValue(property.Name, out var member))
+        {
+            Apply(schema, member);
+        }
+        else if (AnswerValues.TryGetValue((property.DeclaringType, property.Name), out var values))
+        {
+            schema.Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))];
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The web serializer defaults read numbers from strings too, so the generator writes <c>["integer","string"]</c>
+    /// with a digits pattern; the API writes numbers and documents numbers.
+    /// </summary>
+    private static void NumbersAreNumbers(OpenApiSchema schema)
+    {
+        if (schema.Type is { } type && type.HasFlag(JsonSchemaType.String)
+            && (type.HasFlag(JsonSchemaType.Integer) || type.HasFlag(JsonSchemaType.Number)))
+        {
+            schema.Type = type & ~JsonSchemaType.String;
+            schema.Pattern = null;
+        }
+    }
+
+    private static void Apply(OpenApiSchema schema, Member member)
+    {
+        if (schema.Type is { } type)
+        {
+            schema.Type = member.Nullable ? type | JsonSchemaType.Null : type & ~JsonSchemaType.Null;
+        }
+
+        schema.MinLength = member.MinLength ?? schema.MinLength;
+        schema.MaxLength = member.MaxLength ?? schema.MaxLength;
+        schema.Format = member.Format ?? schema.Format;
+        schema.Pattern = member.Pattern ?? schema.Pattern;
+        schema.Minimum = member.Minimum?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? schema.Minimum;
+        schema.Maximum = member.Maximum?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? schema.Maximum;
+        schema.MaxItems = member.MaxItems ?? schema.MaxItems;
+        schema.Description = member.Description ?? schema.Description;
+        if (member.Values is { } values)
+        {
+            schema.Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))];
+        }
+
+        if (member.ItemPattern is { } pattern && schema.Items is OpenApiSchema items)
+        {
+            items.Pattern = pattern;
+        }
+    }
+
+    /// <summary>XML docs name members as in C# (<c>`LicenseKey`</c>); the document's readers see wire names.</summary>
+    private static void WireNamesInDescription(OpenApiSchema schema, JsonTypeInfo type)
+    {
+        if (schema.Description is not { } description)
+        {
+            return;
+        }
+
+        foreach (var property in type.Properties)
+        {
+            if (property.AttributeProvider is MemberInfo member)
+            {
+                description = description.Replace($"`{member.Name}`", $"`{property.Name}`", StringComparison.Ordinal);
+            }
+        }
+
+        schema.Description = description;
+    }
+}
