@@ -40,6 +40,7 @@ public static class LicensingExtensions
     {
         var configuration = ConfigurationOptions.Parse(connectionString);
         configuration.AbortOnConnectFail = false; // start without Redis; PostgreSQL serves until it is back
+        configuration.BacklogPolicy = BacklogPolicy.FailFast; // and at once: 2.x+ would queue calls up to the timeout
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
         builder.Services.AddSingleton<PostgresSeatLedger>();
         builder.Services.AddSingleton<LicenseCache>();

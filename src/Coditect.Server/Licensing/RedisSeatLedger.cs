@@ -45,7 +45,7 @@ public sealed class RedisSeatLedger(
     /// </summary>
     private TimeSpan ConfirmedMargin => TimeSpan.FromSeconds(options.Value.HeartbeatIntervalSeconds) + (2 * writeBehind.Interval);
 
-    private const string LicenseChanges = "cdx:license-changed";
+    private static readonly RedisChannel LicenseChanges = RedisChannel.Literal("cdx:license-changed");
     private IDatabase Redis => redis.GetDatabase();
 
     private int _watching;
