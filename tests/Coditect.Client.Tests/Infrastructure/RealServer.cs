@@ -57,7 +57,8 @@ public class RealServer : IAsyncLifetime
         start.Environment["Secrets__MasterKey"] = _masterKey;
         start.Environment["Licensing__LeaseTtlSeconds"] = LeaseTtlSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         start.Environment["Licensing__SweepIntervalSeconds"] = "1";
-        start.Environment["Identity__PasswordHashIterations"] = "10000";
+        start.Environment["Identity__Argon2MemoryKiB"] = "1024";
+        start.Environment["Identity__Argon2Iterations"] = "1";
         start.Environment["RateLimits__SignInPerMinute"] = "100000";
         start.Environment["RateLimits__ApiPerMinute"] = "1000000";
         start.Environment["Logging__LogLevel__Default"] = "Warning";

@@ -57,7 +57,8 @@ public sealed class Cluster : IAsyncDisposable
             ["Licensing__LeaseTtlSeconds"] = LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture),
             ["Licensing__SweepIntervalSeconds"] = SweepIntervalSeconds.ToString(CultureInfo.InvariantCulture),
             ["Licensing__HeartbeatFlushMilliseconds"] = HeartbeatFlushMilliseconds.ToString(CultureInfo.InvariantCulture),
-            ["Identity__PasswordHashIterations"] = "10000",
+            ["Identity__Argon2MemoryKiB"] = "1024",
+            ["Identity__Argon2Iterations"] = "1",
             ["RateLimits__SignInPerMinute"] = "1000000",
             ["RateLimits__ApiPerMinute"] = "10000000",
             // Hundreds of clients churn on one licence, each acquiring again every few hundred milliseconds.

@@ -49,7 +49,8 @@ public sealed class TwoNodeTests(PostgresApp app) : IClassFixture<PostgresApp>
             builder.UseSetting("Database:Provider", "Postgres");
             builder.UseSetting("ConnectionStrings:Database", first.ConnectionString);
             builder.UseSetting("Secrets:MasterKey", first.MasterKey);
-            builder.UseSetting("Identity:PasswordHashIterations", "10000");
+            builder.UseSetting("Identity:Argon2MemoryKiB", "1024");
+            builder.UseSetting("Identity:Argon2Iterations", "1");
             builder.UseSetting("RateLimits:SignInPerMinute", "100000");
             builder.UseSetting("RateLimits:ApiPerMinute", "1000000");
         }
