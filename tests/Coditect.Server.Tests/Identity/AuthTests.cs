@@ -158,16 +158,9 @@ public abstract class AuthTests<TApp>(TApp app) : IClassFixture<TApp> where TApp
         var lifetime = TimeSpan.FromSeconds(caller.Tokens.ExpiresIn);
 
         app.Clock.Advance(lifetime + TimeSpan.FromSeconds(20));
-        try
-        {
-            (await _anonymous.WithBearer(token).GetAsync("/api/v1/me")).StatusCode.ShouldBe(HttpStatusCode.OK);
-            app.Clock.Advance(TimeSpan.FromSeconds(20));
-            (await _anonymous.WithBearer(token).GetAsync("/api/v1/me")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        }
-        finally
-        {
-            app.Clock.Advance(-(lifetime + TimeSpan.FromSeconds(40)));
-        }
+        (await _anonymous.WithBearer(token).GetAsync("/api/v1/me")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        app.Clock.Advance(TimeSpan.FromSeconds(20));
+        (await _anonymous.WithBearer(token).GetAsync("/api/v1/me")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Coditect.Contracts.Licensing;
 using Coditect.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Coditect.Server.Tests.Licensing;
 
@@ -38,7 +39,7 @@ public sealed class TwoNodeTests(PostgresApp app) : IClassFixture<PostgresApp>
         var lease = await app.Anonymous().AcquireSeatAsync(license.LicenseKey!, "m");
 
         var jwksFromB = await new Client(secondNode.CreateClient(), app).Http.GetStringAsync("/.well-known/jwks.json");
-        (await LeaseTokenVerifier.VerifyAsync(lease.LeaseToken, jwksFromB)).IsValid.ShouldBeTrue();
+        (await LeaseTokenVerifier.VerifyAsync(lease.LeaseToken, jwksFromB, app.Clock)).IsValid.ShouldBeTrue();
     }
 
     private sealed class SecondNode(CoditectApp first) : WebApplicationFactory<Program>
@@ -53,6 +54,7 @@ public sealed class TwoNodeTests(PostgresApp app) : IClassFixture<PostgresApp>
             builder.UseSetting("Identity:Argon2Iterations", "1");
             builder.UseSetting("RateLimits:SignInPerMinute", "100000");
             builder.UseSetting("RateLimits:ApiPerMinute", "1000000");
+            builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(first.Clock)); // nodes' clocks agree
         }
     }
 }
