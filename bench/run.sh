@@ -641,6 +641,8 @@ bench/run.sh --help     # durations, rates, data sizes, pgbench settings
 
 The load generator alone against a server you run: see [bench/Coditect.Bench/README.md](../bench/Coditect.Bench/README.md).
 EOF
+  # The sign-in section below the generated part comes from bench/signin.sh, run by hand: keep it.
+  if [ -f "$out" ] && grep -q '^## Sign-in$' "$out"; then echo; sed -n '/^## Sign-in$/,$p' "$out"; fi
 } >"$out.tmp"
 mv "$out.tmp" "$out"
 log "done: $out"

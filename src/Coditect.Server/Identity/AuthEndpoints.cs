@@ -46,7 +46,7 @@ public static class AuthEndpoints
             return EmailTaken();
         }
 
-        var user = new User { Email = email, NormalizedEmail = normalized, Name = name, PasswordHash = hasher.Hash(body.Password!) };
+        var user = new User { Email = email, NormalizedEmail = normalized, Name = name, PasswordHash = await hasher.HashAsync(body.Password!, ct) };
         db.Add(user);
         db.Tenant.SetUser(user.Id);
         var organization = await OrganizationEndpoints.CreateAsync(db, scope, organizationName, slug: null, user.Id, ct);
@@ -83,13 +83,22 @@ public static class AuthEndpoints
         var user = await db.Set<User>().AsNoTracking().FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
         if (user is null)
         {
-            hasher.VerifyAgainstDummy(body.Password!);
+            await hasher.VerifyAgainstDummyAsync(body.Password!, ct);
             return InvalidCredentials();
         }
 
-        if (!hasher.Verify(body.Password!, user.PasswordHash))
+        var check = await hasher.VerifyAsync(body.Password!, user.PasswordHash, ct);
+        if (!check.Valid)
         {
             return InvalidCredentials();
+        }
+
+        if (check.NeedsRehash)
+        {
+            // Stored by an older algorithm or with other parameters: the password is at hand now to store it anew (ADR 0004).
+            db.Attach(user);
+            user.PasswordHash = await hasher.HashAsync(body.Password!, ct);
+            await db.SaveChangesAsync(ct);
         }
 
         return TypedResults.Ok(await TokensAsync(db, scope, user, null, null, accessTokens, refreshTokens, ct));

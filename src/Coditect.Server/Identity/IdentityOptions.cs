@@ -19,9 +19,22 @@ public sealed class IdentityOptions
     [Range(3600, 90 * 86_400)]
     public int RefreshTokenLifetimeSeconds { get; set; } = 7 * 86_400;
 
-    /// <summary>PBKDF2-HMAC-SHA256 iterations for new hashes; OWASP's 2023 figure is 600,000.</summary>
-    [Range(10_000, 10_000_000)]
-    public int PasswordHashIterations { get; set; } = 600_000;
+    /// <summary>Argon2id memory per password hash, in KiB (OWASP: 19 MiB with 2 passes and 1 lane). New hashes only.</summary>
+    [Range(1024, 4_194_304)]
+    public int Argon2MemoryKiB { get; set; } = 19_456;
+
+    /// <summary>Argon2id passes over the memory.</summary>
+    [Range(1, 100)]
+    public int Argon2Iterations { get; set; } = 2;
+
+    /// <summary>Argon2id lanes.</summary>
+    [Range(1, 16)]
+    public int Argon2Parallelism { get; set; } = 1;
+
+    /// <summary>Password hashes computed at once on a node (sign-ins, sign-ups); the rest wait their turn. Bounds the CPU
+    /// and the memory (<see cref="Argon2MemoryKiB"/> each) that password checks can take.</summary>
+    [Range(1, 1024)]
+    public int PasswordHashConcurrency { get; set; } = Environment.ProcessorCount;
 
     [Range(1, 365)]
     public int InvitationLifetimeDays { get; set; } = 7;

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.Json;
+using Scalar.AspNetCore;
 
 namespace Coditect.Server.Platform;
 
@@ -105,11 +106,16 @@ public static class PlatformExtensions
     public static void MapApiDocs(this WebApplication app)
     {
         app.MapOpenApi("/openapi/{documentName}.json");
-        app.UseSwaggerUI(ui =>
+        // Scalar's page at /docs, its script from the package's embedded assets (/docs/scalar.js). Nothing may come from
+        // elsewhere (the Content-Security-Policy of /docs allows this origin only): no CDN fonts, no telemetry, no AI agent.
+        app.MapScalarApiReference("/docs", docs =>
         {
-            ui.RoutePrefix = "docs";
-            ui.DocumentTitle = "CODITECT API";
-            ui.SwaggerEndpoint("/openapi/v1.json", "CODITECT API v1");
+            docs.Title = "CODITECT API";
+            docs.OpenApiRoutePattern = "/openapi/{documentName}.json";
+            docs.DefaultFonts = false;
+            docs.Telemetry = false;
+            docs.Agent = new ScalarAgentOptions { Disabled = true };
+            docs.ShowDeveloperTools = DeveloperToolsVisibility.Never; // its buttons lead to Scalar's site
         });
     }
 }

@@ -14,7 +14,8 @@ public static class Redis
         if (topology.UsesRedis)
         {
             var configuration = ConfigurationOptions.Parse(topology.RedisConnectionString!);
-            configuration.AbortOnConnectFail = false;
+            configuration.AbortOnConnectFail = false; // start without Redis; PostgreSQL serves until it is back
+            configuration.BacklogPolicy = BacklogPolicy.FailFast; // and at once: 2.x+ would queue calls up to the timeout
             builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
         }
 

@@ -3,6 +3,7 @@ using Coditect.Server.Data;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Coditect.Server.Tests.Infrastructure;
 
@@ -27,7 +28,13 @@ public abstract class CoditectApp : WebApplicationFactory<Program>, IAsyncLifeti
     /// <summary>Extra settings for one fixture (e.g. tight rate limits).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
 
-    public TestClock Clock { get; } = new();
+    /// <summary>
+    /// The server's clock: starts at the real time so tokens and stamps look ordinary, moves only when a test moves
+    /// it (forward only, so a test that needs time to pass leaves it passed), plus a microsecond at every reading so
+    /// rows stamped one after another keep their order, as they would on a real clock. Timers on it (the lease
+    /// sweeper's) fire when a move passes their due time.
+    /// </summary>
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow) { AutoAdvanceAmount = TimeSpan.FromMicroseconds(1) };
 
     public async Task InitializeAsync()
     {
@@ -88,6 +95,8 @@ public abstract class CoditectApp : WebApplicationFactory<Program>, IAsyncLifeti
         new("ConnectionStrings:Database", _connectionString),
         new("Secrets:MasterKey", _masterKey),
         .. Coditect.Testing.TestSettings.Defaults.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)),
+        // Sweeps run when a test calls SweepOnceAsync: moving the clock past the default 30 s would start one.
+        new("Licensing:SweepIntervalSeconds", "3600"),
         .. Settings,
     ];
 

@@ -20,9 +20,10 @@ public sealed class SecondNode(CoditectApp first, Action<IServiceCollection>? se
             builder.UseSetting(key, value);
         }
 
-        if (services is not null)
+        builder.ConfigureServices(collection =>
         {
-            builder.ConfigureServices(services);
-        }
+            collection.AddSingleton<TimeProvider>(first.Clock); // the nodes' clocks agree
+            services?.Invoke(collection);
+        });
     }
 }

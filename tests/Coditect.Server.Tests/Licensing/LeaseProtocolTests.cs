@@ -49,23 +49,16 @@ public abstract class LeaseProtocolTests<TApp>(TApp app) : IClassFixture<TApp> w
         await (await _anonymous.AcquireAsync(license.LicenseKey!, "machine-new")).ShouldBeProblemAsync(HttpStatusCode.Conflict, ProblemCodes.NoSeatsAvailable);
 
         app.Clock.Advance(Ttl + TimeSpan.FromSeconds(1));
-        try
-        {
-            // No sweeper has run: the seat is free the moment the lease lapses.
-            var fresh = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "machine-new");
+        // No sweeper has run: the seat is free the moment the lease lapses.
+        var fresh = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "machine-new");
 
-            var late = await _anonymous.HeartbeatAsync(license.LicenseKey!, old.SessionId);
-            await late.ShouldBeProblemAsync(HttpStatusCode.Gone, ProblemCodes.SessionExpired);
-            (await vendor.Client.GetJsonAsync<LicenseResponse>($"{vendor.OrgPath}/licenses/{license.Id}")).SeatsUsed.ShouldBe(1);
-            (await _anonymous.HeartbeatAsync(license.LicenseKey!, fresh.SessionId)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var late = await _anonymous.HeartbeatAsync(license.LicenseKey!, old.SessionId);
+        await late.ShouldBeProblemAsync(HttpStatusCode.Gone, ProblemCodes.SessionExpired);
+        (await vendor.Client.GetJsonAsync<LicenseResponse>($"{vendor.OrgPath}/licenses/{license.Id}")).SeatsUsed.ShouldBe(1);
+        (await _anonymous.HeartbeatAsync(license.LicenseKey!, fresh.SessionId)).StatusCode.ShouldBe(HttpStatusCode.OK);
 
-            // The old machine comes back: it gets a new session, and only if a seat is free.
-            await (await _anonymous.AcquireAsync(license.LicenseKey!, "machine-old")).ShouldBeProblemAsync(HttpStatusCode.Conflict, ProblemCodes.NoSeatsAvailable);
-        }
-        finally
-        {
-            app.Clock.Advance(-(Ttl + TimeSpan.FromSeconds(1)));
-        }
+        // The old machine comes back: it gets a new session, and only if a seat is free.
+        await (await _anonymous.AcquireAsync(license.LicenseKey!, "machine-old")).ShouldBeProblemAsync(HttpStatusCode.Conflict, ProblemCodes.NoSeatsAvailable);
     }
 
     [Fact]
@@ -76,17 +69,10 @@ public abstract class LeaseProtocolTests<TApp>(TApp app) : IClassFixture<TApp> w
         var lease = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "machine-1");
 
         app.Clock.Advance(Ttl + TimeSpan.FromSeconds(1));
-        try
-        {
-            await (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).ShouldBeProblemAsync(HttpStatusCode.Gone, ProblemCodes.SessionExpired);
-            (await _anonymous.ValidateAsync(license.LicenseKey!, "machine-1")).Code.ShouldBe(ValidationCodes.HeartbeatDead);
-            var renewed = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "machine-1");
-            renewed.SessionId.ShouldNotBe(lease.SessionId);
-        }
-        finally
-        {
-            app.Clock.Advance(-(Ttl + TimeSpan.FromSeconds(1)));
-        }
+        await (await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId)).ShouldBeProblemAsync(HttpStatusCode.Gone, ProblemCodes.SessionExpired);
+        (await _anonymous.ValidateAsync(license.LicenseKey!, "machine-1")).Code.ShouldBe(ValidationCodes.HeartbeatDead);
+        var renewed = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "machine-1");
+        renewed.SessionId.ShouldNotBe(lease.SessionId);
     }
 
     [Fact]
@@ -95,25 +81,17 @@ public abstract class LeaseProtocolTests<TApp>(TApp app) : IClassFixture<TApp> w
         var vendor = await _anonymous.RegisterAsync();
         var license = await vendor.CreateLicenseAsync(seats: 1);
         var lease = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "machine-1");
-        var moved = TimeSpan.Zero;
-        try
-        {
-            for (var beat = 0; beat < 4; beat++)
-            {
-                app.Clock.Advance(TimeSpan.FromSeconds(120));
-                moved += TimeSpan.FromSeconds(120);
-                var response = await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId);
-                var renewed = await response.ReadAsync<HeartbeatResponse>(HttpStatusCode.OK);
-                renewed.ExpiresAt.ShouldBe(app.Clock.GetUtcNow().UtcDateTime + Ttl, TimeSpan.FromSeconds(5));
-                renewed.LeaseToken.ShouldNotBeNullOrEmpty();
-            }
 
-            await (await _anonymous.AcquireAsync(license.LicenseKey!, "machine-2")).ShouldBeProblemAsync(HttpStatusCode.Conflict, ProblemCodes.NoSeatsAvailable);
-        }
-        finally
+        for (var beat = 0; beat < 4; beat++)
         {
-            app.Clock.Advance(-moved);
+            app.Clock.Advance(TimeSpan.FromSeconds(120));
+            var response = await _anonymous.HeartbeatAsync(license.LicenseKey!, lease.SessionId);
+            var renewed = await response.ReadAsync<HeartbeatResponse>(HttpStatusCode.OK);
+            renewed.ExpiresAt.ShouldBe(app.Clock.GetUtcNow().UtcDateTime + Ttl, TimeSpan.FromSeconds(5));
+            renewed.LeaseToken.ShouldNotBeNullOrEmpty();
         }
+
+        await (await _anonymous.AcquireAsync(license.LicenseKey!, "machine-2")).ShouldBeProblemAsync(HttpStatusCode.Conflict, ProblemCodes.NoSeatsAvailable);
     }
 
     [Fact]
@@ -201,18 +179,11 @@ public abstract class LeaseProtocolTests<TApp>(TApp app) : IClassFixture<TApp> w
         var sweeper = app.Services.GetRequiredService<LeaseSweeper>();
 
         app.Clock.Advance(Ttl + TimeSpan.FromSeconds(1));
-        try
-        {
-            var swept = await Task.WhenAll(sweeper.SweepOnceAsync(CancellationToken.None), sweeper.SweepOnceAsync(CancellationToken.None));
-            swept.Sum().ShouldBeGreaterThanOrEqualTo(2);
-            var expired = await vendor.Client.GetJsonAsync<PagedList<SessionResponse>>($"{vendor.OrgPath}/licenses/{license.Id}/sessions?status=expired");
-            expired.Total.ShouldBe(2);
-            expired.Items.ShouldAllBe(s => s.EndedAt != null);
-        }
-        finally
-        {
-            app.Clock.Advance(-(Ttl + TimeSpan.FromSeconds(1)));
-        }
+        var swept = await Task.WhenAll(sweeper.SweepOnceAsync(CancellationToken.None), sweeper.SweepOnceAsync(CancellationToken.None));
+        swept.Sum().ShouldBeGreaterThanOrEqualTo(2);
+        var expired = await vendor.Client.GetJsonAsync<PagedList<SessionResponse>>($"{vendor.OrgPath}/licenses/{license.Id}/sessions?status=expired");
+        expired.Total.ShouldBe(2);
+        expired.Items.ShouldAllBe(s => s.EndedAt != null);
     }
 }
 

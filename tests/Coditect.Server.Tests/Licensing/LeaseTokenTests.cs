@@ -23,7 +23,7 @@ public abstract class LeaseTokenTests<TApp>(TApp app) : IClassFixture<TApp> wher
         var license = await vendor.CreateLicenseAsync(seats: 2, entitlements: ["export", "sso"]);
         var lease = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "machine-1");
 
-        var result = await LeaseTokenVerifier.VerifyAsync(lease.LeaseToken, await JwksAsync());
+        var result = await LeaseTokenVerifier.VerifyAsync(lease.LeaseToken, await JwksAsync(), app.Clock);
 
         result.IsValid.ShouldBeTrue(result.Exception?.Message);
         var token = (JsonWebToken)result.SecurityToken;
@@ -37,7 +37,7 @@ public abstract class LeaseTokenTests<TApp>(TApp app) : IClassFixture<TApp> wher
         token.GetPayloadValue<string[]>("entitlements").ShouldBe(["export", "sso"]);
         token.ValidTo.ShouldBe(lease.ExpiresAt, TimeSpan.FromSeconds(1));
         token.Id.ShouldNotBeNullOrEmpty();
-        token.IssuedAt.ShouldBeGreaterThan(DateTime.UtcNow.AddMinutes(-5));
+        token.IssuedAt.ShouldBe(app.Clock.GetUtcNow().UtcDateTime, TimeSpan.FromMinutes(5));
     }
 
     [Fact]
@@ -50,7 +50,7 @@ public abstract class LeaseTokenTests<TApp>(TApp app) : IClassFixture<TApp> wher
         var payload = Encoding.UTF8.GetString(Base64UrlEncoder.DecodeBytes(parts[1])).Replace("machine-1", "machine-2", StringComparison.Ordinal);
         var tampered = $"{parts[0]}.{Base64UrlEncoder.Encode(payload)}.{parts[2]}";
 
-        (await LeaseTokenVerifier.VerifyAsync(tampered, await JwksAsync())).IsValid.ShouldBeFalse();
+        (await LeaseTokenVerifier.VerifyAsync(tampered, await JwksAsync(), app.Clock)).IsValid.ShouldBeFalse();
     }
 
     [Fact]
@@ -65,10 +65,10 @@ public abstract class LeaseTokenTests<TApp>(TApp app) : IClassFixture<TApp> wher
         using var stranger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var forged = $"{parts[0]}.{parts[1]}";
         var signature = stranger.SignData(Encoding.ASCII.GetBytes(forged), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        (await LeaseTokenVerifier.VerifyAsync($"{forged}.{Base64UrlEncoder.Encode(signature)}", jwks)).IsValid.ShouldBeFalse();
+        (await LeaseTokenVerifier.VerifyAsync($"{forged}.{Base64UrlEncoder.Encode(signature)}", jwks, app.Clock)).IsValid.ShouldBeFalse();
 
         var none = Base64UrlEncoder.Encode(JsonSerializer.Serialize(new { alg = "none", typ = "JWT" }));
-        (await LeaseTokenVerifier.VerifyAsync($"{none}.{parts[1]}.", jwks)).IsValid.ShouldBeFalse();
+        (await LeaseTokenVerifier.VerifyAsync($"{none}.{parts[1]}.", jwks, app.Clock)).IsValid.ShouldBeFalse();
     }
 
     [Fact]
@@ -85,23 +85,15 @@ public abstract class LeaseTokenTests<TApp>(TApp app) : IClassFixture<TApp> wher
         new JsonWebToken(after.LeaseToken).Kid.ShouldBe(newKid);
         new JsonWebToken(before.LeaseToken).Kid.ShouldNotBe(newKid);
         var jwks = await JwksAsync();
-        (await LeaseTokenVerifier.VerifyAsync(before.LeaseToken, jwks)).IsValid.ShouldBeTrue("the old key is still published");
-        (await LeaseTokenVerifier.VerifyAsync(after.LeaseToken, jwks)).IsValid.ShouldBeTrue();
+        (await LeaseTokenVerifier.VerifyAsync(before.LeaseToken, jwks, app.Clock)).IsValid.ShouldBeTrue("the old key is still published");
+        (await LeaseTokenVerifier.VerifyAsync(after.LeaseToken, jwks, app.Clock)).IsValid.ShouldBeTrue();
 
         // Once every token the old key can have signed has expired, its public key is withdrawn.
         app.Clock.Advance(TimeSpan.FromHours(1));
-        try
-        {
-            await keys.LoadAsync(CancellationToken.None);
-            var later = await JwksAsync();
-            JsonDocument.Parse(later).RootElement.GetProperty("keys").EnumerateArray()
-                .Select(k => k.GetProperty("kid").GetString()).ShouldBe([newKid]);
-        }
-        finally
-        {
-            app.Clock.Advance(TimeSpan.FromHours(-1));
-            await keys.LoadAsync(CancellationToken.None);
-        }
+        await keys.LoadAsync(CancellationToken.None);
+        var later = await JwksAsync();
+        JsonDocument.Parse(later).RootElement.GetProperty("keys").EnumerateArray()
+            .Select(k => k.GetProperty("kid").GetString()).ShouldBe([newKid]);
     }
 }
 
@@ -109,11 +101,13 @@ public sealed class LeaseTokenTestsOnSqlite(SqliteApp app) : LeaseTokenTests<Sql
 
 public sealed class LeaseTokenTestsOnPostgres(PostgresApp app) : LeaseTokenTests<PostgresApp>(app);
 
-/// <summary>Verification as a customer's app would do it: a stock JWT library and the published JWKS.</summary>
+/// <summary>Verification as a customer's app would do it: a stock JWT library and the published JWKS, at the time its clock reads.</summary>
 public static class LeaseTokenVerifier
 {
-    public static Task<TokenValidationResult> VerifyAsync(string token, string jwks, DateTime? now = null) =>
-        new JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
+    public static Task<TokenValidationResult> VerifyAsync(string token, string jwks, TimeProvider clock)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return new JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
         {
             IssuerSigningKeys = new JsonWebKeySet(jwks).GetSigningKeys(),
             ValidIssuer = "coditect",
@@ -122,8 +116,9 @@ public static class LeaseTokenVerifier
             RequireSignedTokens = true,
             RequireExpirationTime = true,
             ClockSkew = TimeSpan.Zero,
-            LifetimeValidator = now is null ? null : (_, expires, _, _) => expires > now,
+            LifetimeValidator = (notBefore, expires, _, _) => (notBefore is null || notBefore <= now) && expires > now,
         });
+    }
 }
 
 public sealed class LeaseTokenTestsOnRedis(RedisApp app) : LeaseTokenTests<RedisApp>(app);

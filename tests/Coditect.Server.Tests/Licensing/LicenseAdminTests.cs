@@ -47,7 +47,7 @@ public abstract class LicenseAdminTests<TApp>(TApp app) : IClassFixture<TApp> wh
     {
         var vendor = await _anonymous.RegisterAsync();
         var response = await vendor.Client.PostAsync($"{vendor.OrgPath}/licenses",
-            new CreateLicenseRequest("x", 1, DateTime.UtcNow.AddDays(-1), ["has space"]));
+            new CreateLicenseRequest("x", 1, app.Clock.GetUtcNow().UtcDateTime.AddDays(-1), ["has space"]));
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
         problem.GetProperty("errors").TryGetProperty("expires_at", out _).ShouldBeTrue();
         problem.GetProperty("errors").TryGetProperty("entitlements", out _).ShouldBeTrue();
@@ -84,25 +84,18 @@ public abstract class LicenseAdminTests<TApp>(TApp app) : IClassFixture<TApp> wh
         var admin = _anonymous.WithBearer(apiKey.Key!);
 
         app.Clock.Advance(TimeSpan.FromDays(2));
-        try
-        {
-            await (await _anonymous.AcquireAsync(key, "m1")).ShouldBeProblemAsync(HttpStatusCode.Forbidden, ProblemCodes.LicenseExpired);
-            (await _anonymous.ValidateAsync(key)).Code.ShouldBe(ValidationCodes.Expired);
-            (await admin.GetJsonAsync<LicenseResponse>($"{vendor.OrgPath}/licenses/{license.Id}")).Status.ShouldBe("expired");
-            var expiredList = await admin.GetJsonAsync<PagedList<LicenseResponse>>($"{vendor.OrgPath}/licenses?status=expired");
-            expiredList.Items.ShouldContain(l => l.Id == license.Id);
+        await (await _anonymous.AcquireAsync(key, "m1")).ShouldBeProblemAsync(HttpStatusCode.Forbidden, ProblemCodes.LicenseExpired);
+        (await _anonymous.ValidateAsync(key)).Code.ShouldBe(ValidationCodes.Expired);
+        (await admin.GetJsonAsync<LicenseResponse>($"{vendor.OrgPath}/licenses/{license.Id}")).Status.ShouldBe("expired");
+        var expiredList = await admin.GetJsonAsync<PagedList<LicenseResponse>>($"{vendor.OrgPath}/licenses?status=expired");
+        expiredList.Items.ShouldContain(l => l.Id == license.Id);
 
-            var past = await admin.PostAsync($"{vendor.OrgPath}/licenses/{license.Id}/renew", new RenewLicenseRequest(app.Clock.GetUtcNow().UtcDateTime.AddDays(-1)));
-            await past.ShouldBeProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
-            var renewed = await (await admin.PostAsync($"{vendor.OrgPath}/licenses/{license.Id}/renew",
-                new RenewLicenseRequest(app.Clock.GetUtcNow().UtcDateTime.AddDays(30)))).ReadAsync<LicenseResponse>(HttpStatusCode.OK);
-            renewed.Status.ShouldBe("active");
-            (await _anonymous.AcquireAsync(key, "m1")).StatusCode.ShouldBe(HttpStatusCode.Created);
-        }
-        finally
-        {
-            app.Clock.Advance(TimeSpan.FromDays(-2));
-        }
+        var past = await admin.PostAsync($"{vendor.OrgPath}/licenses/{license.Id}/renew", new RenewLicenseRequest(app.Clock.GetUtcNow().UtcDateTime.AddDays(-1)));
+        await past.ShouldBeProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
+        var renewed = await (await admin.PostAsync($"{vendor.OrgPath}/licenses/{license.Id}/renew",
+            new RenewLicenseRequest(app.Clock.GetUtcNow().UtcDateTime.AddDays(30)))).ReadAsync<LicenseResponse>(HttpStatusCode.OK);
+        renewed.Status.ShouldBe("active");
+        (await _anonymous.AcquireAsync(key, "m1")).StatusCode.ShouldBe(HttpStatusCode.Created);
     }
 
     [Fact]
@@ -139,7 +132,7 @@ public abstract class LicenseAdminTests<TApp>(TApp app) : IClassFixture<TApp> wh
     public async Task Patch_changes_only_the_fields_sent_and_null_expiry_makes_it_perpetual()
     {
         var vendor = await _anonymous.RegisterAsync();
-        var license = await vendor.CreateLicenseAsync(seats: 2, expiresAt: DateTime.UtcNow.AddDays(10));
+        var license = await vendor.CreateLicenseAsync(seats: 2, expiresAt: app.Clock.GetUtcNow().UtcDateTime.AddDays(10));
 
         var renamed = await (await vendor.Client.PatchAsync($"{vendor.OrgPath}/licenses/{license.Id}",
             new { name = "Renamed", metadata = new { tier = "gold" } })).ReadAsync<LicenseResponse>(HttpStatusCode.OK);

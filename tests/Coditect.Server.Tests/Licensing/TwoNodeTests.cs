@@ -36,6 +36,6 @@ public sealed class TwoNodeTests(PostgresApp app) : IClassFixture<PostgresApp>
         var lease = await app.Anonymous().AcquireSeatAsync(license.LicenseKey!, "m");
 
         var jwksFromB = await new Client(secondNode.CreateClient(), app).Http.GetStringAsync("/.well-known/jwks.json");
-        (await LeaseTokenVerifier.VerifyAsync(lease.LeaseToken, jwksFromB)).IsValid.ShouldBeTrue();
+        (await LeaseTokenVerifier.VerifyAsync(lease.LeaseToken, jwksFromB, app.Clock)).IsValid.ShouldBeTrue();
     }
 }

@@ -1,12 +1,12 @@
 using Coditect.Server.Platform;
-using Coditect.Server.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Coditect.Server.Tests.Platform;
 
 /// <summary>The in-memory counter's windows and its sweep, on a clock the test moves.</summary>
 public sealed class MemoryRateCounterTests
 {
-    private readonly TestClock _clock = new();
+    private readonly FakeTimeProvider _clock = new();
     private readonly MemoryRateCounter _counter;
 
     public MemoryRateCounterTests() => _counter = new MemoryRateCounter(_clock);

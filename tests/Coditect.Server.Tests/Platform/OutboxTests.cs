@@ -97,8 +97,11 @@ public abstract class OutboxTests<TApp>(TApp app) : IClassFixture<TApp> where TA
         await RaiseCommittedAsync(vendor.OrgId, "test.flaky", Guid.NewGuid());
         await RaiseCommittedAsync(vendor.OrgId, "test.after_flaky", Guid.NewGuid());
 
-        await Eventually.ShouldHoldAsync(() => app.Probe.Cluster.Any(d => d.Message.Type == "test.after_flaky" && d.Message.TenantId == vendor.OrgId),
-            TimeSpan.FromSeconds(20), "delivered after two failures (backoff 1 s, then 2 s)");
+        await Eventually.ShouldHoldAsync(() =>
+        {
+            app.Clock.Advance(TimeSpan.FromMilliseconds(500)); // the backoff runs on the server's clock
+            return app.Probe.Cluster.Any(d => d.Message.Type == "test.after_flaky" && d.Message.TenantId == vendor.OrgId);
+        }, TimeSpan.FromSeconds(20), "delivered after two failures (backoff 1 s, then 2 s)");
         app.Probe.Cluster.Where(d => d.Message.TenantId == vendor.OrgId).OrderBy(d => d.Order).Select(d => d.Message.Type)
             .ShouldBe(["test.flaky", "test.after_flaky"]);
     }

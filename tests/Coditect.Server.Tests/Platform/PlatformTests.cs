@@ -40,17 +40,31 @@ public abstract class PlatformTests<TApp>(TApp app) : IClassFixture<TApp> where 
     }
 
     [Theory]
+    [InlineData("/docs")]
     [InlineData("/docs/")]
-    [InlineData("/docs/index.html")]
-    public async Task Docs_serve_the_swagger_ui_page(string path)
+    public async Task Docs_serve_the_Scalar_page_on_the_openapi_document(string path)
     {
         var response = await _anonymous.GetAsync(path);
 
         var html = await response.Content.ReadAsStringAsync();
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         response.Content.Headers.ContentType?.MediaType.ShouldBe("text/html");
-        html.ShouldContain("swagger-ui");
+        html.ShouldContain("<title>CODITECT API</title>");
+        html.ShouldContain("\"url\":\"openapi/v1.json\"");
+        html.ShouldContain("<script src=\"scalar.js\"></script>");
+        html.ShouldNotContain("https://", Case.Sensitive, "nothing is loaded from elsewhere");
         response.Headers.GetValues("Content-Security-Policy").Single().ShouldContain("frame-ancestors 'none'");
+    }
+
+    [Fact]
+    public async Task Docs_script_comes_from_the_server_itself()
+    {
+        var response = await _anonymous.GetAsync("/docs/scalar.js");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        response.Content.Headers.ContentType?.MediaType.ShouldBe("text/javascript");
+        (await response.Content.ReadAsByteArrayAsync()).Length.ShouldBeGreaterThan(100_000);
+        Header(response, "Content-Security-Policy").ShouldStartWith("default-src 'self'; script-src 'self'");
     }
 
     [Theory]
