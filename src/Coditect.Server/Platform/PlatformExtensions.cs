@@ -98,6 +98,7 @@ public static class PlatformExtensions
         app.UseBodyLimit(api.MaxRequestBodyBytes);
         app.UseAuthentication();
         app.UseApiRateLimit();
+        app.UseWireTextParameters();
         app.UseAuthorization();
         app.UseWireText();
         return app;

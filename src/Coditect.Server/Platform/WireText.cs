@@ -63,10 +63,35 @@ public static class WireText
     public static IApplicationBuilder UseWireText(this IApplicationBuilder app) => app.Use(async (http, next) =>
     {
         var errors = new Validator();
-        CheckParameters(http.Request, errors);
-        if (errors.IsValid && AcceptsJsonBody(http))
+        if (AcceptsJsonBody(http))
         {
             await CheckBodyAsync(http, errors);
+        }
+
+        if (!errors.IsValid)
+        {
+            await Problems.Validation(errors).ExecuteAsync(http);
+            return;
+        }
+
+        await next(http);
+    });
+
+    /// <summary>
+    /// The route and query half of the guard, before authorization: the permission handler resolves <c>{org}</c> from
+    /// the route, so a bad value must be refused (400, named) before it is looked up. A caller the endpoint would
+    /// challenge still gets its 401 first: the check waits for authorization then.
+    /// </summary>
+    public static IApplicationBuilder UseWireTextParameters(this IApplicationBuilder app) => app.Use(async (http, next) =>
+    {
+        var endpoint = http.GetEndpoint();
+        var challenged = http.User.Identity?.IsAuthenticated != true
+            && endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAuthorizeData>() is not null
+            && endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Authorization.IAllowAnonymous>() is null;
+        var errors = new Validator();
+        if (!challenged)
+        {
+            CheckParameters(http.Request, errors);
         }
 
         if (!errors.IsValid)
