@@ -27,7 +27,12 @@ public sealed class RedisOutageLogTests(DeadRedisApp app) : IClassFixture<DeadRe
             leases.Add((await client.AcquireSeatAsync(license.LicenseKey!, $"m{i}")).SessionId);
         }
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 300).Select(i => client.HeartbeatAsync(license.LicenseKey!, leases[i % 5])));
+        // Ten at a time: the point is how many lines 300 fallbacks log, not how PostgreSQL copes with a burst.
+        var answers = new List<HttpResponseMessage>();
+        foreach (var batch in Enumerable.Range(0, 300).Chunk(10))
+        {
+            answers.AddRange(await Task.WhenAll(batch.Select(i => client.HeartbeatAsync(license.LicenseKey!, leases[i % 5]))));
+        }
 
         answers.ShouldAllBe(a => a.StatusCode == HttpStatusCode.OK, "PostgreSQL serves every heartbeat");
         var fallbacks = app.LogSink.Lines.Count(l => l.Contains("heartbeats served by PostgreSQL", StringComparison.Ordinal));
