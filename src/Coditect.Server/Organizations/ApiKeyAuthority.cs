@@ -12,4 +12,8 @@ public static class ApiKeyAuthority
     /// </summary>
     public static bool Holds(Role keyRole, Role? creatorRole) =>
         creatorRole is { } role && keyRole >= role; // roles run from Owner (0) down to Viewer
+
+    /// <summary>The role an authenticated API key acts with (its claim); null for a person.</summary>
+    public static Role? RoleOf(System.Security.Claims.ClaimsPrincipal user) =>
+        user.FindFirst(Identity.BearerAuthentication.RoleClaim)?.Value is { } role && Roles.TryParse(role, out var parsed) ? parsed : null;
 }

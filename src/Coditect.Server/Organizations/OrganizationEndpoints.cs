@@ -64,7 +64,7 @@ public static class OrganizationEndpoints
             : db.Set<Organization>()
                 .Join(db.Set<Membership>().IgnoreQueryFilters().Where(m => m.UserId == tenant.UserId),
                     o => o.Id, m => m.TenantId, (o, m) => new { Organization = o, Role = (Role?)m.Role });
-        var role = tenant.ApiKeyId is null ? (Role?)null : RoleOfKey(request.HttpContext);
+        var role = ApiKeyAuthority.RoleOf(request.HttpContext.User);
         var page = await paging.ToListAsync(mine.OrderBy(x => x.Organization.CreatedAt).ThenBy(x => x.Organization.Id),
             x => x.Organization.ToResponse(x.Role ?? role ?? Role.Viewer), ct);
         return TypedResults.Ok(page);
@@ -149,9 +149,6 @@ public static class OrganizationEndpoints
         await db.SaveChangesAsync(ct);
         return TypedResults.NoContent();
     }
-
-    internal static Role RoleOfKey(HttpContext http) =>
-        Enum.Parse<Role>(http.User.FindFirst(Identity.BearerAuthentication.RoleClaim)!.Value, ignoreCase: true);
 
     private static string? ValidSlug(Validator errors, string? slug)
     {

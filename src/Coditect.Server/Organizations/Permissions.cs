@@ -57,7 +57,7 @@ public sealed class PermissionHandler(OrgScope scope) : AuthorizationHandler<Per
         }
 
         var key = http.GetRouteValue("org") as string;
-        if (key is null || !await scope.EnterAsync(key, ApiKeyRole(context.User), http.RequestAborted))
+        if (key is null || !await scope.EnterAsync(key, ApiKeyAuthority.RoleOf(context.User), http.RequestAborted))
         {
             context.Fail(new AuthorizationFailureReason(this, OrganizationNotFound));
             return;
@@ -72,9 +72,6 @@ public sealed class PermissionHandler(OrgScope scope) : AuthorizationHandler<Per
             context.Fail(new AuthorizationFailureReason(this, $"role {scope.Role.ToWire()} lacks {requirement.Permission}"));
         }
     }
-
-    private static Role? ApiKeyRole(System.Security.Claims.ClaimsPrincipal user) =>
-        user.FindFirst(BearerAuthentication.RoleClaim)?.Value is { } role && Roles.TryParse(role, out var parsed) ? parsed : null;
 }
 
 /// <summary>Answers a failed organization lookup 404 <c>ORG_NOT_FOUND</c>, as if the organization did not exist; the rest as usual.</summary>
