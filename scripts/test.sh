@@ -30,10 +30,24 @@ if ! dotnet build Coditect.slnx -c Release -nologo -v quiet >"$work/build.log" 2
   exit 1
 fi
 log "running tests"
-dotnet test Coditect.slnx -c Release --no-build -nologo --logger "trx" --results-directory "$results" \
-  --collect "XPlat Code Coverage" --settings tests/coverage.runsettings "$@" 2>&1 \
-  | tee "$work/test.log" | grep -vE '^\s*$'
-status=${PIPESTATUS[0]}
+# The fault tests run clusters of server processes under load against lease deadlines of a few seconds: they run on
+# their own, after the other projects (which run in parallel), so that another project's load cannot lapse a lease.
+run_project() {
+  local project="$1" name
+  name="$(basename "$project" .csproj)"
+  dotnet test "$project" -c Release --no-build -nologo --logger "trx" --results-directory "$results" \
+    --collect "XPlat Code Coverage" --settings tests/coverage.runsettings "${extra[@]}" 2>&1 \
+    | tee "$work/$name.log" | grep --line-buffered -vE '^\s*$'
+  return "${PIPESTATUS[0]}"
+}
+extra=("$@")
+status=0
+pids=()
+for project in tests/*/*.Tests.csproj; do # every project but the fault tests (*.FaultTests)
+  run_project "$project" & pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+run_project tests/Coditect.Server.FaultTests/Coditect.Server.FaultTests.csproj || status=1
 
 passed=0; failed=0; skipped=0
 shopt -s nullglob

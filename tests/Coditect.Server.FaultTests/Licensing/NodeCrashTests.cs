@@ -100,7 +100,9 @@ public sealed class NodeCrashTests(Backends backends)
 
         foreach (var (answer, holder) in returned.Zip(returning))
         {
-            answer.Status.ShouldBe(HttpStatusCode.OK, $"{holder.HardwareId} coming back: {answer}");
+            answer.Status.ShouldBe(HttpStatusCode.OK,
+                $"{holder.HardwareId} coming back (its lease ran to {holder.ExpiresAt:HH:mm:ss.fff}; killed {killedAt:HH:mm:ss.fff}, " +
+                $"answered by {returnedAt:HH:mm:ss.fff}): {answer}\n{context}");
             answer.Read<AcquireResponse>().SessionId.ShouldBe(holder.SessionId, "the same session, not a second seat");
             sessions.Count(s => s.HardwareId == holder.HardwareId).ShouldBe(1);
         }
