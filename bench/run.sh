@@ -10,6 +10,12 @@
 #                     [--cold-licenses N] [--hot-sessions N] [--cold-sessions N] [--pgbench-seconds S]
 #                     [--pgbench-clients N] [--redis-requests N] [--redis-clients N] [--out FILE] [--keep]
 #                     [--soak S] [--soak-heartbeats R] [--soak-churn R] [--profile-rate R]
+#                     [--only AREA] [--console-rate R] [--console-duration S] [--console-warmup S]
+#   --only    rerun one area's rows (docs/decisions.md, "Time budgets"): licensing (everything but the console: pgbench,
+#             redis-benchmark, the lease scenarios; rewrites the file above its kept sections) or console (issue 11:
+#             the web console's pages on PostgreSQL and SQLite; rewrites only the "## Console" section). sqlite,
+#             devcontext and webhooks are not implemented yet (exit 2). Without --only: licensing, then console.
+#   --console-rate/-duration/-warmup  the console's fixed rate (50/s), measured seconds (30) and warm-up (10).
 #   --soak    the memory run: S seconds (600) of heartbeats (R/s, 2000) and churn (R/s, 50) at once on PostgreSQL + Redis,
 #             server RSS sampled every 10 s. --profile-rate: the fixed heartbeat rate (2000/s) of the profile phase.
 #   --quick   about three minutes after the build: small data, two fixed rates per scenario, short pgbench runs.
@@ -29,12 +35,21 @@ hot_seats=10000; hot_sessions=5000; cold_licenses=10000; cold_seats=10; cold_ses
 pgbench_seconds=20; pgbench_clients=16; lease_ttl=3600
 redis_requests=1000000; redis_clients=50
 out="$root/docs/benchmarks.md"; keep=0
+only=""; console_rate=50; console_duration=30; console_warmup=10; console_p95_ms=50; console_cost_requests=50
+# The console's setup goes through the API like the others', half as many calls at once: on SQLite (one writer) and on the hot
+# licence (one row lock) the calls queue anyway, and 32 queued behind each other on a busy machine pass the timeout.
+console_setup_concurrency=16; console_timeout=30
 rates_flag=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) mode=quick; duration=2; warmup=1; max_steps=2; step_factor=4; refine=0
              hot_sessions=200; cold_licenses=200; cold_sessions=200; pgbench_seconds=3; redis_requests=100000
-             soak_seconds=30; soak_heartbeats=200; soak_churn=20; profile_rate=200; profile_seconds=8 ;;
+             soak_seconds=30; soak_heartbeats=200; soak_churn=20; profile_rate=200; profile_seconds=8
+             console_duration=5; console_warmup=2; console_cost_requests=10 ;;
+    --only) only="$2"; shift ;;
+    --console-rate) console_rate="$2"; shift ;;
+    --console-duration) console_duration="$2"; shift ;;
+    --console-warmup) console_warmup="$2"; shift ;;
     --soak) soak_seconds="$2"; shift ;;
     --soak-heartbeats) soak_heartbeats="$2"; shift ;;
     --soak-churn) soak_churn="$2"; shift ;;
@@ -53,11 +68,20 @@ while [ $# -gt 0 ]; do
     --redis-clients) redis_clients="$2"; shift ;;
     --out) out="$2"; shift ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
+
+case "$only" in
+  ""|licensing|console) ;;
+  sqlite|devcontext|webhooks) echo "bench/run.sh --only $only: not implemented yet" >&2; exit 2 ;;
+  *) echo "unknown area $only (licensing, sqlite, console, devcontext, webhooks)" >&2; exit 2 ;;
+esac
+run_licensing=1; run_console=1
+[ "$only" = console ] && run_licensing=0
+[ "$only" = licensing ] && run_console=0
 
 load_at_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 nproc_count="$(nproc)"
@@ -122,6 +146,201 @@ server_vars() { # provider connection-string -> the environment of a server proc
     RateLimits__ApiPerMinute=10000000 RateLimits__SignInPerMinute=1000000 \
     RateLimits__LicensePerMinute=100000000 RateLimits__SessionPerMinute=1000000 "Licensing__LeaseTtlSeconds=$lease_ttl"
 }
+
+# Sets started_url; not called in $(...), so the pid it records stays in this shell for stop_servers.
+start_server() { # provider connection-string log [extra VAR=value...]
+  local port pid vars; port="$(free_port)"
+  mapfile -t vars < <(server_vars "$1" "$2"; [ $# -gt 3 ] && printf '%s\n' "${@:4}" || true)
+  # From its own folder, as the Dockerfile runs it: the content root is the working directory, and appsettings.json
+  # there keeps per-request framework logging at Warning (run from elsewhere, it would log every request).
+  (cd "$(dirname "$server_dll")" && exec env "${vars[@]}" dotnet "$server_dll" --urls "http://127.0.0.1:$port") >"$3" 2>&1 &
+  pid=$! # the subshell execs env, which execs dotnet: $! is the server itself
+  server_pids+=("$pid")
+  for _ in $(seq 1 120); do
+    if curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then started_url="http://127.0.0.1:$port"; return; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  cat "$3" >&2; echo "server did not become ready" >&2; exit 1
+}
+
+cpu_ticks() { # pids... -> utime+stime clock ticks summed (0 for a pid that is gone)
+  local total=0 pid
+  for pid in "$@"; do
+    if [ -r "/proc/$pid/stat" ]; then
+      total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    fi
+  done
+  echo "$total"
+}
+postgres_pids() { # our cluster only: the postmaster and its children (other clusters may run on this machine)
+  local postmaster; postmaster="$(head -n 1 "$pg_data/postmaster.pid")"
+  echo "$postmaster $(pgrep -P "$postmaster" | tr '\n' ' ')"
+}
+
+# ---- the console (issue 11): the licences list and a licence's page at a fixed rate, on PostgreSQL then SQLite ----
+# One server per backend, fresh data through the API (the cold and hot shapes in one organization), a sign-in through
+# the form, then Coditect.Bench --scenario console, which also reads /proc around its measured window: the load average,
+# and the CPU time of the server, PostgreSQL, itself and everything else on the machine, so a busy box shows as such.
+console_rows="$results/console.md"; console_costs="$results/console-costs.md"; console_cpu="$results/console-cpu.md"
+console_statements="$results/console-statements.md"; console_data="$results/console-data.md"
+: >"$console_rows"; : >"$console_costs"; : >"$console_cpu"; : >"$console_statements"; : >"$console_data"
+run_console() { # backend provider connection-string
+  local backend="$1" log_file="$results/bench-console-$1.log" bench_pid pg_flag=()
+  start_server "$2" "$3" "$results/server-console-$backend.log"
+  [[ $backend == postgres* ]] && pg_flag=(--pg-pid "$(head -n 1 "$pg_data/postmaster.pid")")
+  log "console on $backend: the benchmark data through the API, a sign-in through /signin, then $console_rate/s"
+  dotnet "$bench_dll" --url "$started_url" --pids "${server_pids[0]}" "${pg_flag[@]}" --backend "$backend" --scenario console \
+    --rate "$console_rate" --warmup "$console_warmup" --duration "$console_duration" --max-p95-ms "$console_p95_ms" \
+    --hot-seats "$hot_seats" --hot-sessions "$hot_sessions" --cold-licenses "$cold_licenses" --cold-seats "$cold_seats" \
+    --cold-sessions "$cold_sessions" --setup-concurrency "$console_setup_concurrency" --timeout "$console_timeout" \
+    --cost-requests "$console_cost_requests" --json "$results/console-$backend.json" --markdown "$console_rows" \
+    --cost-markdown "$console_costs" --cpu-markdown "$console_cpu" \
+    >"$results/bench-console-$backend.out" 2>"$log_file" &
+  bench_pid=$!
+  if [[ $backend == postgres* ]]; then
+    # pg_stat_statements from the warm-up on: the setup's statements are not the pages'.
+    for _ in $(seq 1 7200); do # the setup: at most an hour
+      grep -q 'console: warm-up starts' "$log_file" 2>/dev/null && break
+      kill -0 "$bench_pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    psql_admin -d postgres -c "select pg_stat_statements_reset()" >/dev/null
+  fi
+  if ! wait "$bench_pid"; then # a row that says so, and on to the next backend: the section is still written
+    cat "$log_file" >&2
+    printf '| %s | the scenario stopped: %s | %s | | | | | | | | | **FAIL** |\n' "$backend" \
+      "$(grep -m1 -E 'Exception|error' "$log_file" | cut -c1-240 | tr '|' '/')" "$console_rate" >>"$console_rows"
+  fi
+  grep -E '^\[bench\]' "$log_file" >&2 || true
+  sed -n 's/^\[bench\] console: data as the pages show it \(before\|after\) the run: /\1 the run: /p' "$log_file" \
+    | sed "s/^/- $backend, /" >>"$console_data"
+  if [[ $backend == postgres* ]]; then
+    psql_admin -d postgres -A -t -F ' | ' -c "
+      select '$backend', calls, round(total_exec_time::numeric / 1000, 2), round(mean_exec_time::numeric, 2),
+             replace(regexp_replace(left(query, 160), '\s+', ' ', 'g'), '|', '/')
+      from pg_stat_statements join pg_database d on d.oid = dbid
+      where d.datname = 'coditect' order by total_exec_time desc limit 8" \
+      | sed 's/^/| /; s/$/ |/' >>"$console_statements"
+  fi
+  stop_servers
+}
+
+# Replaces the "## Console" section of $out (from its heading to the next "## " heading) with the file given, or
+# inserts it before "## Sign-in" (after the generated part, which the full run rewrites and this section survives),
+# or at the end. Nothing else in the file changes.
+replace_console_section() { # section-file
+  local section="$1"
+  [ -f "$out" ] || : >"$out"
+  awk -v section="$section" '
+    function put() { while ((getline line < section) > 0) print line; close(section); done = 1 }
+    $0 == "## Console" { put(); skip = 1; next }
+    skip && /^## / { skip = 0 }
+    skip { next }
+    !done && $0 == "## Sign-in" { put() }
+    { print }
+    END { if (!done) { if (NR > 0) print ""; put() } }' "$out" >"$out.tmp"
+  mv "$out.tmp" "$out"
+}
+
+console_area() {
+  local started; started="$(cut -d' ' -f1-3 /proc/loadavg)"
+  local started_at; started_at="$(date -u +%Y-%m-%dT%H:%MZ)"
+  log "console: PostgreSQL, 1 server process"
+  fresh_db coditect
+  run_console postgres Postgres "$(pg_conn coditect)"
+  log "console: SQLite, 1 server process"
+  rm -rf "$work/sqlite-console"; mkdir -p "$work/sqlite-console"
+  run_console sqlite Sqlite "Data Source=$work/sqlite-console/coditect.db"
+  local ended; ended="$(cut -d' ' -f1-3 /proc/loadavg)"
+  local command="bench/run.sh --only console"
+  [ "$only" = console ] || command="bench/run.sh"
+  [ "$mode" = quick ] && command="$command --quick"
+  local failing; failing="$(awk -F' [|] ' '$NF ~ /FAIL/ { sub(/^[|] /, "", $1); printf "%s%s %s (p95 %s ms%s)", (n++ ? "; " : ""), $1, $2, $7, ($10 == "0" ? "" : ", errors: " $10) }' "$console_rows")"
+  local load_max; load_max="$(awk -F' [|] ' '{ split($3, l, " "); if (l[1] > m) m = l[1] } END { print m + 0 }' "$console_cpu")"
+  {
+    cat <<EOF
+## Console
+
+Written by \`$command\` on $started_at; the rest of this file is not rewritten by it (and the full run keeps this
+section when it rewrites the part above). Issue 11: on the benchmark data, the licences list and a licence's page
+render in p95 ≤ ${console_p95_ms} ms at ${console_rate} requests/s.
+$( [ "$mode" = quick ] && printf '\n> **A `--quick` run**: small data and %s-second steps. It checks that the scenario works; its numbers are not the benchmark.\n' "$console_duration" || true)
+
+**Verdict**: $(if [ -z "$failing" ]; then
+    echo "met on both backends: every page answered 200 with a whole HTML page and p95 ≤ ${console_p95_ms} ms."
+  else
+    echo "**not met** by: $failing."
+  fi) $(awk -v m="$load_max" -v n="$nproc_count" 'BEGIN { if (m > n) printf "The machine was busy: the load average at the start of the measured windows reached %s on %d cores (other builds and tests); the table \"Where the CPU went\" shows how much of the machine the server got. These figures are what this box gave under that load, not what the pages cost on an idle machine.", m, n }')
+
+| | |
+| --- | --- |
+| machine | $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores, $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME") |
+| load average (1, 5, 15 min) at start / end | $started / $ended |
+| commit | $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- src bench || echo " (with uncommitted changes)") |
+| command | \`$command\` (options: \`--console-rate\`, \`--console-duration\`, \`--console-warmup\`; \`--help\`) |
+
+What runs: one server process (the published Release build, settings as in [Settings](#settings):
+\`Licensing__LeaseTtlSeconds=$lease_ttl\`, so the held sessions stay live through setup and run without heartbeats; the
+lease sweeper runs as usual) on PostgreSQL (the private durable cluster above, a fresh database) and then on SQLite
+(a fresh file, the embedded default). Data, through the API as in the other scenarios, in one organization:
+$cold_licenses cold licences × $cold_seats seats with $cold_sessions sessions held (spread evenly) and the hot licence,
+$hot_seats seats with $hot_sessions sessions held, so the list has $((cold_licenses + 1)) licences. The load generator
+signs in as that organization's owner through the form (\`GET /signin\`, \`__csrf\` from the form, \`POST /signin\`, 302
+with \`coditect_session\`; one cookie jar, redirects not followed), then requests at a fixed arrival rate of
+$console_rate/s in turn: \`/orgs/{org}/licenses\`, the hot licence's \`/orgs/{org}/licenses/{id}\`,
+\`/orgs/{org}/licenses?search=cold 99\` (the names containing "cold 99"), the licence's page again: the licence's page
+at half the rate, each list at a quarter. Open model (latency from each request's intended start), ${console_warmup} s
+warm-up (sent, not recorded), ${console_duration} s measured. An answer counts only if it is 200 and contains
+\`</html>\`; anything else (another status, a redirect to /signin, a timeout, a request over \`--max-in-flight\`) is an
+error. A page passes with zero errors and p95 ≤ ${console_p95_ms} ms; percentiles are the upper bounds of the
+histogram's buckets. The usage chart's data is a separate request (\`?handler=usage\`) that a browser makes after the
+page; like the page's scripts and styles it is not requested here.
+
+| backend | page | offered rate (/s, all pages) | achieved (/s, this page) | ok | p50 ms | p95 ms | p99 ms | max ms | errors | HTML KiB | p95 ≤ ${console_p95_ms} ms, zero errors |
+| --- | --- | --: | --: | --: | --: | --: | --: | --: | --- | --: | --- |
+$(cat "$console_rows")
+
+The data as the pages showed it (one request each, before and after the run):
+
+$(cat "$console_data")
+
+### Where the CPU went
+
+During each measured window (its length as sampled, from /proc): cores' worth of CPU used by the server process,
+PostgreSQL (all its processes), the load generator, everything else on the machine, and idle (of $nproc_count cores).
+
+| backend | offered rate (/s) | load average at the window's start | window | server | PostgreSQL | load generator | other processes | idle |
+| --- | --: | --- | --: | --: | --: | --: | --: | --: |
+$(cat "$console_cpu")
+
+What each page costs on its own, after the run (once the server is back under a quarter of a core, and 20 unmeasured
+requests per page): $console_cost_requests requests one after another, and the CPU time (user + system, /proc) of the
+server and of PostgreSQL over them divided by their number. Their background work in the same seconds is included
+(on a starved server, JIT compilation that fell behind; in PostgreSQL, autovacuum after the setup's inserts). On
+PostgreSQL the SQL runs in PostgreSQL's processes; on SQLite it is inside the server's figure.
+
+| backend | page | requests, one at a time | errors | p50 ms | p95 ms | max ms | server CPU ms per request | PostgreSQL CPU ms per request |
+| --- | --- | --: | --- | --: | --: | --: | --: | --: |
+$(cat "$console_costs")
+
+The statements PostgreSQL spent its time on from the warm-up to the end of the PostgreSQL run (pg_stat_statements, top
+8 by total execution time):
+
+| backend | calls | total s | mean ms | statement |
+| --- | --: | --: | --: | --- |
+$(cat "$console_statements")
+
+EOF
+  } >"$results/console-section.md"
+  replace_console_section "$results/console-section.md"
+  log "console: wrote the ## Console section of $out"
+}
+
+if [ "$run_licensing" = 0 ]; then
+  console_area
+  exit 0
+fi
 
 # ---- the machine's limit: pgbench with the server's own SQL on data shaped like the scenarios' ----
 log "pgbench: seeding data shaped like the scenarios"
@@ -217,37 +436,6 @@ if [ "$mode" = quick ]; then
 else
   rate_flags=(--search --start-rate "$start_rate" --step-factor "$step_factor" --max-steps "$max_steps" --refine "$refine")
 fi
-
-# Sets started_url; not called in $(...), so the pid it records stays in this shell for stop_servers.
-start_server() { # provider connection-string log [extra VAR=value...]
-  local port pid vars; port="$(free_port)"
-  mapfile -t vars < <(server_vars "$1" "$2"; [ $# -gt 3 ] && printf '%s\n' "${@:4}" || true)
-  # From its own folder, as the Dockerfile runs it: the content root is the working directory, and appsettings.json
-  # there keeps per-request framework logging at Warning (run from elsewhere, it would log every request).
-  (cd "$(dirname "$server_dll")" && exec env "${vars[@]}" dotnet "$server_dll" --urls "http://127.0.0.1:$port") >"$3" 2>&1 &
-  pid=$! # the subshell execs env, which execs dotnet: $! is the server itself
-  server_pids+=("$pid")
-  for _ in $(seq 1 120); do
-    if curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then started_url="http://127.0.0.1:$port"; return; fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.5
-  done
-  cat "$3" >&2; echo "server did not become ready" >&2; exit 1
-}
-
-cpu_ticks() { # pids... -> utime+stime clock ticks summed (0 for a pid that is gone)
-  local total=0 pid
-  for pid in "$@"; do
-    if [ -r "/proc/$pid/stat" ]; then
-      total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
-    fi
-  done
-  echo "$total"
-}
-postgres_pids() { # our cluster only: the postmaster and its children (other clusters may run on this machine)
-  local postmaster; postmaster="$(head -n 1 "$pg_data/postmaster.pid")"
-  echo "$postmaster $(pgrep -P "$postmaster" | tr '\n' ' ')"
-}
 
 run_config() { # backend processes label urls
   local backend="$1" processes="$2" label="$3" urls="$4"
@@ -637,12 +825,22 @@ with sudo:
 bench/run.sh            # the full run, about an hour on 2 cores (10 minutes of it the memory run); rewrites docs/benchmarks.md
 bench/run.sh --quick    # about 3 minutes after the build: checks that everything works
 bench/run.sh --help     # durations, rates, data sizes, pgbench settings
+bench/run.sh --only console     # the console's pages only (issue 11, a few minutes): rewrites the Console section alone
+bench/run.sh --only licensing   # everything but the console: rewrites this generated part, keeps the sections after it
 \`\`\`
 
 The load generator alone against a server you run: see [bench/Coditect.Bench/README.md](../bench/Coditect.Bench/README.md).
 EOF
-  # The sign-in section below the generated part comes from bench/signin.sh, run by hand: keep it.
-  if [ -f "$out" ] && grep -q '^## Sign-in$' "$out"; then echo; sed -n '/^## Sign-in$/,$p' "$out"; fi
+  # The sections after the generated part are kept: "## Console" (bench/run.sh --only console, or the console part of
+  # the full run, which rewrites it below), "## Sign-in" (bench/signin.sh, by hand), and whatever follows them.
+  if [ -f "$out" ]; then
+    kept="$(awk '$0 == "## How to reproduce" { after = 1; next } after && /^## / { on = 1 } on' "$out")"
+    [ -n "$kept" ] || kept="$(sed -n '/^## \(Console\|Sign-in\)$/,$p' "$out")"
+    [ -n "$kept" ] && printf '\n%s\n' "$kept"
+  fi
 } >"$out.tmp"
 mv "$out.tmp" "$out"
 log "done: $out"
+if [ "$run_console" = 1 ]; then
+  console_area
+fi

@@ -97,6 +97,17 @@ services_start_redis() { # dir
   redis_pid="$(cat "$redis_dir/redis.pid")"
 }
 
+# Chromium for the console's browser tests (Playwright drives the Debian build; it cannot download its own).
+services_find_chromium() {
+  chromium_bin="$(command -v chromium || command -v chromium-browser || true)"
+  if [ -z "$chromium_bin" ]; then
+    services_log "installing Chromium from apt"
+    (services_as_root apt-get update -qq && services_as_root apt-get install -y -qq chromium) >/dev/null 2>&1 \
+      || { echo "could not install chromium" >&2; return 1; }
+    chromium_bin="$(command -v chromium)"
+  fi
+}
+
 services_stop_redis() {
   if [ -n "$redis_port" ]; then
     redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true

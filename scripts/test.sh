@@ -19,6 +19,8 @@ export CODITECT_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Da
 export CODITECT_TEST_PG_BIN="$pg_bin"
 services_start_redis "$work" || { echo "0 passed, 1 failed"; exit 1; }
 export CODITECT_TEST_REDIS="127.0.0.1:$redis_port"
+services_find_chromium || { echo "0 passed, 1 failed"; exit 1; }
+export CODITECT_TEST_CHROMIUM="$chromium_bin"
 
 # ---- the tests ----
 cd "$root"

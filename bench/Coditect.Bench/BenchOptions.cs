@@ -7,6 +7,9 @@ internal sealed class BenchOptions
 {
     public static readonly string[] AllScenarios = ["heartbeat-hot", "churn-hot", "heartbeat-cold", "churn-cold"];
 
+    /// <summary>The web console's pages (ConsoleScenario.cs): not in <c>all</c>, run on its own.</summary>
+    public const string ConsoleScenarioName = "console";
+
     public List<Uri> Servers { get; } = [];
     public List<string> Scenarios { get; } = [];
     public List<double> Rates { get; } = [];
@@ -20,6 +23,20 @@ internal sealed class BenchOptions
     /// <summary>How many times the search runs a failing step again before it stops (one stall should not end it).</summary>
     public int Retries { get; private set; } = 1;
     public double MaxP99Ms { get; private set; } = 100;
+
+    /// <summary>The console scenario's bound: each page passes with zero errors and p95 at most this (issue 11: 50 ms).</summary>
+    public double MaxP95Ms { get; private set; } = 50;
+
+    /// <summary>The console scenario's <c>?search=</c> on the licences list; the default matches 111 of the 10,000 cold licences.</summary>
+    public string ConsoleSearch { get; private set; } = "cold 99";
+
+    /// <summary>The console scenario's cost phase: GETs of each page one at a time after the rate steps (0: none).</summary>
+    public int CostRequests { get; private set; } = 50;
+    public string? CostMarkdownPath { get; private set; }
+    public string? CpuMarkdownPath { get; private set; }
+
+    /// <summary>The PostgreSQL postmaster's pid: the console scenario reports PostgreSQL's CPU time (its processes) too.</summary>
+    public int? PostgresPid { get; private set; }
     public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(10);
     public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(3);
     public int HotSeats { get; private set; } = 10_000;
@@ -42,6 +59,8 @@ internal sealed class BenchOptions
     public string? StepsMarkdownPath { get; private set; }
 
     public int ProcessCount => Processes ?? Servers.Count;
+
+    public bool IsConsole => Scenarios.Contains(ConsoleScenarioName);
 
     public static BenchOptions Parse(string[] args)
     {
@@ -73,6 +92,12 @@ internal sealed class BenchOptions
                 case "--refine": o.Refine = Whole(value); break;
                 case "--retries": o.Retries = Whole(value); break;
                 case "--max-p99-ms": o.MaxP99Ms = Number(value); break;
+                case "--max-p95-ms": o.MaxP95Ms = Number(value); break;
+                case "--search-term": o.ConsoleSearch = value; break;
+                case "--cost-requests": o.CostRequests = Whole(value); break;
+                case "--cost-markdown": o.CostMarkdownPath = value; break;
+                case "--cpu-markdown": o.CpuMarkdownPath = value; break;
+                case "--pg-pid": o.PostgresPid = Whole(value); break;
                 case "--duration": o.Duration = TimeSpan.FromSeconds(Number(value)); break;
                 case "--warmup": o.Warmup = TimeSpan.FromSeconds(Number(value)); break;
                 case "--hot-seats": o.HotSeats = Whole(value); break;
@@ -108,9 +133,14 @@ internal sealed class BenchOptions
             o.Scenarios.AddRange(AllScenarios);
         }
 
-        if (o.Scenarios.FirstOrDefault(s => !AllScenarios.Contains(s)) is { } unknown)
+        if (o.Scenarios.FirstOrDefault(s => !AllScenarios.Contains(s) && s != ConsoleScenarioName) is { } unknown)
         {
-            throw new ArgumentException($"unknown scenario {unknown}; use {string.Join(", ", AllScenarios)} or all");
+            throw new ArgumentException($"unknown scenario {unknown}; use {string.Join(", ", AllScenarios)}, all, or {ConsoleScenarioName}");
+        }
+
+        if (o.IsConsole && (o.Scenarios.Count > 1 || o.Search))
+        {
+            throw new ArgumentException($"{ConsoleScenarioName} runs on its own, at fixed rates (--rate), and writes its own table");
         }
 
         if (o.Servers.Any(u => !u.IsLoopback))

@@ -29,8 +29,20 @@ internal sealed class CoditectApi : IDisposable
     private string? _accessToken;
     private string? _orgSlug;
 
+    /// <summary>The password of the user <see cref="RegisterAsync"/> signs up (the console scenario signs in with it).</summary>
+    public const string Password = "bench load generator password";
+
+    /// <summary>The registered user's e-mail, once <see cref="RegisterAsync"/> ran.</summary>
+    public string Email { get; private set; } = "";
+
+    /// <summary>The slug of the registered user's organization, which owns every licence the benchmark makes.</summary>
+    public string OrgSlug => _orgSlug ?? throw new InvalidOperationException("not registered yet");
+
+    public IReadOnlyList<Uri> Servers { get; }
+
     public CoditectApi(IReadOnlyList<Uri> servers, int maxConnectionsPerServer, TimeSpan timeout)
     {
+        Servers = servers;
         _clients = servers.Select(server => new HttpClient(new SocketsHttpHandler
         {
             MaxConnectionsPerServer = maxConnectionsPerServer,
@@ -52,14 +64,15 @@ internal sealed class CoditectApi : IDisposable
     {
         var email = $"bench-{Guid.NewGuid():N}@example.com";
         var response = await _clients[0].PostAsJsonAsync("/api/v1/auth/register",
-            new RegisterRequest(email, "bench load generator password", "Benchmark", $"Bench {Guid.NewGuid():N}"), Json, ct);
+            new RegisterRequest(email, Password, "Benchmark", $"Bench {Guid.NewGuid():N}"), Json, ct);
         var tokens = await ReadAsync<TokenResponse>(response, HttpStatusCode.Created, ct);
         _accessToken = tokens.AccessToken;
+        Email = email;
         _orgSlug = tokens.Organization?.Slug ?? throw new InvalidOperationException("register answered without an organization");
     }
 
-    /// <summary>Creates a licence through the admin API and returns its full key (shown only once, at creation).</summary>
-    public async Task<string> CreateLicenseAsync(string name, int seats, CancellationToken ct)
+    /// <summary>Creates a licence through the admin API and returns its id and full key (shown only once, at creation).</summary>
+    public async Task<(Guid Id, string Key)> CreateLicenseAsync(string name, int seats, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/orgs/{_orgSlug}/licenses")
         {
@@ -68,7 +81,7 @@ internal sealed class CoditectApi : IDisposable
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _accessToken);
         var response = await NextClient().SendAsync(request, ct);
         var license = await ReadAsync<LicenseResponse>(response, HttpStatusCode.Created, ct);
-        return license.LicenseKey ?? throw new InvalidOperationException("licence created without its key");
+        return (license.Id, license.LicenseKey ?? throw new InvalidOperationException("licence created without its key"));
     }
 
     public Task<Answer> AcquireAsync(string key, string hardwareId, CancellationToken ct) =>

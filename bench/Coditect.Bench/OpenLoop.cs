@@ -16,7 +16,6 @@ internal sealed class OpenLoop(int maxInFlight, TimeSpan timeout)
     public async Task<StepResult> RunAsync(IWorkload workload, double rate, TimeSpan warmup, TimeSpan duration, ProcessMemory memory, CancellationToken ct)
     {
         var stats = workload.Operations.ToDictionary(op => op, op => new OperationStats(op));
-        var first = stats[workload.Operations[0]];
         var warmupCount = (long)(rate * warmup.TotalSeconds);
         var total = warmupCount + (long)(rate * duration.TotalSeconds);
         var ticksPerRequest = Stopwatch.Frequency / rate;
@@ -38,7 +37,7 @@ internal sealed class OpenLoop(int maxInFlight, TimeSpan timeout)
             {
                 if (measured is not null)
                 {
-                    first.Drop();
+                    stats[workload.OperationFor(i)].Drop();
                 }
 
                 continue;
@@ -70,7 +69,7 @@ internal sealed class OpenLoop(int maxInFlight, TimeSpan timeout)
         catch (Exception error)
 #pragma warning restore CA1031
         {
-            stats?[workload.Operations[0]].Failed(error, intended, Stopwatch.GetTimestamp());
+            stats?[workload.OperationFor(sequence)].Failed(error, intended, Stopwatch.GetTimestamp());
         }
         finally
         {

@@ -4,15 +4,18 @@ using System.Diagnostics;
 namespace Coditect.Bench;
 
 /// <summary>
-/// What one operation (acquire, heartbeat, release) did during the measured window of one step. Every answer lands
-/// in exactly one bucket: a 2xx success, a non-2xx status (by code), a transport failure (refused, reset, timeout),
-/// or a request the generator never sent because too many were already outstanding.
+/// What one operation (acquire, heartbeat, release, a console page) did during the measured window of one step. Every
+/// answer lands in exactly one bucket: a 2xx success, a non-2xx status (by code), an invalid answer (a status the
+/// operation does not accept although 2xx, or a body that is not what it must be: a console page without
+/// <c>&lt;/html&gt;</c>), a transport failure (refused, reset, timeout), or a request the generator never sent because
+/// too many were already outstanding.
 /// </summary>
 internal sealed class OperationStats(string name)
 {
     private const int KeptSamples = 3;
     private readonly ConcurrentDictionary<int, long> _statuses = new();
     private readonly ConcurrentDictionary<string, long> _transport = new();
+    private readonly ConcurrentDictionary<string, long> _invalid = new();
     private readonly ConcurrentQueue<string> _samples = new();
     private long _successes;
     private long _dropped;
@@ -30,11 +33,15 @@ internal sealed class OperationStats(string name)
 
     public long TransportErrors => _transport.Values.Sum();
 
-    public long Errors => NonSuccessStatuses + TransportErrors + Dropped;
+    public long InvalidAnswers => _invalid.Values.Sum();
+
+    public long Errors => NonSuccessStatuses + TransportErrors + InvalidAnswers + Dropped;
 
     public IReadOnlyDictionary<int, long> Statuses => _statuses;
 
     public IReadOnlyDictionary<string, long> Transport => _transport;
+
+    public IReadOnlyDictionary<string, long> Invalid => _invalid;
 
     public IEnumerable<string> ErrorSamples => _samples;
 
@@ -53,6 +60,15 @@ internal sealed class OperationStats(string name)
 
         _statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
         Sample($"{status}: {Trim(body)}");
+    }
+
+    /// <summary>An answer that arrived but is wrong in a way its status does not say (<paramref name="kind"/>: why).</summary>
+    public void Rejected(string kind, long intendedTimestamp, long doneTimestamp, string? body)
+    {
+        Latency.Record(Microseconds(doneTimestamp - intendedTimestamp));
+        Completed(doneTimestamp);
+        _invalid.AddOrUpdate(kind, 1, (_, n) => n + 1);
+        Sample($"{kind}: {Trim(body)}");
     }
 
     public void Failed(Exception error, long intendedTimestamp, long doneTimestamp)

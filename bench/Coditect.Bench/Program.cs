@@ -10,7 +10,7 @@ try
 catch (Exception error) when (error is ArgumentException or FormatException or UriFormatException)
 {
     Console.Error.WriteLine($"coditect-bench: {error.Message}");
-    Console.Error.WriteLine("usage: Coditect.Bench --url http://127.0.0.1:PORT[,...] [--scenario all|churn-hot,...] [--rate R[,R...] | --search --start-rate R]");
+    Console.Error.WriteLine("usage: Coditect.Bench --url http://127.0.0.1:PORT[,...] [--scenario all|churn-hot,...|console] [--rate R[,R...] | --search --start-rate R]");
     Console.Error.WriteLine("       [--duration S] [--warmup S] [--cold-licenses N] [--json FILE] [--markdown FILE] (full list: bench/Coditect.Bench/README.md)");
     return 2;
 }
@@ -26,6 +26,10 @@ using var api = new CoditectApi(options.Servers, options.MaxInFlight, options.Ti
 var memory = new ProcessMemory(options.Pids);
 var loop = new OpenLoop(options.MaxInFlight, options.Timeout);
 await api.RegisterAsync(stop.Token);
+if (options.IsConsole)
+{
+    return await ConsoleScenario.RunAsync(options, api, loop, memory, stop.Token);
+}
 
 Shape? hot = null;
 Shape? cold = null;

@@ -249,7 +249,7 @@ internal sealed class Report(BenchOptions options, IReadOnlyList<ScenarioResult>
         return $"{failed.Rate:F0}/s: {string.Join(", ", why)}";
     }
 
-    private static string Failures(OperationStats op)
+    internal static string Failures(OperationStats op)
     {
         var text = new StringBuilder();
         foreach (var (status, count) in op.Statuses.OrderBy(s => s.Key))
@@ -262,6 +262,11 @@ internal sealed class Report(BenchOptions options, IReadOnlyList<ScenarioResult>
             text.Append(Invariant, $", {count}×{kind}");
         }
 
+        foreach (var (kind, count) in op.Invalid)
+        {
+            text.Append(Invariant, $", {count}×{kind}");
+        }
+
         if (op.Dropped > 0)
         {
             text.Append(Invariant, $", {op.Dropped} dropped (over --max-in-flight)");
@@ -270,7 +275,7 @@ internal sealed class Report(BenchOptions options, IReadOnlyList<ScenarioResult>
         return text.ToString();
     }
 
-    private static string Ms(long microseconds) => (microseconds / 1000.0).ToString("F1", Invariant);
+    internal static string Ms(long microseconds) => (microseconds / 1000.0).ToString("F1", Invariant);
 
     private static string Row(params string[] cells) => "| " + string.Join(" | ", cells) + " |";
 }

@@ -10,13 +10,15 @@ namespace Coditect.Bench;
 internal sealed class Shape
 {
     private readonly string[] _keys;
+    private readonly Guid[] _ids;
     private readonly (string Key, Guid SessionId)[] _held;
 
-    private Shape(string name, int seats, string[] keys, (string, Guid)[] held, SetupTimes times)
+    private Shape(string name, int seats, string[] keys, Guid[] ids, (string, Guid)[] held, SetupTimes times)
     {
         Name = name;
         Seats = seats;
         _keys = keys;
+        _ids = ids;
         _held = held;
         Times = times;
     }
@@ -34,6 +36,9 @@ internal sealed class Shape
     /// <summary>Spreads iterations over the licences with a stride co-prime to their count, so neighbours differ.</summary>
     public string LicenseFor(long sequence) => _keys[(int)((ulong)(sequence * 7919) % (ulong)_keys.Length)];
 
+    /// <summary>The id of licence <paramref name="index"/> (in creation order; the console's pages address licences by id).</summary>
+    public Guid LicenseId(int index) => _ids[index];
+
     public (string Key, Guid SessionId) HeldSession(long sequence) => _held[(int)(sequence % _held.Length)];
 
     /// <summary>Creates the licences in parallel, then acquires <paramref name="held"/> sessions spread over them.</summary>
@@ -41,9 +46,10 @@ internal sealed class Shape
     {
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = ct };
         var keys = new string[licenses];
+        var ids = new Guid[licenses];
         var clock = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, licenses), parallel, async (i, token) =>
-            keys[i] = await api.CreateLicenseAsync($"bench {name} {i}", seats, token));
+            (ids[i], keys[i]) = await api.CreateLicenseAsync($"bench {name} {i}", seats, token));
         var createSeconds = clock.Elapsed.TotalSeconds;
         Console.Error.WriteLine($"[bench] {name}: {licenses} licence(s) x {seats} seats created in {createSeconds:F1} s");
 
@@ -59,7 +65,7 @@ internal sealed class Shape
         });
         var acquireSeconds = clock.Elapsed.TotalSeconds;
         Console.Error.WriteLine($"[bench] {name}: {held} held session(s) acquired in {acquireSeconds:F1} s");
-        return new Shape(name, seats, keys, sessions, new SetupTimes(createSeconds, acquireSeconds));
+        return new Shape(name, seats, keys, ids, sessions, new SetupTimes(createSeconds, acquireSeconds));
     }
 }
 

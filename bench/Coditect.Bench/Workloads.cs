@@ -5,8 +5,11 @@ namespace Coditect.Bench;
 /// <summary>One iteration of a scenario, repeated at the fixed rate.</summary>
 internal interface IWorkload
 {
-    /// <summary>The operations it records; the first is the one the rate counts (and the one drops are charged to).</summary>
+    /// <summary>The operations it records; the first is the one the rate counts (see <see cref="OperationFor"/> for drops).</summary>
     IReadOnlyList<string> Operations { get; }
+
+    /// <summary>The operation iteration <paramref name="sequence"/> starts with: drops and unexpected failures are charged to it.</summary>
+    string OperationFor(long sequence) => Operations[0];
 
     /// <summary>Runs iteration <paramref name="sequence"/>; records into <paramref name="stats"/> unless it is null (warm-up).</summary>
     Task RunOnceAsync(long sequence, long intendedTimestamp, IReadOnlyDictionary<string, OperationStats>? stats, CancellationToken ct);

@@ -68,6 +68,13 @@ public sealed class LicenseNotFoundException(string message, int status = 404)
 public sealed class LicenseSuspendedException(string message, int status = 403)
     : CoditectException(ProblemCodes.LicenseSuspended, status, message);
 
+/// <summary>
+/// The platform suspended the vendor's organization (403 <c>ORGANIZATION_SUSPENDED</c>): every licence of that vendor
+/// refuses new seats and heartbeats until the platform lifts it.
+/// </summary>
+public sealed class OrganizationSuspendedException(string message, int status = 403)
+    : CoditectException(ProblemCodes.OrganizationSuspended, status, message);
+
 /// <summary>The licence's term has ended (403 <c>LICENSE_EXPIRED</c>).</summary>
 public sealed class LicenseExpiredException(string message, int status = 403)
     : CoditectException(ProblemCodes.LicenseExpired, status, message);

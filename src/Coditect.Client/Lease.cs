@@ -247,6 +247,7 @@ public sealed class Lease : IAsyncDisposable
         ProblemCodes.LicenseSuspended => LeaseLossReason.LicenseSuspended,
         ProblemCodes.LicenseExpired => LeaseLossReason.LicenseExpired,
         ProblemCodes.LicenseNotFound => LeaseLossReason.LicenseNotFound,
+        ProblemCodes.OrganizationSuspended => LeaseLossReason.OrganizationSuspended,
         _ => null,
     };
 

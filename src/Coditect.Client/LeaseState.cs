@@ -42,6 +42,9 @@ public enum LeaseLossReason
 
     /// <summary>The licence was deleted (404 <c>LICENSE_NOT_FOUND</c>).</summary>
     LicenseNotFound,
+
+    /// <summary>The platform suspended the vendor's whole organization (403 <c>ORGANIZATION_SUSPENDED</c>).</summary>
+    OrganizationSuspended,
 }
 
 /// <summary>Data of the <see cref="Lease.Lost"/> event.</summary>

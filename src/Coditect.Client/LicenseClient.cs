@@ -67,6 +67,7 @@ public sealed class LicenseClient : IDisposable
     /// <exception cref="NoSeatsAvailableException">Every seat is held.</exception>
     /// <exception cref="LicenseNotFoundException">No licence has this key.</exception>
     /// <exception cref="LicenseSuspendedException">The licence is suspended.</exception>
+    /// <exception cref="OrganizationSuspendedException">The platform suspended the vendor's organization.</exception>
     /// <exception cref="LicenseExpiredException">The licence has expired.</exception>
     /// <exception cref="CoditectUnavailableException">The server could not be reached after the retries.</exception>
     public Task<Lease> AcquireAsync(string hardwareId, CancellationToken ct = default) =>

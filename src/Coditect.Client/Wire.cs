@@ -155,6 +155,7 @@ internal static class Wire
         ProblemCodes.LicenseNotFound => new LicenseNotFoundException(message, status),
         ProblemCodes.LicenseSuspended => new LicenseSuspendedException(message, status),
         ProblemCodes.LicenseExpired => new LicenseExpiredException(message, status),
+        ProblemCodes.OrganizationSuspended => new OrganizationSuspendedException(message, status),
         ProblemCodes.SessionExpired => new SessionExpiredException(message, status),
         ProblemCodes.SessionReleased => new SessionReleasedException(message, status),
         ProblemCodes.SessionNotFound => new SessionNotFoundException(message, status),

@@ -1,4 +1,5 @@
 using Coditect.Server.Audit;
+using Coditect.Server.WebConsole;
 using Coditect.Server.Data;
 using Coditect.Server.Identity;
 using Coditect.Server.Licensing;
@@ -17,6 +18,7 @@ builder.AddSigning();
 builder.AddIdentity();
 builder.AddOrganizations();
 builder.AddLicensing();
+builder.AddConsole();
 
 var app = builder.Build();
 
@@ -35,6 +37,7 @@ app.MapLicensing(org);
 app.MapSigning();
 app.MapHealth();
 app.MapApiDocs();
+app.MapConsole();
 
 app.Run();
 

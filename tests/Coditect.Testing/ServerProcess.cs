@@ -76,6 +76,49 @@ public sealed class ServerProcess(string name, IReadOnlyDictionary<string, strin
         throw new TimeoutException($"{Name} did not answer /health within {limit.TotalSeconds:0} s:\n{string.Join('\n', Log())}");
     }
 
+    /// <summary>
+    /// Runs the server with <paramref name="arguments"/> (an operator command such as <c>create-staff</c>) to its end:
+    /// its exit code, standard output and standard error.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output, string Error)> RunCommandAsync(
+        IReadOnlyDictionary<string, string> environment, IEnumerable<string> arguments, TimeSpan? timeout = null)
+    {
+        var dll = ServerDll();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(120));
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{string.Join(' ', start.ArgumentList)} did not finish within {(timeout ?? TimeSpan.FromSeconds(120)).TotalSeconds} s.");
+        }
+
+        return (process.ExitCode, await output, await error);
+    }
+
     /// <summary>SIGKILL: no shutdown hooks, no flush, connections reset — a crash.</summary>
     public void Kill()
     {

@@ -29,6 +29,7 @@ public static class ProblemCodes
     public const string InvitationNotForYou = "INVITATION_NOT_FOR_YOU";
     public const string ApiKeyNotFound = "API_KEY_NOT_FOUND";
     public const string ApiKeyAuthorityLost = "API_KEY_AUTHORITY_LOST";
+    public const string OrganizationSuspended = "ORGANIZATION_SUSPENDED";
 
     public const string LicenseNotFound = "LICENSE_NOT_FOUND";
     public const string LicenseSuspended = "LICENSE_SUSPENDED";

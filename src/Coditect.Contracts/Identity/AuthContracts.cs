@@ -1,6 +1,10 @@
 namespace Coditect.Contracts.Identity;
 
-public sealed record RegisterRequest(string? Email, string? Password, string? Name, string? OrganizationName);
+/// <summary>
+/// A sign-up: with <c>OrganizationName</c> the new user owns a new organization; with <c>InvitationToken</c> instead,
+/// they join the invitation's organization with its role (<c>Email</c> must be the invited one).
+/// </summary>
+public sealed record RegisterRequest(string? Email, string? Password, string? Name, string? OrganizationName, string? InvitationToken = null);
 
 public sealed record LoginRequest(string? Email, string? Password);
 

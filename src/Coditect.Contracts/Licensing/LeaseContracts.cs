@@ -30,6 +30,7 @@ public static class ValidationCodes
 {
     public const string Valid = "VALID";
     public const string NotFound = "NOT_FOUND";
+    public const string OrganizationSuspended = "ORGANIZATION_SUSPENDED";
     public const string Suspended = "SUSPENDED";
     public const string Expired = "EXPIRED";
     public const string HeartbeatDead = "HEARTBEAT_DEAD";

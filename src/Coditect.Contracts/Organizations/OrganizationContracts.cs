@@ -4,7 +4,8 @@ public sealed record CreateOrganizationRequest(string? Name, string? Slug);
 
 public sealed record UpdateOrganizationRequest(string? Name, string? Slug);
 
-public sealed record OrganizationResponse(Guid Id, string Slug, string Name, string Role, DateTime CreatedAt, DateTime UpdatedAt);
+/// <summary>An organization as its caller sees it. <c>SuspendedAt</c> is set while platform staff have suspended it.</summary>
+public sealed record OrganizationResponse(Guid Id, string Slug, string Name, string Role, DateTime CreatedAt, DateTime UpdatedAt, DateTime? SuspendedAt = null);
 
 public sealed record MemberResponse(Guid UserId, string Email, string Name, string Role, DateTime JoinedAt);
 

@@ -64,9 +64,14 @@ public static class AuditRecorder
     }
 
     /// <summary>Adds an event for an action that is not a plain row change (kicking a session, say).</summary>
-    public static void Explicit(CoditectDbContext db, Guid tenantId, string action, string objectType, Guid objectId, JsonObject changes, DateTime now)
+    public static void Explicit(CoditectDbContext db, Guid tenantId, string action, string objectType, Guid objectId, JsonObject changes, DateTime now) =>
+        Explicit(db, tenantId, action, objectType, objectId, changes, now, db.Tenant.Actor);
+
+    /// <summary>The same, naming the actor: platform staff acting in an organization they need not belong to.</summary>
+    public static void Explicit(
+        CoditectDbContext db, Guid tenantId, string action, string objectType, Guid objectId, JsonObject changes, DateTime now, (string Type, Guid? Id) actor)
     {
-        var (actorType, actorId) = db.Tenant.Actor;
+        var (actorType, actorId) = actor;
         db.Set<AuditEvent>().Add(new AuditEvent
         {
             TenantId = tenantId,

@@ -14,7 +14,10 @@ public static class AuthEndpoints
     public static void MapIdentity(this RouteGroupBuilder api)
     {
         var auth = api.MapGroup("/auth").WithTags("Authentication").RequireSignInRateLimit();
-        auth.MapPost("/register", Register).WithName("register").WithSummary("Create an account and its first organization")
+        auth.MapPost("/register", Register).WithName("register")
+            .WithSummary("Create an account with its first organization, or in the organization of an invitation")
+            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.InvitationNotForYou)
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.InvitationNotFound)
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.EmailTaken);
         auth.MapPost("/login", Login).WithName("login").WithSummary("Sign in with email and password")
             .ProducesProblems(StatusCodes.Status401Unauthorized, ProblemCodes.InvalidCredentials);
@@ -27,44 +30,31 @@ public static class AuthEndpoints
     }
 
     private static async Task<Results<Created<TokenResponse>, ProblemHttpResult>> Register(
-        RegisterRequest body, CoditectDbContext db, PasswordHasher hasher, AccessTokens accessTokens,
+        RegisterRequest body, Accounts accounts, CoditectDbContext db, AccessTokens accessTokens,
         RefreshTokens refreshTokens, TenantScope scope, CancellationToken ct)
     {
-        var errors = new Validator();
-        var email = errors.Email("email", body.Email);
-        errors.Password("password", body.Password);
-        var name = errors.Required("name", body.Name);
-        var organizationName = errors.Required("organization_name", body.OrganizationName);
-        if (!errors.IsValid)
-        {
-            return Problems.Validation(errors);
-        }
-
-        var normalized = User.Normalize(email);
-        if (await db.Set<User>().AnyAsync(u => u.NormalizedEmail == normalized, ct))
+        var registration = await accounts.RegisterAsync(body.Email, body.Password, body.Name, body.OrganizationName, body.InvitationToken, ct);
+        if (registration.EmailTaken)
         {
             return EmailTaken();
         }
 
-        var user = new User { Email = email, NormalizedEmail = normalized, Name = name, PasswordHash = await hasher.HashAsync(body.Password!, ct) };
-        db.Add(user);
-        db.Tenant.SetUser(user.Id);
-        var organization = await OrganizationEndpoints.CreateAsync(db, scope, organizationName, slug: null, user.Id, ct);
-        try
+        if (registration.Refusal is { } refusal)
         {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException e) when (e.IsUniqueViolation())
-        {
-            return EmailTaken(); // a concurrent sign-up with the same email won
+            return refusal.ToProblem();
         }
 
-        var tokens = await TokensAsync(db, scope, user, organization, null, accessTokens, refreshTokens, ct);
+        if (!registration.Succeeded)
+        {
+            return Problems.Validation(registration.Errors);
+        }
+
+        var tokens = await TokensAsync(db, scope, registration.User!, registration.Organization, null, accessTokens, refreshTokens, ct);
         return TypedResults.Created("/api/v1/me", tokens);
     }
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Login(
-        LoginRequest body, CoditectDbContext db, PasswordHasher hasher, AccessTokens accessTokens,
+        LoginRequest body, Accounts accounts, CoditectDbContext db, AccessTokens accessTokens,
         RefreshTokens refreshTokens, TenantScope scope, CancellationToken ct)
     {
         var errors = new Validator();
@@ -79,29 +69,10 @@ public static class AuthEndpoints
             return Problems.Validation(errors);
         }
 
-        var normalized = User.Normalize(email);
-        var user = await db.Set<User>().AsNoTracking().FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
-        if (user is null)
-        {
-            await hasher.VerifyAgainstDummyAsync(body.Password!, ct);
-            return InvalidCredentials();
-        }
-
-        var check = await hasher.VerifyAsync(body.Password!, user.PasswordHash, ct);
-        if (!check.Valid)
-        {
-            return InvalidCredentials();
-        }
-
-        if (check.NeedsRehash)
-        {
-            // Stored by an older algorithm or with other parameters: the password is at hand now to store it anew (ADR 0004).
-            db.Attach(user);
-            user.PasswordHash = await hasher.HashAsync(body.Password!, ct);
-            await db.SaveChangesAsync(ct);
-        }
-
-        return TypedResults.Ok(await TokensAsync(db, scope, user, null, null, accessTokens, refreshTokens, ct));
+        var user = await accounts.VerifyAsync(email, body.Password!, ct);
+        return user is null
+            ? InvalidCredentials()
+            : TypedResults.Ok(await TokensAsync(db, scope, user, null, null, accessTokens, refreshTokens, ct));
     }
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Refresh(

@@ -1,3 +1,4 @@
+using Coditect.Server.Platform;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 
@@ -5,20 +6,26 @@ namespace Coditect.Server.Identity;
 
 public static class IdentityExtensions
 {
-    /// <summary>Users, passwords, tokens, the Bearer scheme (access tokens and API keys) and the staff policy.</summary>
+    /// <summary>Users, passwords, tokens, the Bearer scheme (access tokens and API keys) for the API, the console's cookie, and the staff policy.</summary>
     public static WebApplicationBuilder AddIdentity(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<IdentityOptions>().BindConfiguration(IdentityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<PasswordHasher>();
         builder.Services.AddSingleton<AccessTokens>();
         builder.Services.AddScoped<RefreshTokens>();
+        builder.Services.AddScoped<Accounts>();
         builder.Services.AddHostedService<IdentityStartup>();
 
-        builder.Services.AddAuthentication(BearerAuthentication.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, BearerAuthentication>(BearerAuthentication.SchemeName, null);
+        builder.Services.AddAuthentication(CallerScheme.SchemeName)
+            .AddCallerScheme()
+            .AddScheme<AuthenticationSchemeOptions, BearerAuthentication>(BearerAuthentication.SchemeName, null)
+            .AddConsoleCookie();
         builder.Services.AddScoped<IAuthorizationHandler, StaffHandler>();
+        builder.Services.AddOptions<StaffOptions>().BindConfiguration(StaffOptions.Section)
+            .Validate(StaffOptions.AreValid, "Staff:Emails must list e-mail addresses only.").ValidateOnStart();
+        builder.Services.AddOperatorCommand(StaffAccounts.CommandName, StaffAccounts.CreateStaffAsync);
         builder.Services.AddAuthorization(options => options.AddPolicy(StaffRequirement.Policy, policy => policy
-            .AddAuthenticationSchemes(BearerAuthentication.SchemeName)
+            .AddAuthenticationSchemes(CallerScheme.SchemeName)
             .RequireAuthenticatedUser()
             .AddRequirements(new StaffRequirement())));
         return builder;

@@ -10,6 +10,7 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         user.Property(u => u.Email).HasMaxLength(254);
         user.Property(u => u.NormalizedEmail).HasMaxLength(254);
         user.Property(u => u.Name).HasMaxLength(200);
+        user.Property(u => u.SecurityStamp).HasMaxLength(32);
         user.HasIndex(u => u.NormalizedEmail).IsUnique();
     }
 }

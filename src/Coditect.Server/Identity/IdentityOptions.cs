@@ -38,4 +38,8 @@ public sealed class IdentityOptions
 
     [Range(1, 365)]
     public int InvitationLifetimeDays { get; set; } = 7;
+
+    /// <summary>A console session ends after this long without a request (sliding: each request renews it).</summary>
+    [Range(5, 7 * 24 * 60)]
+    public int ConsoleSessionMinutes { get; set; } = 12 * 60;
 }

@@ -1,9 +1,19 @@
+using Microsoft.Extensions.Options;
+
 namespace Coditect.Server.Identity;
 
-/// <summary>Loads (or creates) the access-token signing key once the schema is current, before the node takes traffic.</summary>
-public sealed class IdentityStartup(AccessTokens accessTokens) : IHostedLifecycleService
+/// <summary>
+/// Once the schema is current, before the node takes traffic: loads (or creates) the access-token signing key, and
+/// flags the users <c>Staff:Emails</c> lists as staff.
+/// </summary>
+public sealed class IdentityStartup(
+    AccessTokens accessTokens, IServiceProvider services, IOptions<StaffOptions> staff, ILogger<IdentityStartup> logger) : IHostedLifecycleService
 {
-    public Task StartingAsync(CancellationToken cancellationToken) => accessTokens.InitializeAsync(cancellationToken);
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        await accessTokens.InitializeAsync(cancellationToken);
+        await StaffAccounts.FlagListedAsync(services, staff.Value.Emails, logger, cancellationToken);
+    }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

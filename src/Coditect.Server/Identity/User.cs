@@ -19,6 +19,15 @@ public sealed class User : Entity
     /// <summary>Platform staff is a flag on the user, never a tenant role.</summary>
     public bool IsStaff { get; set; }
 
+    /// <summary>
+    /// Changes whenever the password does (change or reset): a console session carries the stamp it signed in with and
+    /// ends at its next request once the stamp differs.
+    /// </summary>
+    [NotAudited]
+    public string SecurityStamp { get; set; } = NewSecurityStamp();
+
+    public static string NewSecurityStamp() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
     public static string Normalize(string email) => email.Trim().ToLowerInvariant();
 }
 

@@ -9,9 +9,9 @@ namespace Coditect.Server.Licensing;
 
 /// <summary>
 /// The events Licensing raises on the outbox (<c>data</c> is the API's response shape, never the licence key) and its
-/// own subscribers: every node drops its cached copy of a changed licence and forgets a kicked session (before the
-/// answer leaves the node that made the change, within a second elsewhere); once in the cluster, a deleted licence's
-/// shared state (its Redis keys) goes.
+/// own subscribers: every node drops its cached copy of a changed licence, and of every licence of an organization
+/// suspended or unsuspended, and forgets a kicked session (before the answer leaves the node that made the change,
+/// within a second elsewhere); once in the cluster, a deleted licence's shared state (its Redis keys) goes.
 /// </summary>
 public static class LicensingEvents
 {
@@ -26,10 +26,14 @@ public static class LicensingEvents
     private static bool ChangesLicense(string type) =>
         type is Updated or Suspended or Reinstated or Renewed or Deleted;
 
+    /// <summary>An organization's suspension is part of every cached copy of its licences.</summary>
+    private static bool ChangesOrganization(string type) =>
+        type is OrganizationEvents.Suspended or OrganizationEvents.Unsuspended;
+
     public static IServiceCollection AddLicensingEvents(this IServiceCollection services)
     {
         services.AddOutboxSubscription("licensing.node-cache", Delivery.EveryNode,
-            type => ChangesLicense(type) || type == SessionKicked,
+            type => ChangesLicense(type) || type == SessionKicked || ChangesOrganization(type),
             async (message, scope, ct) =>
             {
                 var ledger = scope.GetRequiredService<ISeatLedger>();
@@ -37,6 +41,10 @@ public static class LicensingEvents
                 {
                     var licenseId = message.Data.GetProperty("license_id").GetGuid();
                     await ledger.ForgetAsync(licenseId, [message.ObjectId], ct);
+                }
+                else if (ChangesOrganization(message.Type))
+                {
+                    await ledger.OrganizationChangedAsync(message.TenantId);
                 }
                 else
                 {

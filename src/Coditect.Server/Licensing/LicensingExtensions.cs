@@ -1,6 +1,7 @@
 using Coditect.Server.Data;
 using Coditect.Server.Licensing.Admin;
 using Coditect.Server.Licensing.Ledger;
+using Coditect.Server.Licensing.Live;
 using Coditect.Server.Licensing.Protocol;
 using Coditect.Server.Platform;
 
@@ -8,7 +9,10 @@ namespace Coditect.Server.Licensing;
 
 public static class LicensingExtensions
 {
-    /// <summary>The seat ledger for this node's topology (SQLite, PostgreSQL, or PostgreSQL with Redis), its sweeper and its outbox subscribers.</summary>
+    /// <summary>
+    /// The seat ledger for this node's topology (SQLite, PostgreSQL, or PostgreSQL with Redis), its sweeper, its outbox
+    /// subscribers and the live view's signal.
+    /// </summary>
     public static WebApplicationBuilder AddLicensing(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<LicensingOptions>().BindConfiguration(LicensingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -35,18 +39,24 @@ public static class LicensingExtensions
             builder.Services.AddScoped<ISeatLedger, SqliteSeatLedger>();
         }
 
+        builder.Services.AddScoped<LicenseAdmin>();
         builder.Services.AddLicensingEvents();
+        builder.Services.AddLicenseLive();
         builder.Services.AddSingleton<LeaseSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<LeaseSweeper>());
         return builder;
     }
 
-    /// <summary>The vendor's admin API under <c>/api/v1/orgs/{org}</c> and the lease protocol at <c>/api/v1/licenses</c>.</summary>
+    /// <summary>
+    /// The vendor's admin API under <c>/api/v1/orgs/{org}</c>, the lease protocol at <c>/api/v1/licenses</c> and the
+    /// console's live stream of a licence at <c>/orgs/{org}/licenses/{id}/events</c>.
+    /// </summary>
     public static void MapLicensing(this IEndpointRouteBuilder app, RouteGroupBuilder org)
     {
         org.MapLicenses();
         org.MapSessions();
         org.MapUsage();
         app.MapLeaseProtocol();
+        app.MapLicenseLive();
     }
 }

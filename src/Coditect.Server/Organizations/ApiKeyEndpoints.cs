@@ -24,7 +24,7 @@ public static class ApiKeyEndpoints
     }
 
     private static async Task<Results<Ok<PagedList<ApiKeyResponse>>, ProblemHttpResult>> List(
-        CoditectDbContext db, HttpRequest request, CancellationToken ct)
+        ApiKeys apiKeys, HttpRequest request, CancellationToken ct)
     {
         var errors = new Validator();
         var paging = Paging.Parse(request, errors);
@@ -33,58 +33,18 @@ public static class ApiKeyEndpoints
             return Problems.Validation(errors);
         }
 
-        var keys = db.Set<ApiKey>().OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Id);
-        return TypedResults.Ok(await paging.ToListAsync(keys, k => k.ToResponse(key: null), ct));
+        return TypedResults.Ok(await paging.ToListAsync(apiKeys.List(), k => k.ToResponse(key: null), ct));
     }
 
     private static async Task<Results<Created<ApiKeyResponse>, ProblemHttpResult>> Create(
-        CreateApiKeyRequest body, OrgScope scope, TenantContext tenant, CoditectDbContext db, CancellationToken ct)
+        CreateApiKeyRequest body, OrgScope scope, ApiKeys apiKeys, CancellationToken ct)
     {
-        var errors = new Validator();
-        var name = errors.Required("name", body.Name, 100);
-        if (!Roles.TryParse(body.Role, out var role))
-        {
-            errors.Add("role", "must be one of owner, admin, member, viewer.");
-        }
-
-        if (!errors.IsValid)
-        {
-            return Problems.Validation(errors);
-        }
-
-        if (!scope.Role.CanAssign(role) || role < scope.Role)
-        {
-            return Problems.Forbidden("An API key cannot have a stronger role than its creator.");
-        }
-
-        var secret = OpaqueToken.New(BearerAuthentication.ApiKeyPrefix);
-        var apiKey = new ApiKey
-        {
-            Name = name,
-            Role = role,
-            Prefix = secret[..12],
-            KeyHash = OpaqueToken.Hash(secret),
-            // A key minted by a key carries the same person's authority, so removing that person stops both.
-            CreatedByUserId = tenant.UserId ?? tenant.ApiKeyCreatorId,
-        };
-        db.Add(apiKey);
-        await db.SaveChangesAsync(ct);
-        return TypedResults.Created($"/api/v1/orgs/{scope.Organization.Slug}/api-keys/{apiKey.Id}", apiKey.ToResponse(secret));
+        var created = await apiKeys.CreateAsync(body.Name, body.Role, ct);
+        return created.Value is { } apiKey
+            ? TypedResults.Created($"/api/v1/orgs/{scope.Organization.Slug}/api-keys/{apiKey.Id}", apiKey)
+            : created.Refusal!.ToProblem();
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Revoke(Guid id, CoditectDbContext db, TimeProvider clock, CancellationToken ct)
-    {
-        var apiKey = await db.Set<ApiKey>().FirstOrDefaultAsync(k => k.Id == id, ct);
-        if (apiKey is null)
-        {
-            return Problems.NotFound(ProblemCodes.ApiKeyNotFound, "The API key");
-        }
-
-        apiKey.RevokedAt ??= clock.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(ct);
-        return TypedResults.NoContent();
-    }
-
-    private static ApiKeyResponse ToResponse(this ApiKey k, string? key) =>
-        new(k.Id, k.Name, k.Role.ToWire(), k.Prefix, k.CreatedAt, k.LastUsedAt, k.RevokedAt, key);
+    private static async Task<Results<NoContent, ProblemHttpResult>> Revoke(Guid id, ApiKeys apiKeys, CancellationToken ct) =>
+        await apiKeys.RevokeAsync(id, ct) is { } refusal ? refusal.ToProblem() : TypedResults.NoContent();
 }

@@ -8,6 +8,12 @@ public sealed class Organization : Entity
 {
     public required string Slug { get; set; }
     public required string Name { get; set; }
+
+    /// <summary>
+    /// Set by platform staff: the organization's licences refuse acquire and heartbeat (403 <c>ORGANIZATION_SUSPENDED</c>)
+    /// and its members cannot act in it, until staff lift it. Separate from any licence's own state.
+    /// </summary>
+    public DateTime? SuspendedAt { get; set; }
 }
 
 /// <summary>A user's role in one organization.</summary>

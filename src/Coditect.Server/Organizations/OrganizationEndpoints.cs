@@ -24,7 +24,8 @@ public static class OrganizationEndpoints
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.SlugTaken);
 
         var self = org.MapGroup("/").WithTags("Organizations");
-        self.MapGet("/", Get).RequirePermission(Permission.ReadOrganization)
+        // The one answer members still get while staff have suspended the organization: it says so (suspended_at).
+        self.MapGet("/", Get).RequirePermission(Permission.ReadOrganization).AllowWhenSuspended()
             .WithName("getOrganization").WithSummary("Get an organization");
         self.MapPatch("/", Update).RequirePermission(Permission.UpdateOrganization)
             .WithName("updateOrganization").WithSummary("Rename an organization or change its slug")
@@ -35,6 +36,7 @@ public static class OrganizationEndpoints
         org.MapInvitations();
         org.MapApiKeys();
         api.MapInvitationAcceptance();
+        api.MapStaffOrganizations();
     }
 
     /// <summary>Creates an organization with <paramref name="ownerId"/> as its owner, and makes it the request's tenant.</summary>
@@ -150,7 +152,7 @@ public static class OrganizationEndpoints
         return TypedResults.NoContent();
     }
 
-    private static string? ValidSlug(Validator errors, string? slug)
+    internal static string? ValidSlug(Validator errors, string? slug)
     {
         if (slug is null)
         {
@@ -181,5 +183,5 @@ public static class OrganizationEndpoints
         Problems.Of(StatusCodes.Status409Conflict, ProblemCodes.SlugTaken, "That slug is taken.", extensions: new Dictionary<string, object?> { ["field"] = "slug" });
 
     public static OrganizationResponse ToResponse(this Organization o, Role role) =>
-        new(o.Id, o.Slug, o.Name, role.ToWire(), o.CreatedAt, o.UpdatedAt);
+        new(o.Id, o.Slug, o.Name, role.ToWire(), o.CreatedAt, o.UpdatedAt, o.SuspendedAt);
 }

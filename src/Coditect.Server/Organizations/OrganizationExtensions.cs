@@ -9,6 +9,10 @@ public static class OrganizationExtensions
     public static WebApplicationBuilder AddOrganizations(this WebApplicationBuilder builder)
     {
         builder.Services.AddScoped<OrgScope>();
+        builder.Services.AddScoped<OrganizationSuspension>();
+        builder.Services.AddScoped<Memberships>();
+        builder.Services.AddScoped<Invitations>();
+        builder.Services.AddScoped<ApiKeys>();
         builder.Services.AddScoped<IAuthorizationHandler, PermissionHandler>();
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, OrganizationAuthorizationResults>();
         builder.Services.AddAuthorization(options => options.AddPermissionPolicies());

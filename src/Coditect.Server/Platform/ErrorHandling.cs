@@ -54,7 +54,14 @@ public sealed class ErrorHandling(ILogger<ErrorHandling> logger) : IExceptionHan
 
         if (problem is not null && !http.Response.HasStarted)
         {
-            await problem.ExecuteAsync(http);
+            if (RequestPipeline.IsConsole(http.Request))
+            {
+                await ConsoleErrorPage.WriteAsync(http, problem.StatusCode, problem.ProblemDetails.Title ?? "Something went wrong.");
+            }
+            else
+            {
+                await problem.ExecuteAsync(http);
+            }
         }
 
         return true;
@@ -92,5 +99,27 @@ public sealed class ErrorHandling(ILogger<ErrorHandling> logger) : IExceptionHan
         }
 
         return false;
+    }
+}
+
+/// <summary>
+/// The console's page for an exception (the status pages render the rest through <c>/error/{status}</c>): plain HTML
+/// with the request id, the console's stylesheet and nothing that could fail again.
+/// </summary>
+internal static class ConsoleErrorPage
+{
+    public static Task WriteAsync(HttpContext http, int status, string title)
+    {
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "text/html; charset=utf-8";
+        var encoder = System.Text.Encodings.Web.HtmlEncoder.Default;
+        return http.Response.WriteAsync($$"""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>{{status}} · CODITECT</title><link rel="stylesheet" href="/console/app.css"></head>
+            <body class="bare"><main class="narrow"><h1>{{encoder.Encode(title)}}</h1>
+            <p>Quote request id <code>{{encoder.Encode(http.TraceIdentifier)}}</code> when reporting it.</p>
+            <p><a href="/">Back to the console</a></p></main></body></html>
+            """);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Coditect.Contracts.Common;
+using Coditect.Server.Identity;
 using Coditect.Server.Organizations;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -55,6 +56,8 @@ public static partial class OpenApiContract
         [ProblemCodes.InvitationNotForYou] = "the invitation was sent to another email address",
         [ProblemCodes.ApiKeyNotFound] = "no such API key in this organization",
         [ProblemCodes.ApiKeyAuthorityLost] = "the API key's creator left the organization or no longer holds the key's role",
+        [ProblemCodes.OrganizationSuspended] = "platform staff suspended the organization: its licences refuse acquire and heartbeat, "
+            + "and its members can only read the organization itself",
         [ProblemCodes.LicenseNotFound] = "no such licence in this organization; on the lease protocol, no licence has this key",
         [ProblemCodes.LicenseSuspended] = "the licence is suspended",
         [ProblemCodes.LicenseExpired] = "the licence's `expires_at` has passed",
@@ -77,6 +80,7 @@ public static partial class OpenApiContract
         ["Lease protocol"] = "Called by licensed applications with the licence key, without `Authorization`; "
             + "and the keys that verify lease tokens offline.",
         ["Health"] = "Liveness for load balancers and orchestrators.",
+        ["Staff"] = "Platform operators (users flagged staff, never an API key): suspend and unsuspend any organization.",
     };
 
     [GeneratedRegex(@"\{([^}:?*=]+)[^}]*\}")]
@@ -139,13 +143,19 @@ public static partial class OpenApiContract
             operation.Security = []; // explicitly none: anonymous
         }
 
-        if (Permissions.DeclaresPermission(new Endpoint(null, new EndpointMetadataCollection(metadata), null)))
+        var endpoint = new Endpoint(null, new EndpointMetadataCollection(metadata), null);
+        if (Permissions.DeclaresPermission(endpoint) || metadata.OfType<IAuthorizeData>().Any(a => a.Policy == StaffRequirement.Policy))
         {
             Add(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden);
         }
 
         if (path.Contains("{org}", StringComparison.Ordinal))
         {
+            if (!SuspendedOrganizations.AllowsWhenSuspended(endpoint))
+            {
+                Add(StatusCodes.Status403Forbidden, ProblemCodes.OrganizationSuspended);
+            }
+
             Add(StatusCodes.Status404NotFound, ProblemCodes.OrgNotFound);
         }
 
@@ -216,6 +226,7 @@ public static partial class OpenApiContract
             "licenses" => "The licence's id.",
             "invitations" => "The invitation's id.",
             "api-keys" => "The API key's id.",
+            "organizations" => "The organization's id.",
             var other => $"The id of the {other} item.",
         },
         _ => $"The {name}.",

@@ -82,7 +82,12 @@ internal static class OpenApiSchemas
             ["email"] = Email(Required),
             ["password"] = Required with { MinLength = 10, MaxLength = 200, Description = "At least 5 different characters." },
             ["name"] = Text(Required, 200),
-            ["organization_name"] = Text(Required, 200),
+            ["organization_name"] = Text(OptionalOrNull, 200) with { Description = "The new organization the user will own; required unless `invitation_token` is given." },
+            ["invitation_token"] = Text(OptionalOrNull, 200) with
+            {
+                Description = "Instead of `organization_name`: an invitation's token (`cdi_...`). The user joins its organization with "
+                    + "the invited role and `email` must be the invited address.",
+            },
         },
         [typeof(LoginRequest)] = new()
         {
@@ -178,7 +183,7 @@ internal static class OpenApiSchemas
         [(typeof(SessionResponse), "status")] = [SessionStatuses.Active, SessionStatuses.Expired, SessionStatuses.Released, SessionStatuses.Kicked],
         [(typeof(ValidateResponse), "code")] =
         [
-            ValidationCodes.Valid, ValidationCodes.NotFound, ValidationCodes.Suspended, ValidationCodes.Expired,
+            ValidationCodes.Valid, ValidationCodes.NotFound, ValidationCodes.OrganizationSuspended, ValidationCodes.Suspended, ValidationCodes.Expired,
             ValidationCodes.HeartbeatDead, ValidationCodes.NoSession,
         ],
         [(typeof(AuditActor), "type")] = ["user", "api_key", "system"],

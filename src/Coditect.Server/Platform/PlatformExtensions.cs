@@ -32,6 +32,9 @@ public static class PlatformExtensions
     {
         Topology.Of(builder);
         builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<AppOptions>().BindConfiguration(AppOptions.Section)
+            .Validate(AppOptions.IsValid, "App:PublicUrl must be an absolute http or https URL without a query, e.g. https://licenses.example.com.")
+            .ValidateOnStart();
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ApiOptions>>((kestrel, api) =>
         {
             kestrel.Limits.MaxRequestBodySize = api.Value.MaxRequestBodyBytes;
@@ -96,9 +99,17 @@ public static class PlatformExtensions
         app.UseExceptionHandler();
         app.UseProblemStatusPages();
         app.UseBodyLimit(api.MaxRequestBodyBytes);
+        // wwwroot (the console's styles and scripts): before authentication, so an asset costs no session check.
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            OnPrepareResponse = file => file.Context.Response.Headers.CacheControl =
+                file.Context.Request.Query.ContainsKey("v") ? "public, max-age=31536000, immutable" : "public, max-age=300",
+        });
+        // Routing after the status pages, so that a console error page re-executed through them is routed anew.
+        app.UseRouting();
         app.UseAuthentication();
-        app.UseApiRateLimit();
-        app.UseWireTextParameters();
+        // The API's per-caller limit and its query checks; console pages validate their own forms and queries.
+        app.UseWhen(http => !RequestPipeline.IsConsole(http.Request), apiOnly => apiOnly.UseApiRateLimit().UseWireTextParameters());
         app.UseAuthorization();
         app.UseWireText();
         return app;

@@ -243,11 +243,20 @@ public static class RateLimits
     public static RouteGroupBuilder RequireSignInRateLimit(this RouteGroupBuilder group) => group.AddEndpointFilter(async (context, next) =>
     {
         var http = context.HttpContext;
-        var limits = http.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
-        var address = "ip:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
-        var decision = await http.RequestServices.GetRequiredService<IRateCounter>().HitAsync(address, limits.SignInPerMinute, http.RequestAborted);
+        var decision = await HitSignInAsync(http);
         return decision.Allowed ? await next(context) : Rejected(http, decision.RetryAfter);
     });
+
+    /// <summary>
+    /// Counts one sign-in attempt against the caller's address: the API's sign-in endpoints and the console's sign-in,
+    /// sign-up and invitation forms share this one budget per address.
+    /// </summary>
+    public static async ValueTask<RateDecision> HitSignInAsync(HttpContext http)
+    {
+        var limits = http.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+        var address = "ip:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        return await http.RequestServices.GetRequiredService<IRateCounter>().HitAsync(address, limits.SignInPerMinute, http.RequestAborted);
+    }
 
     /// <summary>
     /// The lease protocol's limits, which its handlers check after validating the body and before the seat ledger, so a

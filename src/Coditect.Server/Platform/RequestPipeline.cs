@@ -9,6 +9,21 @@ public static partial class RequestPipeline
 {
     public const string RequestIdHeader = "X-Request-Id";
 
+    /// <summary>
+    /// The console's content security policy: everything from this origin, nothing inline (no script or style in the
+    /// markup, so no nonce is needed), no framing, forms post only here.
+    /// </summary>
+    public const string ConsolePolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+    /// <summary>
+    /// True for a request to the web console: every path outside the API, the API docs, health and the published keys.
+    /// Console requests get HTML error pages and the console's CSP; the others problem+json and a deny-all CSP.
+    /// </summary>
+    public static bool IsConsole(HttpRequest request) =>
+        !(request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/docs") || request.Path.StartsWithSegments("/openapi")
+          || request.Path.StartsWithSegments("/health") || request.Path.StartsWithSegments("/.well-known"));
+
     [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
     private static partial Regex SafeRequestId();
 
@@ -40,7 +55,7 @@ public static partial class RequestPipeline
             headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()";
             headers.ContentSecurityPolicy = http.Request.Path.StartsWithSegments("/docs")
                 ? "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
-                : "default-src 'none'; frame-ancestors 'none'";
+                : IsConsole(http.Request) ? ConsolePolicy : "default-src 'none'; frame-ancestors 'none'";
             if (http.Request.IsHttps)
             {
                 headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains";
@@ -64,8 +79,17 @@ public static partial class RequestPipeline
         await next(http);
     });
 
-    /// <summary>Gives bodiless error answers (no such route, wrong method, a body the binder refused) the same problem+json shape as everything else.</summary>
-    public static IApplicationBuilder UseProblemStatusPages(this IApplicationBuilder app) => app.UseStatusCodePages(async context =>
+    /// <summary>
+    /// Gives bodiless error answers (no such route, wrong method, a body the binder refused) the same problem+json shape
+    /// as everything else; on the console, the page for that status (<c>/error/{status}</c>, rendered in place).
+    /// </summary>
+    public static IApplicationBuilder UseProblemStatusPages(this IApplicationBuilder app)
+    {
+        app.UseWhen(http => IsConsole(http.Request), console => console.UseStatusCodePagesWithReExecute("/error/{0}"));
+        return app.UseWhen(http => !IsConsole(http.Request), api => api.UseStatusCodePages(WriteProblemAsync));
+    }
+
+    private static async Task WriteProblemAsync(Microsoft.AspNetCore.Diagnostics.StatusCodeContext context)
     {
         var http = context.HttpContext;
         var (code, title) = http.Response.StatusCode switch
@@ -80,5 +104,5 @@ public static partial class RequestPipeline
             var other => (ProblemCodes.MalformedRequest, $"The request failed with status {other}."),
         };
         await Problems.Of(http.Response.StatusCode, code, title).ExecuteAsync(http);
-    });
+    }
 }

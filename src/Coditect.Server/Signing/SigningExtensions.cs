@@ -6,6 +6,7 @@ public static class SigningExtensions
     {
         builder.Services.AddSingleton(services => MasterKey.Load(builder.Configuration, builder.Environment));
         builder.Services.AddSingleton<ServerKeyStore>();
+        builder.Services.AddDatabaseDataProtection();
         builder.Services.AddOptions<SigningOptions>().BindConfiguration(SigningOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<LeaseSigningKeys>();
         builder.Services.AddSingleton<LeaseTokens>();

@@ -23,6 +23,7 @@ public sealed class ErrorMappingTests
     [InlineData(404, "LICENSE_NOT_FOUND", typeof(LicenseNotFoundException))]
     [InlineData(403, "LICENSE_SUSPENDED", typeof(LicenseSuspendedException))]
     [InlineData(403, "LICENSE_EXPIRED", typeof(LicenseExpiredException))]
+    [InlineData(403, "ORGANIZATION_SUSPENDED", typeof(OrganizationSuspendedException))]
     [InlineData(410, "SESSION_EXPIRED", typeof(SessionExpiredException))]
     [InlineData(410, "SESSION_RELEASED", typeof(SessionReleasedException))]
     [InlineData(404, "SESSION_NOT_FOUND", typeof(SessionNotFoundException))]

@@ -48,6 +48,7 @@ public sealed class PacingTests
     [InlineData("LICENSE_SUSPENDED", LeaseLossReason.LicenseSuspended)]
     [InlineData("LICENSE_EXPIRED", LeaseLossReason.LicenseExpired)]
     [InlineData("LICENSE_NOT_FOUND", LeaseLossReason.LicenseNotFound)]
+    [InlineData("ORGANIZATION_SUSPENDED", LeaseLossReason.OrganizationSuspended)]
     public void Answers_that_end_a_session_lose_the_lease(string code, LeaseLossReason reason) =>
         Lease.LossReason(new CoditectException(code, 410, "x")).ShouldBe(reason);
 

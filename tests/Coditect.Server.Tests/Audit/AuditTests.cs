@@ -171,6 +171,32 @@ public abstract class AuditTests<TApp>(TApp app) : IClassFixture<TApp> where TAp
     }
 
     [Fact]
+    public async Task Audit_events_can_be_filtered_by_actor_and_time_range()
+    {
+        var owner = await _anonymous.RegisterAsync();
+        var key = await owner.CreateApiKeyAsync("admin");
+        app.Clock.Advance(TimeSpan.FromMinutes(5));
+        var middle = Uri.EscapeDataString(app.Clock.GetUtcNow().UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        app.Clock.Advance(TimeSpan.FromSeconds(1));
+        (await _anonymous.WithBearer(key.Key!).PatchAsync(owner.OrgPath, new UpdateOrganizationRequest("Renamed By Bot", null)))
+            .StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var byKey = await owner.Client.GetJsonAsync<PagedList<AuditEventResponse>>($"{owner.OrgPath}/audit-events?actor_id={key.Id}");
+        var byOwner = await owner.Client.GetJsonAsync<PagedList<AuditEventResponse>>($"{owner.OrgPath}/audit-events?actor_id={owner.UserId}");
+        var after = await owner.Client.GetJsonAsync<PagedList<AuditEventResponse>>($"{owner.OrgPath}/audit-events?from={middle}");
+        var before = await owner.Client.GetJsonAsync<PagedList<AuditEventResponse>>($"{owner.OrgPath}/audit-events?to={middle}");
+        var bad = await owner.Client.GetAsync($"{owner.OrgPath}/audit-events?actor_id=someone&from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z");
+
+        byKey.Items.ShouldHaveSingleItem().Action.ShouldBe("organization.updated");
+        byOwner.Items.Select(e => e.Action).ShouldBe(["api_key.created", "membership.created", "organization.created"], ignoreOrder: true);
+        after.Items.ShouldHaveSingleItem().Actor.ShouldBe(new AuditActor("api_key", key.Id));
+        before.Items.Count.ShouldBe(3);
+        var problem = await bad.ShouldBeProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
+        problem.GetProperty("errors").TryGetProperty("actor_id", out _).ShouldBeTrue();
+        problem.GetProperty("errors").TryGetProperty("from", out _).ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task Secrets_never_appear_in_audit_events()
     {
         var owner = await _anonymous.RegisterAsync();

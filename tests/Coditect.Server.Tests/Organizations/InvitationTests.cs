@@ -162,6 +162,54 @@ public abstract class InvitationTests<TApp>(TApp app) : IClassFixture<TApp> wher
     }
 
     [Fact]
+    public async Task A_new_person_registers_with_the_invitation_token_and_joins_with_the_invited_role()
+    {
+        var owner = await _anonymous.RegisterAsync();
+        var email = $"newcomer-{Guid.NewGuid():N}@example.com";
+        var token = await owner.InviteAsync(email, "admin");
+
+        var response = await _anonymous.PostAsync("/api/v1/auth/register",
+            new RegisterRequest(email.ToUpperInvariant(), "correct horse battery staple", "Newcomer", null, token));
+
+        var tokens = await response.ReadAsync<TokenResponse>(HttpStatusCode.Created);
+        tokens.Organization!.Id.ShouldBe(owner.OrgId, "no organization of their own: the invitation's");
+        var newcomer = _anonymous.WithBearer(tokens.AccessToken);
+        var me = await newcomer.GetJsonAsync<MeResponse>("/api/v1/me");
+        me.Organizations.ShouldHaveSingleItem().ShouldBe(new MyOrganization(owner.OrgId, owner.OrgSlug, tokens.Organization.Name, "admin"));
+        (await owner.Client.GetJsonAsync<PagedList<InvitationResponse>>($"{owner.OrgPath}/invitations")).Items.ShouldBeEmpty();
+        await (await newcomer.PostAsync($"/api/v1/invitations/{token}/accept"))
+            .ShouldBeProblemAsync(HttpStatusCode.NotFound, ProblemCodes.InvitationNotFound);
+    }
+
+    [Fact]
+    public async Task Registering_with_an_invitation_for_another_email_or_a_spent_one_creates_no_account()
+    {
+        var owner = await _anonymous.RegisterAsync();
+        var invited = $"invited-{Guid.NewGuid():N}@example.com";
+        var other = $"other-{Guid.NewGuid():N}@example.com";
+        var token = await owner.InviteAsync(invited, "member");
+
+        var wrongEmail = await _anonymous.PostAsync("/api/v1/auth/register", new RegisterRequest(other, "correct horse battery staple", "Other", null, token));
+        var unknown = await _anonymous.PostAsync("/api/v1/auth/register",
+            new RegisterRequest(invited, "correct horse battery staple", "Invited", null, "cdi_not-a-real-token"));
+        var both = await _anonymous.PostAsync("/api/v1/auth/register",
+            new RegisterRequest(invited, "correct horse battery staple", "Invited", "Own Org", token));
+
+        await wrongEmail.ShouldBeProblemAsync(HttpStatusCode.Forbidden, ProblemCodes.InvitationNotForYou);
+        await unknown.ShouldBeProblemAsync(HttpStatusCode.NotFound, ProblemCodes.InvitationNotFound);
+        var problem = await both.ShouldBeProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
+        problem.GetProperty("errors").TryGetProperty("invitation_token", out _).ShouldBeTrue();
+        foreach (var email in new[] { invited, other })
+        {
+            await (await _anonymous.PostAsync("/api/v1/auth/login", new LoginRequest(email, "correct horse battery staple")))
+                .ShouldBeProblemAsync(HttpStatusCode.Unauthorized, ProblemCodes.InvalidCredentials);
+        }
+
+        (await _anonymous.PostAsync("/api/v1/auth/register", new RegisterRequest(invited, "correct horse battery staple", "Invited", null, token)))
+            .StatusCode.ShouldBe(HttpStatusCode.Created, "the invitation is still good for the invited address");
+    }
+
+    [Fact]
     public async Task An_expired_invitation_answers_404()
     {
         var owner = await _anonymous.RegisterAsync();

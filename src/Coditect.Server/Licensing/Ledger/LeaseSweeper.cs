@@ -1,3 +1,4 @@
+using Coditect.Server.Licensing.Live;
 using Microsoft.Extensions.Options;
 
 namespace Coditect.Server.Licensing.Ledger;
@@ -5,9 +6,11 @@ namespace Coditect.Server.Licensing.Ledger;
 /// <summary>
 /// Every <c>Licensing:SweepIntervalSeconds</c>, marks lapsed leases expired and counts them in usage. Seats do not
 /// wait for it (a lapsed lease holds no seat the moment it lapses); it keeps the session list and the charts true.
-/// Several nodes may sweep at once: each lapsed session is marked by exactly one of them.
+/// Several nodes may sweep at once: each lapsed session is marked by exactly one of them, which tells the live view of
+/// its licence.
 /// </summary>
-public sealed class LeaseSweeper(IServiceScopeFactory scopes, IOptions<LicensingOptions> options, TimeProvider clock, ILogger<LeaseSweeper> logger)
+public sealed class LeaseSweeper(
+    IServiceScopeFactory scopes, LicenseWatch watch, IOptions<LicensingOptions> options, TimeProvider clock, ILogger<LeaseSweeper> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -34,6 +37,12 @@ public sealed class LeaseSweeper(IServiceScopeFactory scopes, IOptions<Licensing
     {
         await using var scope = scopes.CreateAsyncScope();
         var ledger = scope.ServiceProvider.GetRequiredService<ISeatLedger>();
-        return await ledger.SweepAsync(clock.GetUtcNow().UtcDateTime, ct);
+        var swept = await ledger.SweepAsync(clock.GetUtcNow().UtcDateTime, ct);
+        foreach (var licenseId in swept.Licenses)
+        {
+            watch.Changed(licenseId);
+        }
+
+        return swept.Count;
     }
 }

@@ -5,7 +5,8 @@ namespace Coditect.Server.Licensing.Ledger;
 
 /// <summary>
 /// Licence snapshots by key hash for the Redis heartbeat path, kept at most <c>Licensing:LicenseCacheSeconds</c>.
-/// Changes reach every node within a second through the outbox (every-node delivery, <see cref="RedisSeatLedger.LicenseChangedAsync"/>);
+/// Changes (of the licence, or its organization's suspension) reach every node within a second through the outbox
+/// (every-node delivery, <see cref="RedisSeatLedger.LicenseChangedAsync"/>, <see cref="RedisSeatLedger.OrganizationChangedAsync"/>);
 /// the time limit bounds how stale a copy can get if a node cannot read the outbox. Acquires always read PostgreSQL.
 /// <para>
 /// A copy is reloaded in the background once it is past a point between half and nine tenths of that time, fixed per
@@ -54,6 +55,18 @@ public sealed class LicenseCache(IOptions<LicensingOptions> options, ILogger<Lic
         foreach (var (keyHash, entry) in _entries)
         {
             if (entry.License.Id == licenseId)
+            {
+                _entries.TryRemove(keyHash, out _);
+            }
+        }
+    }
+
+    /// <summary>Drops the copies of an organization's licences (its suspension is part of each copy).</summary>
+    public void InvalidateOrganization(Guid organizationId)
+    {
+        foreach (var (keyHash, entry) in _entries)
+        {
+            if (entry.License.TenantId == organizationId)
             {
                 _entries.TryRemove(keyHash, out _);
             }

@@ -7,8 +7,12 @@ public sealed partial class PostgresSeatLedger
     private const string SetTenant =
         "SELECT set_config('app.tenant_id', coalesce((SELECT tenant_id::text FROM licenses WHERE key_hash = $1), ''), true)";
     private static string Live(string alias) => $"{alias}.status = 'active' AND {alias}.expires_at > $2";
-    private const string LicenseColumns = "l.id, l.tenant_id, l.seats_total, l.state, l.expires_at, l.entitlements";
-    private const string LicenseUsable = "l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > $2)";
+    // The organization's suspension travels with the licence (one primary-key probe in the same statement): the
+    // protocol refuses a suspended organization's licences without a round trip of its own.
+    private const string OrganizationSuspended =
+        "EXISTS (SELECT 1 FROM organizations o WHERE o.id = l.tenant_id AND o.suspended_at IS NOT NULL)";
+    private const string LicenseColumns = $"l.id, l.tenant_id, l.seats_total, l.state, l.expires_at, l.entitlements, {OrganizationSuspended}";
+    private const string LicenseUsable = $"l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > $2) AND NOT {OrganizationSuspended}";
     private const string LockLicense = "SELECT id FROM licenses WHERE key_hash = $1 FOR NO KEY UPDATE";
 
     /// <summary>
@@ -209,7 +213,7 @@ public sealed partial class PostgresSeatLedger
             FROM (SELECT license_id, count(*)::int AS n FROM expired GROUP BY license_id) e
             WHERE l.id = e.license_id
             RETURNING 1)
-        SELECT count(*)::int FROM expired
+        SELECT count(*)::int, coalesce(array_agg(DISTINCT license_id), '{}') FROM expired
         """,
     ];
 

@@ -24,7 +24,7 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         await using var batch = await BatchAsync(RefuseWhenFullSql, ct, c.KeyHash, c.Now, c.HardwareId, LedgerRules.HourOf(c.Now));
         await using var reader = await batch.ExecuteReaderAsync(ct);
         return await LastRowAsync(reader, ct) is { } row
-            ? new AcquireResult(AcquireOutcome.NoSeats, ReadLicense(row), (int)row[6]!, null, null)
+            ? new AcquireResult(AcquireOutcome.NoSeats, ReadLicense(row), (int)row[7]!, null, null)
             : null;
     }
 
@@ -40,7 +40,7 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         }
 
         var license = ReadLicense(row);
-        var used = (int)row[6]!;
+        var used = (int)row[7]!;
         if (LedgerRules.Refusal(license, c.Now) is { } refusal)
         {
             return new AcquireResult(refusal, license, used, null, null);
@@ -55,13 +55,13 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
             _gate.MarkNotFull(c.KeyHash);
         }
 
-        if (row[7] is not Guid sessionId)
+        if (row[8] is not Guid sessionId)
         {
             return new AcquireResult(AcquireOutcome.NoSeats, license, used, null, null);
         }
 
         var outcome = sessionId == c.NewSessionId ? AcquireOutcome.Acquired : AcquireOutcome.Renewed;
-        return new AcquireResult(outcome, license, used, sessionId, (DateTime)row[8]!);
+        return new AcquireResult(outcome, license, used, sessionId, (DateTime)row[9]!);
     }
 
     public async Task<LeaseResult> HeartbeatAsync(string keyHash, Guid sessionId, DateTime now, DateTime newExpiry, CancellationToken ct)
@@ -73,7 +73,7 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         var license = row is null ? null : ReadLicense(row);
         if (renewed)
         {
-            return new LeaseResult(LeaseOutcome.Ok, license, (string)row![9]!, newExpiry);
+            return new LeaseResult(LeaseOutcome.Ok, license, (string)row![10]!, newExpiry);
         }
 
         if (LedgerRules.LeaseRefusal(license, now) is { } refusal)
@@ -81,9 +81,9 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
             return new LeaseResult(refusal, license, null, null);
         }
 
-        return row![6] is null
+        return row![7] is null
             ? new LeaseResult(LeaseOutcome.SessionNotFound, license, null, null)
-            : new LeaseResult(LedgerRules.SessionRefusal(ParseSessionState((string)row[7]!)), license, (string)row[9]!, (DateTime)row[8]!);
+            : new LeaseResult(LedgerRules.SessionRefusal(ParseSessionState((string)row[8]!)), license, (string)row[10]!, (DateTime)row[9]!);
     }
 
     public Task<LeaseResult> ReleaseAsync(string keyHash, Guid sessionId, DateTime now, CancellationToken ct) =>
@@ -99,7 +99,7 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
             return new LeaseResult(LeaseOutcome.LicenseNotFound, null, null, null);
         }
 
-        if (row[6] is null)
+        if (row[7] is null)
         {
             return new LeaseResult(LeaseOutcome.SessionNotFound, ReadLicense(row), null, null);
         }
@@ -119,19 +119,20 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         }
 
         var hardware = hardwareId is null ? HardwareState.NotAsked
-            : row[7] is not string status ? HardwareState.None
+            : row[8] is not string status ? HardwareState.None
             : ParseSessionState(status) switch
             {
-                SessionState.Active when (DateTime)row[8]! > now => HardwareState.Live,
+                SessionState.Active when (DateTime)row[9]! > now => HardwareState.Live,
                 SessionState.Active or SessionState.Expired => HardwareState.Lapsed,
                 _ => HardwareState.None,
             };
-        return new ValidateResult(ReadLicense(row), (int)row[6]!, hardware);
+        return new ValidateResult(ReadLicense(row), (int)row[7]!, hardware);
     }
 
-    public async Task<int> SweepAsync(DateTime now, CancellationToken ct)
+    public async Task<SweepResult> SweepAsync(DateTime now, CancellationToken ct)
     {
         var total = 0;
+        var licenses = new HashSet<Guid>();
         while (true)
         {
             await using var batch = await BatchAsync(SweepSql, ct, now, SweepBatch);
@@ -139,9 +140,10 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
             var row = await LastRowAsync(reader, ct);
             var swept = (int)row![0]!;
             total += swept;
+            licenses.UnionWith((Guid[])row[1]!);
             if (swept < SweepBatch)
             {
-                return total;
+                return new SweepResult(total, licenses);
             }
         }
     }
@@ -272,13 +274,15 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         return last;
     }
 
+    /// <summary>The licence from the first seven columns of a row (<c>LicenseColumns</c>); what a statement adds follows them.</summary>
     private static LicenseSnapshot ReadLicense(object?[] row) => new(
         (Guid)row[0]!,
         (Guid)row[1]!,
         (int)row[2]!,
         (string)row[3]! == "active" ? LicenseState.Active : LicenseState.Suspended,
         row[4] as DateTime?,
-        LedgerRules.ParseEntitlements((string)row[5]!));
+        LedgerRules.ParseEntitlements((string)row[5]!),
+        (bool)row[6]!);
 
     private static SessionState ParseSessionState(string status) => Enum.Parse<SessionState>(status, ignoreCase: true);
 

@@ -62,6 +62,16 @@ public sealed class RedisSeatLedger(
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// An organization was suspended or unsuspended (told like a licence change): this node's copies of its licences,
+    /// which carry the suspension, are dropped.
+    /// </summary>
+    public Task OrganizationChangedAsync(Guid organizationId)
+    {
+        licenses.InvalidateOrganization(organizationId);
+        return Task.CompletedTask;
+    }
+
     public async Task<AcquireResult> AcquireAsync(AcquireCommand c, CancellationToken ct)
     {
         await writeBehind.EnsureFreshAsync(ct);
@@ -143,7 +153,7 @@ public sealed class RedisSeatLedger(
         database.ValidateAsync(keyHash, hardwareId, now, ct);
 
     /// <summary>Flushes heartbeats, sweeps in PostgreSQL, then reconciles: drops from Redis every lease PostgreSQL ended lately.</summary>
-    public async Task<int> SweepAsync(DateTime now, CancellationToken ct)
+    public async Task<SweepResult> SweepAsync(DateTime now, CancellationToken ct)
     {
         await writeBehind.FlushAsync(ct);
         var swept = await database.SweepAsync(now, ct);

@@ -21,7 +21,7 @@ public interface ISeatLedger
     Task<ValidateResult> ValidateAsync(string keyHash, string? hardwareId, DateTime now, CancellationToken ct);
 
     /// <summary>Marks lapsed leases expired and counts them in usage; safe to run on several nodes at once.</summary>
-    Task<int> SweepAsync(DateTime now, CancellationToken ct);
+    Task<SweepResult> SweepAsync(DateTime now, CancellationToken ct);
 
     /// <summary>
     /// An admin ends a session, in the caller's transaction (so the audit event and the outbox event commit with it):
@@ -39,9 +39,18 @@ public interface ISeatLedger
     /// <summary>Told on every node after a licence changed (suspended, renewed, deleted...), so its cached copy is dropped.</summary>
     Task LicenseChangedAsync(Guid licenseId) => Task.CompletedTask;
 
+    /// <summary>
+    /// Told on every node after an organization was suspended or unsuspended, so cached copies of its licences (which
+    /// carry <see cref="LicenseSnapshot.OrganizationSuspended"/>) are dropped.
+    /// </summary>
+    Task OrganizationChangedAsync(Guid organizationId) => Task.CompletedTask;
+
     /// <summary>Told once in the cluster after a licence was deleted (its sessions went with it), so shared state about it goes.</summary>
     Task LicenseDeletedAsync(Guid licenseId) => LicenseChangedAsync(licenseId);
 }
+
+/// <summary>What a sweep marked: how many lapsed sessions, and of which licences (their live views changed).</summary>
+public sealed record SweepResult(int Count, IReadOnlyCollection<Guid> Licenses);
 
 /// <summary>Heartbeats of one session served by Redis since the last write to PostgreSQL.</summary>
 public sealed record PendingHeartbeat(Guid SessionId, DateTime ExpiresAt, DateTime FirstAt, DateTime At, int Count);
@@ -57,14 +66,18 @@ public sealed record AcquireCommand(
     DateTime Now,
     DateTime Expiry);
 
-/// <summary>What the protocol needs to know of a licence.</summary>
+/// <summary>
+/// What the protocol needs to know of a licence. <see cref="OrganizationSuspended"/> is its organization's state, read
+/// with the licence (the same statement, no extra round trip) and cached with it.
+/// </summary>
 public sealed record LicenseSnapshot(
     Guid Id,
     Guid TenantId,
     int SeatsTotal,
     LicenseState State,
     DateTime? ExpiresAt,
-    IReadOnlyList<string> Entitlements);
+    IReadOnlyList<string> Entitlements,
+    bool OrganizationSuspended = false);
 
 public enum AcquireOutcome
 {
@@ -72,6 +85,7 @@ public enum AcquireOutcome
     Renewed,
     NoSeats,
     LicenseNotFound,
+    OrganizationSuspended,
     LicenseSuspended,
     LicenseExpired,
 }
@@ -87,6 +101,7 @@ public enum LeaseOutcome
 {
     Ok,
     LicenseNotFound,
+    OrganizationSuspended,
     LicenseSuspended,
     LicenseExpired,
     SessionNotFound,
@@ -108,10 +123,14 @@ public sealed record ValidateResult(LicenseSnapshot? License, int SeatsUsed, Har
 
 internal static class LedgerRules
 {
-    /// <summary>The licence-level answer before any seat is considered.</summary>
+    /// <summary>
+    /// The licence-level answer before any seat is considered. A suspended organization wins over the licence's own
+    /// state: lifting the licence's suspension would not make it usable.
+    /// </summary>
     public static AcquireOutcome? Refusal(LicenseSnapshot? license, DateTime now) => license switch
     {
         null => AcquireOutcome.LicenseNotFound,
+        { OrganizationSuspended: true } => AcquireOutcome.OrganizationSuspended,
         { State: LicenseState.Suspended } => AcquireOutcome.LicenseSuspended,
         { ExpiresAt: { } expiry } when expiry <= now => AcquireOutcome.LicenseExpired,
         _ => null,
@@ -120,6 +139,7 @@ internal static class LedgerRules
     public static LeaseOutcome? LeaseRefusal(LicenseSnapshot? license, DateTime now) => Refusal(license, now) switch
     {
         AcquireOutcome.LicenseNotFound => LeaseOutcome.LicenseNotFound,
+        AcquireOutcome.OrganizationSuspended => LeaseOutcome.OrganizationSuspended,
         AcquireOutcome.LicenseSuspended => LeaseOutcome.LicenseSuspended,
         AcquireOutcome.LicenseExpired => LeaseOutcome.LicenseExpired,
         _ => null,

@@ -1,4 +1,5 @@
 using Coditect.Server.Data;
+using Coditect.Server.Organizations;
 using Coditect.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
 
@@ -18,13 +19,11 @@ public sealed class SqliteSeatLedger(CoditectDbContext db) : ISeatLedger
     public async Task<AcquireResult> AcquireAsync(AcquireCommand c, CancellationToken ct)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var license = await FindAsync(c.KeyHash, ct);
-        if (license is null)
+        if (await FindAsync(c.KeyHash, ct) is not var (license, snapshot))
         {
             return new AcquireResult(AcquireOutcome.LicenseNotFound, null, 0, null, null);
         }
 
-        var snapshot = Snapshot(license);
         var used = await CountLiveAsync(license.Id, c.Now, ct);
         if (LedgerRules.Refusal(snapshot, c.Now) is { } refusal)
         {
@@ -88,14 +87,15 @@ public sealed class SqliteSeatLedger(CoditectDbContext db) : ISeatLedger
     public async Task<LeaseResult> HeartbeatAsync(string keyHash, Guid sessionId, DateTime now, DateTime newExpiry, CancellationToken ct)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var license = await FindAsync(keyHash, ct);
-        var snapshot = license is null ? null : Snapshot(license);
+        var found = await FindAsync(keyHash, ct);
+        var snapshot = found?.Snapshot;
         if (LedgerRules.LeaseRefusal(snapshot, now) is { } refusal)
         {
             return new LeaseResult(refusal, snapshot, null, null);
         }
 
-        var session = await Sessions.FirstOrDefaultAsync(s => s.Id == sessionId && s.LicenseId == license!.Id, ct);
+        var license = found!.Value.License;
+        var session = await Sessions.FirstOrDefaultAsync(s => s.Id == sessionId && s.LicenseId == license.Id, ct);
         if (session is null)
         {
             return new LeaseResult(LeaseOutcome.SessionNotFound, snapshot, null, null);
@@ -116,9 +116,9 @@ public sealed class SqliteSeatLedger(CoditectDbContext db) : ISeatLedger
 
     public async Task<LeaseResult> ReleaseAsync(string keyHash, Guid sessionId, DateTime now, CancellationToken ct)
     {
+        // No refusal here: a suspended or expired licence, or a suspended organization, still frees the seat.
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var license = await FindAsync(keyHash, ct);
-        if (license is null)
+        if (await FindAsync(keyHash, ct) is not var (license, snapshot))
         {
             return new LeaseResult(LeaseOutcome.LicenseNotFound, null, null, null);
         }
@@ -126,7 +126,7 @@ public sealed class SqliteSeatLedger(CoditectDbContext db) : ISeatLedger
         var session = await Sessions.FirstOrDefaultAsync(s => s.Id == sessionId && s.LicenseId == license.Id, ct);
         if (session is null)
         {
-            return new LeaseResult(LeaseOutcome.SessionNotFound, Snapshot(license), null, null);
+            return new LeaseResult(LeaseOutcome.SessionNotFound, snapshot, null, null);
         }
 
         if (session.Status == SessionState.Active)
@@ -141,13 +141,12 @@ public sealed class SqliteSeatLedger(CoditectDbContext db) : ISeatLedger
         }
 
         await transaction.CommitAsync(ct);
-        return new LeaseResult(LeaseOutcome.Ok, Snapshot(license), session.HardwareId, null);
+        return new LeaseResult(LeaseOutcome.Ok, snapshot, session.HardwareId, null);
     }
 
     public async Task<ValidateResult> ValidateAsync(string keyHash, string? hardwareId, DateTime now, CancellationToken ct)
     {
-        var license = await db.Set<License>().IgnoreQueryFilters().AsNoTracking().FirstOrDefaultAsync(l => l.KeyHash == keyHash, ct);
-        if (license is null)
+        if (await ReadAsync(keyHash, ct) is not var (license, snapshot))
         {
             return new ValidateResult(null, 0, HardwareState.NotAsked);
         }
@@ -167,10 +166,10 @@ public sealed class SqliteSeatLedger(CoditectDbContext db) : ISeatLedger
             };
         }
 
-        return new ValidateResult(Snapshot(license), used, hardware);
+        return new ValidateResult(snapshot, used, hardware);
     }
 
-    public Task<int> SweepAsync(DateTime now, CancellationToken ct) => db.RunAsSystemAsync(async () =>
+    public Task<SweepResult> SweepAsync(DateTime now, CancellationToken ct) => db.RunAsSystemAsync(async () =>
     {
         var lapsed = await Sessions.Where(s => s.Status == SessionState.Active && s.ExpiresAt <= now)
             .OrderBy(s => s.ExpiresAt).Take(1000).ToListAsync(ct);
@@ -187,18 +186,32 @@ public sealed class SqliteSeatLedger(CoditectDbContext db) : ISeatLedger
         }
 
         await db.SaveChangesAsync(ct);
-        return lapsed.Count;
+        return new SweepResult(lapsed.Count, [.. lapsed.Select(s => s.LicenseId).Distinct()]);
     }, ct);
 
-    private async Task<License?> FindAsync(string keyHash, CancellationToken ct)
+    /// <summary>The licence a key names, and the request's tenant set from it.</summary>
+    private async Task<(License License, LicenseSnapshot Snapshot)?> FindAsync(string keyHash, CancellationToken ct)
     {
-        var license = await Licenses.AsNoTracking().FirstOrDefaultAsync(l => l.KeyHash == keyHash, ct);
-        if (license is not null && db.Tenant.TenantId is null)
+        var found = await ReadAsync(keyHash, ct);
+        if (found is var (license, _) && db.Tenant.TenantId is null)
         {
             db.Tenant.SetTenant(license.TenantId);
         }
 
-        return license;
+        return found;
+    }
+
+    /// <summary>The licence a key names with its organization's suspension, in one query.</summary>
+    private async Task<(License License, LicenseSnapshot Snapshot)?> ReadAsync(string keyHash, CancellationToken ct)
+    {
+        var row = await Licenses.AsNoTracking().Where(l => l.KeyHash == keyHash)
+            .Select(l => new
+            {
+                License = l,
+                OrganizationSuspended = db.Set<Organization>().Any(o => o.Id == l.TenantId && o.SuspendedAt != null),
+            })
+            .FirstOrDefaultAsync(ct);
+        return row is null ? null : (row.License, Snapshot(row.License, row.OrganizationSuspended));
     }
 
     private Task<int> CountLiveAsync(Guid licenseId, DateTime now, CancellationToken ct) =>
@@ -226,6 +239,6 @@ public sealed class SqliteSeatLedger(CoditectDbContext db) : ISeatLedger
         usage.LastSeatsUsed = seatsUsed;
     }
 
-    internal static LicenseSnapshot Snapshot(License l) =>
-        new(l.Id, l.TenantId, l.SeatsTotal, l.State, l.ExpiresAt, LedgerRules.ParseEntitlements(l.Entitlements));
+    internal static LicenseSnapshot Snapshot(License l, bool organizationSuspended) =>
+        new(l.Id, l.TenantId, l.SeatsTotal, l.State, l.ExpiresAt, LedgerRules.ParseEntitlements(l.Entitlements), organizationSuspended);
 }

@@ -1,6 +1,7 @@
 using Coditect.Contracts.Common;
 using Coditect.Contracts.Licensing;
 using Coditect.Server.Licensing.Ledger;
+using Coditect.Server.Licensing.Live;
 using Coditect.Server.Platform;
 using Coditect.Server.Signing;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,7 +13,8 @@ namespace Coditect.Server.Licensing.Protocol;
 /// The lease protocol: licensed applications acquire, heartbeat, release and validate with the licence key, never
 /// with a user token. Each call is one <see cref="ISeatLedger"/> call plus, for a live lease, one signature. A valid
 /// call first passes the per-licence and per-session (or per-machine) rate limits; an invalid one is answered 400 and
-/// not counted. See docs/licensing.md and README.md in this folder.
+/// not counted. A call that changed a session tells <see cref="LicenseWatch"/> (a lookup, no I/O) for the console's
+/// live view. See docs/licensing.md and README.md in this folder.
 /// </summary>
 public static class LeaseEndpoints
 {
@@ -20,11 +22,11 @@ public static class LeaseEndpoints
     {
         var leases = app.MapGroup("/api/v1/licenses").WithTags("Lease protocol");
         leases.MapPost("/acquire", Acquire).WithName("acquireLease").WithSummary("Take a seat for a machine, or renew its live lease")
-            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.LicenseSuspended, ProblemCodes.LicenseExpired)
+            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.OrganizationSuspended, ProblemCodes.LicenseSuspended, ProblemCodes.LicenseExpired)
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound)
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.NoSeatsAvailable);
         leases.MapPost("/heartbeat", Heartbeat).WithName("heartbeatLease").WithSummary("Extend a lease and get a fresh lease token")
-            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.LicenseSuspended, ProblemCodes.LicenseExpired)
+            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.OrganizationSuspended, ProblemCodes.LicenseSuspended, ProblemCodes.LicenseExpired)
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound, ProblemCodes.SessionNotFound)
             .ProducesProblems(StatusCodes.Status410Gone, ProblemCodes.SessionExpired, ProblemCodes.SessionReleased);
         leases.MapPost("/release", Release).WithName("releaseLease").WithSummary("Give a seat back")
@@ -34,7 +36,7 @@ public static class LeaseEndpoints
 
     private static async Task<Results<Created<AcquireResponse>, Ok<AcquireResponse>, ProblemHttpResult>> Acquire(
         AcquireRequest body, ISeatLedger ledger, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock, HttpContext http,
-        CancellationToken ct)
+        LicenseWatch watch, CancellationToken ct)
     {
         var errors = new Validator();
         var key = errors.Required("license_key", body.LicenseKey, 64);
@@ -62,6 +64,7 @@ public static class LeaseEndpoints
         {
             case AcquireOutcome.Acquired or AcquireOutcome.Renewed:
                 var license = result.License!;
+                watch.Changed(license.Id);
                 var expiresAt = result.ExpiresAt!.Value;
                 var token = tokens.Create(new LeaseClaims(result.SessionId!.Value, license.Id, license.TenantId, hardwareId,
                     license.Entitlements, license.SeatsTotal, now, expiresAt));
@@ -78,7 +81,7 @@ public static class LeaseEndpoints
 
     private static async Task<Results<Ok<HeartbeatResponse>, ProblemHttpResult>> Heartbeat(
         HeartbeatRequest body, ISeatLedger ledger, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock, HttpContext http,
-        CancellationToken ct)
+        LicenseWatch watch, CancellationToken ct)
     {
         var errors = new Validator();
         var key = errors.Required("license_key", body.LicenseKey, 64);
@@ -102,13 +105,14 @@ public static class LeaseEndpoints
         }
 
         var license = result.License!;
+        watch.Changed(license.Id);
         var token = tokens.Create(new LeaseClaims(sessionId, license.Id, license.TenantId, result.HardwareId!,
             license.Entitlements, license.SeatsTotal, now, result.ExpiresAt!.Value));
         return TypedResults.Ok(new HeartbeatResponse(sessionId, result.ExpiresAt.Value, token));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Release(
-        ReleaseRequest body, ISeatLedger ledger, TimeProvider clock, HttpContext http, CancellationToken ct)
+        ReleaseRequest body, ISeatLedger ledger, TimeProvider clock, HttpContext http, LicenseWatch watch, CancellationToken ct)
     {
         var errors = new Validator();
         var key = errors.Required("license_key", body.LicenseKey, 64);
@@ -125,7 +129,13 @@ public static class LeaseEndpoints
         }
 
         var result = await ledger.ReleaseAsync(keyHash, sessionId, Now(clock), ct);
-        return result.Outcome == LeaseOutcome.Ok ? TypedResults.NoContent() : LeaseProblem(result.Outcome);
+        if (result.Outcome != LeaseOutcome.Ok)
+        {
+            return LeaseProblem(result.Outcome);
+        }
+
+        watch.Changed(result.License!.Id);
+        return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<ValidateResponse>, ProblemHttpResult>> Validate(
@@ -155,7 +165,9 @@ public static class LeaseEndpoints
         var status = license.State == LicenseState.Suspended ? LicenseStatuses.Suspended
             : license.ExpiresAt <= now ? LicenseStatuses.Expired
             : LicenseStatuses.Active;
-        var code = status switch
+        // The organization's suspension wins over the licence's own state, as it does on acquire and heartbeat;
+        // license.status stays the licence's.
+        var code = license.OrganizationSuspended ? ValidationCodes.OrganizationSuspended : status switch
         {
             LicenseStatuses.Suspended => ValidationCodes.Suspended,
             LicenseStatuses.Expired => ValidationCodes.Expired,
@@ -211,6 +223,8 @@ public static class LeaseEndpoints
 
     private static ProblemHttpResult LicenseProblem(AcquireOutcome outcome) => outcome switch
     {
+        AcquireOutcome.OrganizationSuspended => Problems.Of(StatusCodes.Status403Forbidden, ProblemCodes.OrganizationSuspended,
+            "The organization this licence belongs to is suspended."),
         AcquireOutcome.LicenseSuspended => Problems.Of(StatusCodes.Status403Forbidden, ProblemCodes.LicenseSuspended, "This licence is suspended."),
         AcquireOutcome.LicenseExpired => Problems.Of(StatusCodes.Status403Forbidden, ProblemCodes.LicenseExpired, "This licence has expired."),
         _ => Problems.NotFound(ProblemCodes.LicenseNotFound, "The licence key"),
@@ -218,6 +232,7 @@ public static class LeaseEndpoints
 
     private static ProblemHttpResult LeaseProblem(LeaseOutcome outcome) => outcome switch
     {
+        LeaseOutcome.OrganizationSuspended => LicenseProblem(AcquireOutcome.OrganizationSuspended),
         LeaseOutcome.LicenseSuspended => LicenseProblem(AcquireOutcome.LicenseSuspended),
         LeaseOutcome.LicenseExpired => LicenseProblem(AcquireOutcome.LicenseExpired),
         LeaseOutcome.SessionNotFound => Problems.NotFound(ProblemCodes.SessionNotFound, "The session (for this licence key)"),

@@ -8,6 +8,7 @@ public static class OutboxExtensions
     public static WebApplicationBuilder AddOutbox(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddClusterSignal();
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddHostedService(services => services.GetRequiredService<OutboxSignal>());
         builder.Services.AddSingleton<OutboxNode>();

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Coditect.Server.Tests.Infrastructure;
+namespace Coditect.Testing;
 
 /// <summary>
 /// The PostgreSQL server that scripts/test.sh starts. Each fixture gets its own empty database owned by its own

@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Text;
+using Coditect.Contracts.Common;
+using Coditect.Contracts.Licensing;
+using Coditect.Server.Licensing.Admin;
+using Coditect.Server.Organizations;
+using Coditect.Server.Platform;
+using Coditect.Server.WebConsole;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Coditect.Server.Licensing.Pages;
+
+/// <summary>What the sessions table shows (<c>_Sessions.cshtml</c>), on the page and as its live fragment.</summary>
+public sealed record SessionsView(string LicensePath, int SeatsTotal, PagedList<SessionResponse> Sessions, bool CanKick, DateTime Now);
+
+/// <summary>
+/// One licence: its facts, its key once after it was made, its live sessions (reloaded by the page's event stream), its
+/// usage over a chosen range with the turn-aways. For those who manage licences, its actions: edit, suspend, delete and
+/// kick through their confirmation pages, reinstate and renew as forms that post to their own pages.
+/// </summary>
+[RequirePermission(Permission.ReadLicenses)]
+public sealed class LicenseModel(LicenseAdmin licenses, TimeProvider clock) : ConsolePage
+{
+    /// <summary>A choice of the range picker: how far back, and by hour or day.</summary>
+    public sealed record UsageChoice(string Value, string Label, string Bucket, TimeSpan Span);
+
+    public static IReadOnlyList<UsageChoice> Ranges { get; } =
+    [
+        new("24h", "Last 24 hours", "hour", TimeSpan.FromHours(24)),
+        new("7d", "Last 7 days", "hour", TimeSpan.FromDays(7)),
+        new("30d", "Last 30 days", "day", TimeSpan.FromDays(30)),
+        new("90d", "Last 90 days", "day", TimeSpan.FromDays(90)),
+    ];
+
+    public LicenseResponse License { get; private set; } = null!;
+    public SessionsView Sessions { get; private set; } = null!;
+    public UsageChoice Range { get; private set; } = Ranges[0];
+    public LicenseAdmin.UsageRange Usage { get; private set; } = null!;
+
+    /// <summary>The buckets of the range that turned a client away, newest first.</summary>
+    public IReadOnlyList<UsageBucket> TurnAways { get; private set; } = [];
+
+    public string LicensePath => Shell.OrgPath($"/licenses/{License.Id}");
+
+    /// <summary>The chart's data and the CSV download: the usage handler over the chosen range.</summary>
+    public string UsageUrl(string? format = null) =>
+        $"{LicensePath}?handler=usage&bucket={Usage.Bucket}&from={Rfc3339(Usage.From)}&to={Rfc3339(Usage.To)}" + (format is null ? "" : "&format=" + format);
+
+    public async Task<IActionResult> OnGetAsync(Guid id, string? range, CancellationToken ct) =>
+        await LoadAsync(id, range, ct) ? Page() : NotFound();
+
+    /// <summary>The sessions table alone: what the live section reloads when the licence's sessions change.</summary>
+    public async Task<IActionResult> OnGetSessionsAsync(Guid id, CancellationToken ct)
+    {
+        if (await licenses.GetAsync(id, ct) is not { } license)
+        {
+            return NotFound();
+        }
+
+        License = license;
+        return Partial("/Licensing/Pages/_Sessions.cshtml", await SessionsAsync(ct));
+    }
+
+    /// <summary>
+    /// The usage chart's data (<c>{x, series}</c>), or <c>format=csv</c>: the same query and computation as
+    /// <c>GET /api/v1/orgs/{org}/licenses/{id}/usage</c> (<c>bucket</c>, <c>from</c>, <c>to</c>).
+    /// </summary>
+    public async Task<IActionResult> OnGetUsageAsync(Guid id, string? format, CancellationToken ct)
+    {
+        var errors = new Validator();
+        var range = licenses.ParseUsageRange(Request.Query, errors);
+        if (!errors.IsValid)
+        {
+            return new JsonResult(new { errors = errors.ToDictionary() }) { StatusCode = StatusCodes.Status400BadRequest };
+        }
+
+        if (await licenses.UsageAsync(id, range, ct) is not { } usage)
+        {
+            return NotFound();
+        }
+
+        if (format == "csv")
+        {
+            var csv = new StringBuilder("start,peak_seats_used,acquisitions,denials\n");
+            foreach (var bucket in usage.Buckets)
+            {
+                csv.Append(CultureInfo.InvariantCulture, $"{Rfc3339(bucket.Start)},{bucket.PeakSeatsUsed},{bucket.Acquisitions},{bucket.Denials}\n");
+            }
+
+            return File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv", $"license-{id}-usage-by-{usage.Bucket}.csv");
+        }
+
+        return new JsonResult(new
+        {
+            x = usage.Buckets.Select(b => new DateTimeOffset(DateTime.SpecifyKind(b.Start, DateTimeKind.Utc)).ToUnixTimeSeconds()),
+            series = new[]
+            {
+                new { label = "Seats in use", values = usage.Buckets.Select(b => b.PeakSeatsUsed), kind = "line" },
+                new { label = "Acquisitions", values = usage.Buckets.Select(b => b.Acquisitions), kind = "bars" },
+                new { label = "Denials", values = usage.Buckets.Select(b => b.Denials), kind = "bars" },
+            },
+        });
+    }
+
+    private async Task<bool> LoadAsync(Guid id, string? range, CancellationToken ct)
+    {
+        if (await licenses.GetAsync(id, ct) is not { } license)
+        {
+            return false;
+        }
+
+        License = license;
+        Sessions = await SessionsAsync(ct);
+        Range = Ranges.FirstOrDefault(r => r.Value == range) ?? Ranges[0];
+        var step = Range.Bucket == "day" ? TimeSpan.FromDays(1) : TimeSpan.FromHours(1);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var to = new DateTime(now.Ticks - (now.Ticks % step.Ticks), DateTimeKind.Utc) + step; // the current bucket included
+        Usage = new LicenseAdmin.UsageRange(to - Range.Span, to, Range.Bucket);
+        var usage = await licenses.UsageAsync(id, Usage, ct);
+        TurnAways = usage is null ? [] : [.. usage.Buckets.Where(b => b.Denials > 0).OrderByDescending(b => b.Start)];
+        return true;
+    }
+
+    private async Task<SessionsView> SessionsAsync(CancellationToken ct)
+    {
+        var live = await licenses.SessionsAsync(License.Id, SessionStatuses.Active, new Paging(1, Paging.MaxPageSize), ct)
+            ?? new PagedList<SessionResponse>([], 1, Paging.MaxPageSize, 0, null);
+        return new SessionsView(Shell.OrgPath($"/licenses/{License.Id}"), License.SeatsTotal, live, Shell.Can(Permission.ManageLicenses), clock.GetUtcNow().UtcDateTime);
+    }
+
+    private static string Rfc3339(DateTime time) => time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+}
