@@ -68,7 +68,7 @@ while [ $# -gt 0 ]; do
     --redis-clients) redis_clients="$2"; shift ;;
     --out) out="$2"; shift ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -257,6 +257,8 @@ console_area() {
   [ "$only" = console ] || command="bench/run.sh"
   [ "$mode" = quick ] && command="$command --quick"
   local failing; failing="$(awk -F' [|] ' '$NF ~ /FAIL/ { sub(/^[|] /, "", $1); printf "%s%s %s (p95 %s ms%s)", (n++ ? "; " : ""), $1, $2, $7, ($10 == "0" ? "" : ", errors: " $10) }' "$console_rows")"
+  local quick_note=""
+  [ "$mode" = quick ] && quick_note="> **A \`--quick\` run**: small data and ${console_duration}-second steps. It checks that the scenario works; its numbers are not the benchmark."$'\n\n'
   local load_max; load_max="$(awk -F' [|] ' '{ split($3, l, " "); if (l[1] > m) m = l[1] } END { print m + 0 }' "$console_cpu")"
   {
     cat <<EOF
@@ -265,9 +267,8 @@ console_area() {
 Written by \`$command\` on $started_at; the rest of this file is not rewritten by it (and the full run keeps this
 section when it rewrites the part above). Issue 11: on the benchmark data, the licences list and a licence's page
 render in p95 ≤ ${console_p95_ms} ms at ${console_rate} requests/s.
-$( [ "$mode" = quick ] && printf '\n> **A `--quick` run**: small data and %s-second steps. It checks that the scenario works; its numbers are not the benchmark.\n' "$console_duration" || true)
 
-**Verdict**: $(if [ -z "$failing" ]; then
+${quick_note}**Verdict**: $(if [ -z "$failing" ]; then
     echo "met on both backends: every page answered 200 with a whole HTML page and p95 ≤ ${console_p95_ms} ms."
   else
     echo "**not met** by: $failing."
@@ -822,7 +823,7 @@ On a fresh clone, on a machine with the .NET SDK of global.json, PostgreSQL 15 s
 with sudo:
 
 \`\`\`sh
-bench/run.sh            # the full run, about an hour on 2 cores (10 minutes of it the memory run); rewrites docs/benchmarks.md
+bench/run.sh            # the full run, about an hour on 2 cores (10 minutes of it the memory run), then the console (10-15 minutes); rewrites docs/benchmarks.md
 bench/run.sh --quick    # about 3 minutes after the build: checks that everything works
 bench/run.sh --help     # durations, rates, data sizes, pgbench settings
 bench/run.sh --only console     # the console's pages only (issue 11, a few minutes): rewrites the Console section alone

@@ -188,13 +188,16 @@ public sealed class AuditLogModel(CoditectDbContext db) : ConsolePage
         return parts.Count <= 4 ? string.Join("; ", parts) : string.Join("; ", parts.Take(4)) + $"; and {parts.Count - 4} more";
     }
 
-    /// <summary>A value in a few characters: ids by their first eight, times to the minute, long text cut.</summary>
+    /// <summary>An id in a few characters: its last eight (the first ones of time-ordered ids are alike).</summary>
+    public static string ShortId(string id) => id.Length > 8 ? "…" + id[^8..] : id;
+
+    /// <summary>A value in a few characters: ids shortened, times to the minute, long text cut.</summary>
     private static string? Show(JsonNode? value) => value switch
     {
         null => null,
         JsonValue v when v.TryGetValue<string>(out var text) => text switch
         {
-            _ when Guid.TryParse(text, out _) => text[..8],
+            _ when Guid.TryParse(text, out _) => ShortId(text),
             _ when text.Length >= 20 && text[10] == 'T' && DateTime.TryParse(text, CultureInfo.InvariantCulture,
                 DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var time) => ConsoleViews.Time(time),
             { Length: > 40 } => text[..40] + "…",

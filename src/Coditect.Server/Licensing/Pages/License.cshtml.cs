@@ -16,7 +16,7 @@ public sealed record SessionsView(string LicensePath, int SeatsTotal, PagedList<
 /// <summary>
 /// One licence: its facts, its key once after it was made, its live sessions (reloaded by the page's event stream), its
 /// usage over a chosen range with the turn-aways. For those who manage licences, its actions: edit, suspend, delete and
-/// kick through their confirmation pages, reinstate and renew as forms that post to their own pages.
+/// kick through their pages, and reinstate and renew here (handlers with their own permission).
 /// </summary>
 [RequirePermission(Permission.ReadLicenses)]
 public sealed class LicenseModel(LicenseAdmin licenses, TimeProvider clock) : ConsolePage
@@ -39,6 +39,10 @@ public sealed class LicenseModel(LicenseAdmin licenses, TimeProvider clock) : Co
 
     /// <summary>The buckets of the range that turned a client away, newest first.</summary>
     public IReadOnlyList<UsageBucket> TurnAways { get; private set; } = [];
+
+    /// <summary>The renew form's new expiry.</summary>
+    [BindProperty(Name = "expires_at")]
+    public string? RenewExpiresAt { get; set; }
 
     public string LicensePath => Shell.OrgPath($"/licenses/{License.Id}");
 
@@ -100,6 +104,35 @@ public sealed class LicenseModel(LicenseAdmin licenses, TimeProvider clock) : Co
                 new { label = "Denials", values = usage.Buckets.Select(b => b.Denials), kind = "bars" },
             },
         });
+    }
+
+    [RequirePermission(Permission.ManageLicenses)]
+    public async Task<IActionResult> OnPostReinstateAsync(Guid id, CancellationToken ct)
+    {
+        var reinstated = await licenses.ReinstateAsync(id, ct);
+        return reinstated.License is { } license
+            ? RedirectWith(Shell.OrgPath($"/licenses/{id}"), $"{license.Name} is reinstated.")
+            : NotFound();
+    }
+
+    /// <summary>Sets the new expiry, as <c>POST /api/v1/orgs/{org}/licenses/{id}/renew</c> does; a refused one shows beside the field.</summary>
+    [RequirePermission(Permission.ManageLicenses)]
+    public async Task<IActionResult> OnPostRenewAsync(Guid id, CancellationToken ct)
+    {
+        var errors = new Validator();
+        var renewed = await licenses.RenewAsync(id, LicenseFormPage.ReadExpiry(errors, RenewExpiresAt), errors, ct);
+        if (renewed.License is { } license)
+        {
+            return RedirectWith(Shell.OrgPath($"/licenses/{id}"), $"{license.Name} now expires {ConsoleViews.Time(license.ExpiresAt)}.");
+        }
+
+        if (renewed.NotFound)
+        {
+            return NotFound();
+        }
+
+        ShowErrors(renewed.Errors);
+        return await LoadAsync(id, range: null, ct) ? Page() : NotFound();
     }
 
     private async Task<bool> LoadAsync(Guid id, string? range, CancellationToken ct)
