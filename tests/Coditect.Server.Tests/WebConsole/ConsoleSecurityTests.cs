@@ -172,7 +172,11 @@ public sealed class ConsolePolicyTests(SqliteApp app) : IClassFixture<SqliteApp>
     {
         var pages = Pages;
         pages.Count.ShouldBeGreaterThanOrEqualTo(6);
-        var scoped = pages.Where(e => e.RoutePattern.Parameters.Any(p => p.Name == "org")).ToList();
+        // Pages and the console's other endpoints (the live stream) under /orgs/{org}.
+        var scoped = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.Parameters.Any(p => p.Name == "org") && !e.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal))
+            .ToList();
+        scoped.ShouldContain(e => e.Metadata.GetMetadata<PageActionDescriptor>() == null, "the live stream is covered too");
         scoped.ShouldNotBeEmpty();
         scoped.Where(e => !Permissions.DeclaresPermission(e)).Select(e => e.RoutePattern.RawText).ShouldBeEmpty();
         pages.Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is null && e.Metadata.GetMetadata<IAuthorizeData>() is null)
