@@ -54,7 +54,7 @@ public sealed class ErrorHandling(ILogger<ErrorHandling> logger) : IExceptionHan
 
         if (problem is not null && !http.Response.HasStarted)
         {
-            if (RequestPipeline.IsConsole(http.Request))
+            if (RequestPipeline.AnswersWithPage(http.Request))
             {
                 await ConsoleErrorPage.WriteAsync(http, problem.StatusCode, problem.ProblemDetails.Title ?? "Something went wrong.");
             }

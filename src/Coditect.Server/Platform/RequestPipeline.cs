@@ -24,6 +24,16 @@ public static partial class RequestPipeline
         !(request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/docs") || request.Path.StartsWithSegments("/openapi")
           || request.Path.StartsWithSegments("/health") || request.Path.StartsWithSegments("/.well-known"));
 
+    /// <summary>
+    /// Whether an error on this request is answered with a console page rather than a problem document: a console path
+    /// asked for by a browser (<c>Accept</c> names <c>text/html</c>) or by htmx. A script that calls a wrong path gets
+    /// problem+json, as it would under <c>/api</c>.
+    /// </summary>
+    public static bool AnswersWithPage(HttpRequest request) =>
+        IsConsole(request)
+        && (request.Headers.ContainsKey("HX-Request")
+            || request.Headers.Accept.Any(value => value is not null && value.Contains("text/html", StringComparison.OrdinalIgnoreCase)));
+
     [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
     private static partial Regex SafeRequestId();
 
@@ -81,12 +91,12 @@ public static partial class RequestPipeline
 
     /// <summary>
     /// Gives bodiless error answers (no such route, wrong method, a body the binder refused) the same problem+json shape
-    /// as everything else; on the console, the page for that status (<c>/error/{status}</c>, rendered in place).
+    /// as everything else; a browser on a console path gets the page for that status (<c>/error/{status}</c>, rendered in place).
     /// </summary>
     public static IApplicationBuilder UseProblemStatusPages(this IApplicationBuilder app)
     {
-        app.UseWhen(http => IsConsole(http.Request), console => console.UseStatusCodePagesWithReExecute("/error/{0}"));
-        return app.UseWhen(http => !IsConsole(http.Request), api => api.UseStatusCodePages(WriteProblemAsync));
+        app.UseWhen(http => AnswersWithPage(http.Request), console => console.UseStatusCodePagesWithReExecute("/error/{0}"));
+        return app.UseWhen(http => !AnswersWithPage(http.Request), api => api.UseStatusCodePages(WriteProblemAsync));
     }
 
     private static async Task WriteProblemAsync(Microsoft.AspNetCore.Diagnostics.StatusCodeContext context)

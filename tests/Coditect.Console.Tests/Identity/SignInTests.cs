@@ -93,7 +93,11 @@ public sealed class SignInTests(ConsoleFixture console)
         await page.SignUpAsync();
 
         // The browser's own cookies (signed in), but a form built elsewhere: no token.
-        var response = await page.APIRequest.PostAsync("/orgs/new", new() { Form = page.APIRequest.CreateFormData().Set("name", "Forged") });
+        var response = await page.APIRequest.PostAsync("/orgs/new", new()
+        {
+            Form = page.APIRequest.CreateFormData().Set("name", "Forged"),
+            Headers = new Dictionary<string, string> { ["Accept"] = "text/html" }, // as a browser posts a form: the error page
+        });
 
         response.Status.ShouldBe((int)HttpStatusCode.BadRequest);
         (await response.TextAsync()).ShouldContain("Bad request");

@@ -395,6 +395,7 @@ public sealed class LicensePagesTests(ConsoleFixture console)
         var forged = await page.APIRequest.PostAsync(edit, new()
         {
             Form = page.APIRequest.CreateFormData().Set("__csrf", token).Set("name", "Taken over").Set("seats_total", "99"),
+            Headers = new Dictionary<string, string> { ["Accept"] = "text/html" }, // as a browser posts a form: the error page
         });
         forged.Status.ShouldBe((int)HttpStatusCode.Forbidden);
         (await forged.TextAsync()).ShouldContain("Not allowed");

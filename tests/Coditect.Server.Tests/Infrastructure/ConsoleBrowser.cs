@@ -62,7 +62,18 @@ public static class ConsoleBrowsers
         string baseAddress = "http://localhost", CookieContainer? cookies = null)
     {
         cookies ??= new CookieContainer();
-        return new ConsoleBrowser(
-            app.CreateDefaultClient(new Uri(baseAddress), new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(cookies)), cookies);
+        var http = app.CreateDefaultClient(new Uri(baseAddress), new Microsoft.AspNetCore.Mvc.Testing.Handlers.CookieContainerHandler(cookies));
+        http.DefaultRequestHeaders.Accept.ParseAdd("text/html,application/xhtml+xml,*/*;q=0.8"); // what browsers send
+        return new ConsoleBrowser(http, cookies);
+    }
+
+    /// <summary>A client of <paramref name="node"/> signed in to the console as <paramref name="email"/>; it does not follow redirects.</summary>
+    public static async Task<HttpClient> SignInToConsoleAsync(this Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> node,
+        string email, string password)
+    {
+        var browser = node.Browser();
+        using var response = await browser.SignInAsync(email, password);
+        response.StatusCode.ShouldBe(HttpStatusCode.Redirect, await response.Content.ReadAsStringAsync());
+        return browser.Http;
     }
 }

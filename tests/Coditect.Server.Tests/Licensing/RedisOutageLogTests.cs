@@ -29,6 +29,7 @@ public sealed class RedisOutageLogTests(DeadRedisApp app) : IClassFixture<DeadRe
 
         // Ten at a time: the point is how many lines 300 fallbacks log, not how PostgreSQL copes with a burst.
         var answers = new List<HttpResponseMessage>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         foreach (var batch in Enumerable.Range(0, 300).Chunk(10))
         {
             answers.AddRange(await Task.WhenAll(batch.Select(i => client.HeartbeatAsync(license.LicenseKey!, leases[i % 5]))));
@@ -37,7 +38,10 @@ public sealed class RedisOutageLogTests(DeadRedisApp app) : IClassFixture<DeadRe
         answers.ShouldAllBe(a => a.StatusCode == HttpStatusCode.OK, "PostgreSQL serves every heartbeat");
         var fallbacks = app.LogSink.Lines.Count(l => l.Contains("heartbeats served by PostgreSQL", StringComparison.Ordinal));
         var skips = app.LogSink.Lines.Count(l => l.Contains("Redis updates skipped", StringComparison.Ordinal));
-        fallbacks.ShouldBeInRange(1, 2, "one line per 10 s for 300 fallbacks");
+        // One line when the first failure happens, then at most one per 10 s window the calls spanned (a loaded machine
+        // stretches 300 calls over more than one window).
+        var windows = 1 + (int)Math.Ceiling(clock.Elapsed.TotalSeconds / 10);
+        fallbacks.ShouldBeInRange(1, windows, $"one line per 10 s for 300 fallbacks over {clock.Elapsed.TotalSeconds:F0} s");
         skips.ShouldBeInRange(1, 2, "one line per 10 s for the skipped Redis updates of 5 acquires");
     }
 }

@@ -119,16 +119,19 @@ public abstract class ConsoleSecurityTests<TApp>(TApp app) : IClassFixture<TApp>
     }
 
     [Fact]
-    public async Task An_unknown_console_address_is_an_HTML_page_and_an_unknown_API_address_problem_json()
+    public async Task An_unknown_console_address_is_an_HTML_page_for_a_browser_and_problem_json_for_a_script()
     {
         var console = await app.Browser().Http.GetAsync("/no/such/page");
         var api = await app.Browser().Http.GetAsync("/api/v1/no/such/endpoint");
+        var script = await app.CreateClient().GetAsync("/no/such/page"); // no Accept: text/html
 
         console.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         console.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
         (await console.Content.ReadAsStringAsync()).ShouldContain("Not found");
         api.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         api.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        script.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        script.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
     }
 
     [Fact]
