@@ -107,6 +107,7 @@ public static class PlatformExtensions
         });
         // Routing after the status pages, so that a console error page re-executed through them is routed anew.
         app.UseRouting();
+        app.UseReadOnlyConsoleReads();
         app.UseAuthentication();
         // The API's per-caller limit and its query checks; console pages validate their own forms and queries.
         app.UseWhen(http => !RequestPipeline.IsConsole(http.Request), apiOnly => apiOnly.UseApiRateLimit().UseWireTextParameters());

@@ -76,6 +76,20 @@ public static partial class RequestPipeline
         return next(http);
     });
 
+    /// <summary>
+    /// A console GET or HEAD reads only: its unit of work is declared so (<see cref="Tenancy.TenantScope.ReadsOnly"/>)
+    /// before authorization begins it. A page that writes on a GET calls <c>TenantScope.WritesAfterAllAsync</c> first.
+    /// </summary>
+    public static IApplicationBuilder UseReadOnlyConsoleReads(this IApplicationBuilder app) => app.Use((http, next) =>
+    {
+        if (IsConsole(http.Request) && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)))
+        {
+            http.RequestServices.GetRequiredService<Tenancy.TenantScope>().ReadsOnly();
+        }
+
+        return next(http);
+    });
+
     /// <summary>Refuses a declared body over the limit before reading it (Kestrel enforces the same limit on streamed bodies).</summary>
     public static IApplicationBuilder UseBodyLimit(this IApplicationBuilder app, long maxBytes) => app.Use(async (http, next) =>
     {

@@ -42,6 +42,7 @@ public static class StaffAudit
             return null;
         }
 
+        await scope.WritesAfterAllAsync(ct);
         await scope.EnterAsync(organizationId, ct);
         AuditRecorder.Explicit(db, organizationId, action, "organization", organizationId, new JsonObject(), now);
         await db.SaveChangesAsync(ct);
@@ -60,15 +61,17 @@ public static class StaffAudit
     /// Records a platform-level event (<see cref="PlatformTenant"/>) and saves it. Only in a request that entered no
     /// organization: a request acts for one tenant, and the save guard would stamp the event with it.
     /// </summary>
-    public static Task RecordPlatformAsync(CoditectDbContext db, string action, JsonObject changes, DateTime now, CancellationToken ct)
+    public static async Task RecordPlatformAsync(CoditectDbContext db, TenantScope scope, string action, JsonObject changes, DateTime now, CancellationToken ct)
     {
         if (db.Tenant.TenantId is not null)
         {
             throw new InvalidOperationException("A platform event is written only by a request that entered no organization.");
         }
 
+        await scope.WritesAfterAllAsync(ct);
+        await scope.BeginAsync(ct);
         // The one write the system path makes for staff: RLS admits tenant_id = nil only with app.system on.
-        return db.RunAsSystemAsync(async () =>
+        await db.RunAsSystemAsync(async () =>
         {
             AuditRecorder.Explicit(db, PlatformTenant, action, "platform", PlatformTenant, changes, now);
             return await db.SaveChangesAsync(ct);

@@ -15,9 +15,39 @@ namespace Coditect.Server.Tenancy;
 public sealed class TenantScope(CoditectDbContext db, TenantContext tenant) : IAsyncDisposable
 {
     private IDbContextTransaction? _transaction;
+    private bool _readsOnly;
 
     /// <summary>True while this scope's transaction is open (begun and neither committed nor rolled back).</summary>
     public bool IsOpen => _transaction is not null;
+
+    /// <summary>
+    /// Declares, before the transaction begins, that this unit of work only reads (a console page's GET). On SQLite its
+    /// transaction then begins DEFERRED and reads a snapshot beside the file's one writer, where BEGIN IMMEDIATE (what a
+    /// writing unit needs, so that it never fails to upgrade its lock) would queue behind every lease heartbeat.
+    /// PostgreSQL is unaffected. A read-only unit that must write after all calls <see cref="WritesAfterAllAsync"/>.
+    /// </summary>
+    public void ReadsOnly()
+    {
+        if (_transaction is null)
+        {
+            _readsOnly = true;
+        }
+    }
+
+    /// <summary>
+    /// A unit declared <see cref="ReadsOnly"/> that must write (a staff view records its audit event before it reads):
+    /// commits what it read so far; the next transaction begins as a writing one.
+    /// </summary>
+    public async Task WritesAfterAllAsync(CancellationToken ct)
+    {
+        if (!_readsOnly)
+        {
+            return;
+        }
+
+        _readsOnly = false;
+        await CommitAsync(ct);
+    }
 
     /// <summary>
     /// Begins the transaction and sends the caller's settings; does nothing when one is open already (the
@@ -30,7 +60,10 @@ public sealed class TenantScope(CoditectDbContext db, TenantContext tenant) : IA
             return;
         }
 
-        _transaction = await db.Database.BeginTransactionAsync(ct);
+        // Microsoft.Data.Sqlite begins READ UNCOMMITTED as DEFERRED; without a shared cache the isolation is unchanged.
+        _transaction = _readsOnly && db.Database.IsSqlite()
+            ? await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadUncommitted, ct)
+            : await db.Database.BeginTransactionAsync(ct);
         await db.ApplyTenantAsync(ct);
     }
 

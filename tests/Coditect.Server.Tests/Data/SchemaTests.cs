@@ -135,6 +135,31 @@ public sealed class PostgresSchemaTests(PostgresApp app) : IClassFixture<Postgre
         }
     }
 
+    /// <summary>
+    /// A policy that calls <c>app_tenant_id()</c> (or reads a setting) bare is evaluated for every row a query touches;
+    /// wrapped in a scalar subquery it is an InitPlan, computed once per statement (migration 0008).
+    /// </summary>
+    [Fact]
+    public async Task Every_policy_reads_the_request_settings_once_per_statement()
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
+        var rows = await DatabaseSchema.QueryAsync(db,
+            "select tablename || '.' || policyname, coalesce(qual, '') || ' ' || coalesce(with_check, '') from pg_policies where schemaname = current_schema()");
+
+        rows.Count.ShouldBeGreaterThan(TenantTables.Length);
+        foreach (var row in rows)
+        {
+            var expression = (string)row[1];
+            var calls = System.Text.RegularExpressions.Regex.Matches(expression, @"app_(tenant_id|user_id|is_system)\(\)|current_setting\(");
+            calls.Count.ShouldBeGreaterThan(0, $"{row[0]} reads the request's settings");
+            foreach (System.Text.RegularExpressions.Match call in calls)
+            {
+                expression[..call.Index].ShouldMatch(@"SELECT (NULLIF\()?$", $"{row[0]}: {expression}");
+            }
+        }
+    }
+
     [Fact]
     public async Task Every_table_with_a_tenant_owned_entity_has_a_tenant_id_column()
     {

@@ -241,6 +241,22 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
         return await paging.ToListAsync(ordered, s => s.ToResponse(now), ct);
     }
 
+    /// <summary>
+    /// The newest <paramref name="limit"/> live sessions of a licence just read (<paramref name="license"/>, whose
+    /// <c>SeatsUsed</c> counts them): the console's live table, without counting a hot licence's thousands of sessions
+    /// a second time.
+    /// </summary>
+    public async Task<PagedList<SessionResponse>> LiveSessionsAsync(LicenseResponse license, int limit, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var items = await db.Set<LicenseSession>().AsNoTracking()
+            .Where(s => s.LicenseId == license.Id && s.Status == SessionState.Active && s.ExpiresAt > now)
+            .OrderByDescending(s => s.StartedAt).ThenByDescending(s => s.Id)
+            .Take(limit).ToListAsync(ct);
+        var total = Math.Max(license.SeatsUsed, items.Count);
+        return new PagedList<SessionResponse>([.. items.Select(s => s.ToResponse(now))], 1, limit, total, total > limit ? 2 : null);
+    }
+
     /// <summary>One session of the licence, or null when the licence has no such session.</summary>
     public async Task<SessionResponse?> SessionAsync(Guid licenseId, Guid sessionId, CancellationToken ct)
     {

@@ -156,8 +156,7 @@ public sealed class LicenseModel(LicenseAdmin licenses, TimeProvider clock) : Co
 
     private async Task<SessionsView> SessionsAsync(CancellationToken ct)
     {
-        var live = await licenses.SessionsAsync(License.Id, SessionStatuses.Active, new Paging(1, Paging.MaxPageSize), ct)
-            ?? new PagedList<SessionResponse>([], 1, Paging.MaxPageSize, 0, null);
+        var live = await licenses.LiveSessionsAsync(License, Paging.MaxPageSize, ct);
         return new SessionsView(Shell.OrgPath($"/licenses/{License.Id}"), License.SeatsTotal, live, Shell.Can(Permission.ManageLicenses), clock.GetUtcNow().UtcDateTime);
     }
 

@@ -28,7 +28,7 @@ public sealed class OrganizationsCsvModel(CoditectDbContext db, TenantScope scop
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
-        await StaffAudit.RecordPlatformAsync(db, StaffAudit.OrganizationsExported, new JsonObject
+        await StaffAudit.RecordPlatformAsync(db, scope, StaffAudit.OrganizationsExported, new JsonObject
         {
             ["search"] = new JsonObject { ["before"] = null, ["after"] = search },
         }, now, ct);
