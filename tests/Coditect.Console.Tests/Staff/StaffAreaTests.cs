@@ -190,6 +190,7 @@ public sealed class StaffAreaTests(ConsoleFixture console)
             var response = await page.GotoAsync(path);
             response!.Status.ShouldBe((int)HttpStatusCode.Forbidden, path);
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Not allowed");
+            await Assertions.Expect(page.GetByText("This area is for the platform's staff.")).ToBeVisibleAsync();
         }
 
         await page.GotoAsync(person.OrgPath());

@@ -24,6 +24,7 @@ public sealed class AuditLogModel(CoditectDbContext db) : ConsolePage
         "invitation.created", "invitation.updated", "invitation.deleted",
         "api_key.created", "api_key.updated",
         "license.created", "license.updated", "license.deleted", "session.kicked",
+        Staff.StaffAudit.OrganizationViewed, Staff.StaffAudit.LicensesExported,
     ];
 
     public static readonly string[] ObjectTypes = ["organization", "membership", "invitation", "api_key", "license", "license_session"];

@@ -29,9 +29,11 @@ public sealed class ErrorModel : ConsolePage
         var original = HttpContext.Features.Get<IStatusCodeReExecuteFeature>();
         Status = original is null ? StatusCodes.Status404NotFound : status;
         HttpContext.Response.StatusCode = Status;
+        var staffArea = original?.OriginalPath.StartsWith("/staff", StringComparison.Ordinal) == true;
         (Heading, Explanation) = (HttpContext.Items[ReasonItem] as string, Status) switch
         {
             ({ } reason, _) => ("Not available", reason),
+            (_, 403) when staffArea => ("Not allowed", "This area is for the platform's staff. An operator grants it with create-staff."),
             (_, 404) => ("Not found", "There is nothing here, or it belongs to an organization you are not a member of."),
             (_, 403) => ("Not allowed", "Your role in this organization does not allow this."),
             (_, 400) => ("Bad request", "The request could not be read. Go back and try again."),
