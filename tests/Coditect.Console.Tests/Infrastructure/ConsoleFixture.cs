@@ -1,4 +1,9 @@
+using System.Collections.Concurrent;
+using System.Reflection;
 using Microsoft.Playwright;
+using Xunit.Sdk;
+
+[assembly: Coditect.Console.Tests.Infrastructure.CloseBrowserContexts]
 
 namespace Coditect.Console.Tests.Infrastructure;
 
@@ -9,6 +14,9 @@ namespace Coditect.Console.Tests.Infrastructure;
 public sealed class ConsoleFixture : IAsyncLifetime
 {
     public const string ChromiumVariable = "CODITECT_TEST_CHROMIUM";
+
+    /// <summary>The contexts the running test opened (the tests run one at a time, in one collection).</summary>
+    private static readonly ConcurrentQueue<IBrowserContext> Opened = new();
 
     private IPlaywright? _playwright;
     private IBrowser? _browser;
@@ -59,7 +67,21 @@ public sealed class ConsoleFixture : IAsyncLifetime
             BypassCSP = true,
         });
         context.SetDefaultTimeout(15_000);
+        Opened.Enqueue(context);
         return await context.NewPageAsync();
+    }
+
+    /// <summary>
+    /// Closes every context opened since the last call. Run after each test (<see cref="CloseBrowserContextsAttribute"/>):
+    /// a context left open keeps its renderer process, its scripts and a licence page's event stream alive for the rest
+    /// of the run.
+    /// </summary>
+    internal static async Task CloseOpenedAsync()
+    {
+        while (Opened.TryDequeue(out var context))
+        {
+            await context.CloseAsync();
+        }
     }
 }
 
@@ -67,4 +89,12 @@ public sealed class ConsoleFixture : IAsyncLifetime
 public sealed class ConsoleCollection : ICollectionFixture<ConsoleFixture>
 {
     public const string Name = "console";
+}
+
+/// <summary>After every test of the assembly, closes the browser contexts it opened (<see cref="ConsoleFixture.CloseOpenedAsync"/>).</summary>
+[AttributeUsage(AttributeTargets.Assembly)]
+public sealed class CloseBrowserContextsAttribute : BeforeAfterTestAttribute
+{
+    // xUnit 2's hook is synchronous; Task.Run keeps Playwright's continuations off the test's synchronization context.
+    public override void After(MethodInfo methodUnderTest) => Task.Run(ConsoleFixture.CloseOpenedAsync).GetAwaiter().GetResult();
 }
