@@ -28,6 +28,8 @@ public static class ProblemCodes
     public const string InvitationNotFound = "INVITATION_NOT_FOUND";
     public const string InvitationNotForYou = "INVITATION_NOT_FOR_YOU";
     public const string ApiKeyNotFound = "API_KEY_NOT_FOUND";
+    public const string WebhookNotFound = "WEBHOOK_NOT_FOUND";
+    public const string WebhookDeliveryNotFound = "WEBHOOK_DELIVERY_NOT_FOUND";
     public const string ApiKeyAuthorityLost = "API_KEY_AUTHORITY_LOST";
     public const string OrganizationSuspended = "ORGANIZATION_SUSPENDED";
 

@@ -22,6 +22,7 @@ public enum Permission
     ReadAudit,
     ReadLicenses,
     ManageLicenses,
+    ManageWebhooks,
 }
 
 /// <summary>
@@ -36,6 +37,7 @@ public static class Roles
         [
             Permission.ReadOrganization, Permission.UpdateOrganization, Permission.ReadMembers, Permission.ManageMembers,
             Permission.ManageApiKeys, Permission.ReadAudit, Permission.ReadLicenses, Permission.ManageLicenses,
+            Permission.ManageWebhooks,
         ],
         [Role.Member] = [Permission.ReadOrganization, Permission.ReadMembers, Permission.ReadLicenses],
         [Role.Viewer] = [Permission.ReadOrganization, Permission.ReadMembers, Permission.ReadLicenses],

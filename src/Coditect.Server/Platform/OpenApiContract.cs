@@ -55,6 +55,8 @@ public static partial class OpenApiContract
         [ProblemCodes.InvitationNotFound] = "unknown, used, revoked or expired invitation",
         [ProblemCodes.InvitationNotForYou] = "the invitation was sent to another email address",
         [ProblemCodes.ApiKeyNotFound] = "no such API key in this organization",
+        [ProblemCodes.WebhookNotFound] = "no such webhook endpoint in this organization",
+        [ProblemCodes.WebhookDeliveryNotFound] = "no such delivery of this webhook endpoint",
         [ProblemCodes.ApiKeyAuthorityLost] = "the API key's creator left the organization or no longer holds the key's role",
         [ProblemCodes.OrganizationSuspended] = "platform staff suspended the organization: its licences refuse acquire and heartbeat, "
             + "and its members can only read the organization itself",

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization.Metadata;
 using Coditect.Contracts.Audit;
 using Coditect.Contracts.Identity;
 using Coditect.Contracts.Licensing;
+using Coditect.Contracts.Notifications;
 using Coditect.Contracts.Organizations;
 using Coditect.Server.Licensing;
 using Coditect.Server.Licensing.Admin;
@@ -70,6 +71,13 @@ internal static class OpenApiSchemas
         Description = "Feature names the licence grants; duplicates are dropped.",
     };
 
+    private static Member EventTypes(Member member) => member with
+    {
+        MaxItems = 100,
+        ItemPattern = @"^[a-z_]+\.([a-z_]+|\*)$",
+        Description = "Event types (GET /api/v1/webhooks/event-types) or object.* ; empty or left out: every type.",
+    };
+
     private static Member Metadata(Member member) => member with
     {
         Description = $"Free-form JSON object for the vendor, at most {LicenseInput.MaxMetadataBytes} bytes serialized.",
@@ -134,6 +142,20 @@ internal static class OpenApiSchemas
             ["expires_at"] = OptionalOrNull with { Description = "In the future; null makes the licence perpetual." },
             ["entitlements"] = Entitlements(OptionalOrNull) with { Description = "Replaces the list; null empties it." },
             ["metadata"] = Metadata(OptionalOrNull) with { Description = "Replaces the object; null empties it." },
+        },
+        [typeof(CreateWebhookRequest)] = new()
+        {
+            ["url"] = Text(Required, 2000) with { Format = "uri", Description = "https; loopback, private and link-local addresses are refused unless Webhooks:AllowPrivateNetworks." },
+            ["description"] = OptionalOrNull with { MaxLength = 500 },
+            ["event_types"] = EventTypes(OptionalOrNull),
+            ["enabled"] = OptionalOrNull with { Description = "Default true." },
+        },
+        [typeof(UpdateWebhookRequest)] = new()
+        {
+            ["url"] = Text(OptionalOrNull, 2000) with { Format = "uri" },
+            ["description"] = OptionalOrNull with { MaxLength = 500 },
+            ["event_types"] = EventTypes(OptionalOrNull) with { Description = "Replaces the list; empty: every event type." },
+            ["enabled"] = OptionalOrNull with { Description = "true turns an endpoint the server turned off back on." },
         },
         [typeof(RenewLicenseRequest)] = new()
         {

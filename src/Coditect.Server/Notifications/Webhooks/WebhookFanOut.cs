@@ -1,0 +1,69 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Coditect.Server.Data;
+using Coditect.Server.Platform.Outbox;
+using Microsoft.EntityFrameworkCore;
+
+namespace Coditect.Server.Notifications.Webhooks;
+
+/// <summary>
+/// The outbox's once-per-cluster subscriber: each event becomes one delivery per enabled endpoint of its organization
+/// that subscribes to its type, in the dispatcher's transaction, so an event is queued exactly when the dispatcher's
+/// progress past it commits (a crash before that queues it again, and the unique (endpoint, event) index keeps it
+/// once). Sending happens later, outside any transaction (<see cref="WebhookSender"/>).
+/// </summary>
+public static class WebhookFanOut
+{
+    public static IServiceCollection AddWebhookFanOut(this IServiceCollection services) =>
+        services.AddOutboxSubscription("webhooks.fan-out", Delivery.OncePerCluster, type => WebhookEventTypes.All.Contains(type), QueueAsync);
+
+    private static async Task QueueAsync(OutboxMessage message, IServiceProvider scope, CancellationToken ct)
+    {
+        var db = scope.GetRequiredService<CoditectDbContext>();
+        var endpoints = await db.Set<WebhookEndpoint>().AsNoTracking().Where(e => e.Enabled).ToListAsync(ct);
+        var eventId = "evt_" + message.Id.ToString(CultureInfo.InvariantCulture);
+        var queued = false;
+        foreach (var endpoint in endpoints)
+        {
+            var subscribed = JsonSerializer.Deserialize<List<string>>(endpoint.EventTypes) ?? [];
+            if (WebhookEventTypes.Wants(subscribed, message.Type)
+                && !await db.Set<WebhookDelivery>().AnyAsync(d => d.EndpointId == endpoint.Id && d.EventId == eventId, ct))
+            {
+                db.Add(NewDelivery(endpoint, eventId, message.Type, message.CreatedAt, message.Data));
+                queued = true;
+            }
+        }
+
+        if (queued)
+        {
+            await db.SaveChangesAsync(ct);
+            scope.GetRequiredService<WebhookSignal>().AfterCommit(db);
+        }
+    }
+
+    /// <summary>A pending delivery of <paramref name="data"/> as the Standard Webhooks body <c>{type, timestamp, data}</c>.</summary>
+    internal static WebhookDelivery NewDelivery(WebhookEndpoint endpoint, string eventId, string type, DateTime at, JsonElement data)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("type", type);
+            json.WriteString("timestamp", DateTime.SpecifyKind(at, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
+            json.WritePropertyName("data");
+            data.WriteTo(json);
+            json.WriteEndObject();
+        }
+
+        return new WebhookDelivery
+        {
+            TenantId = endpoint.TenantId,
+            EndpointId = endpoint.Id,
+            EventId = eventId,
+            EventType = type,
+            Payload = Encoding.UTF8.GetString(buffer.ToArray()),
+            NextAttemptAt = at,
+        };
+    }
+}

@@ -1,0 +1,84 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+
+namespace Coditect.Server.Notifications.Webhooks;
+
+/// <summary><c>Webhooks:*</c> settings.</summary>
+public sealed class WebhookOptions : IValidatableObject
+{
+    public const string Section = "Webhooks";
+
+    /// <summary>
+    /// Let endpoints reach loopback, private, link-local and metadata addresses, and use plain http (tests and
+    /// on-premises installations). Off by default: such URLs are refused when saved and when connecting.
+    /// </summary>
+    public bool AllowPrivateNetworks { get; set; }
+
+    /// <summary>How long one attempt may take, connection included.</summary>
+    [Range(1, 60)]
+    public int TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// The wait before each retry, comma-separated (<c>5s</c>, <c>5m</c>, <c>2h</c>); each is stretched or shrunk by
+    /// up to 10 % at random. After the last one fails, the delivery has failed.
+    /// </summary>
+    public string RetrySchedule { get; set; } = "5s,5m,30m,2h,5h,10h,10h";
+
+    /// <summary>An endpoint that has failed every attempt for this many days in a row is turned off.</summary>
+    [Range(1, 365)]
+    public int DisableAfterDays { get; set; } = 5;
+
+    /// <summary>Deliveries one node sends at once.</summary>
+    [Range(1, 1000)]
+    public int Concurrency { get; set; } = 64;
+
+    /// <summary>How often a node looks for due deliveries when nothing woke it.</summary>
+    [Range(50, 60_000)]
+    public int PollMilliseconds { get; set; } = 1000;
+
+    /// <summary>Run this node's sender (every node does by default).</summary>
+    public bool Send { get; set; } = true;
+
+    public TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSeconds);
+
+    public TimeSpan Poll => TimeSpan.FromMilliseconds(PollMilliseconds);
+
+    public IReadOnlyList<TimeSpan> Retries => ParseSchedule(RetrySchedule) ?? [];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (ParseSchedule(RetrySchedule) is null)
+        {
+            yield return new ValidationResult("Webhooks:RetrySchedule must be durations like 5s,5m,2h, comma-separated.", [nameof(RetrySchedule)]);
+        }
+    }
+
+    private static List<TimeSpan>? ParseSchedule(string value)
+    {
+        var waits = new List<TimeSpan>();
+        foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part.Length < 2 || !double.TryParse(part[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount < 0)
+            {
+                return null;
+            }
+
+            TimeSpan? wait = part[^1] switch
+            {
+                's' => TimeSpan.FromSeconds(amount),
+                'm' => TimeSpan.FromMinutes(amount),
+                'h' => TimeSpan.FromHours(amount),
+                'd' => TimeSpan.FromDays(amount),
+                _ => null,
+            };
+            if (wait is null)
+            {
+                return null;
+            }
+
+            waits.Add(wait.Value);
+        }
+
+        return waits;
+    }
+}

@@ -1,0 +1,256 @@
+using System.Diagnostics;
+using System.Text;
+using Coditect.Server.Data;
+using Coditect.Server.Platform;
+using Coditect.Server.Signing;
+using Coditect.Server.Tenancy;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Coditect.Server.Notifications.Webhooks;
+
+/// <summary>
+/// Sends due deliveries, on every node. A pass claims up to <c>Webhooks:Concurrency</c> of them for the length of an
+/// attempt (a conditional UPDATE with this pass's claim token: two nodes never claim the same delivery while its lease
+/// runs), sends them at once outside any transaction, then records each attempt and the delivery's next state: done on
+/// a 2xx, else the next retry of <c>Webhooks:RetrySchedule</c> (with up to 10 % jitter), or failed when none is left.
+/// A node that dies mid-attempt leaves a lease that lapses; another node sends again (at least once: receivers
+/// de-duplicate by <c>webhook-id</c>). An endpoint that has failed every attempt for <c>Webhooks:DisableAfterDays</c>
+/// is turned off.
+/// </summary>
+public sealed class WebhookSender(
+    IServiceScopeFactory scopes,
+    IHttpClientFactory httpClients,
+    MasterKey masterKey,
+    WebhookSignal signal,
+    IOptions<WebhookOptions> options,
+    TimeProvider clock,
+    ILogger<WebhookSender> logger) : BackgroundService
+{
+    private const int ResponseExcerptBytes = 1024;
+    private readonly LogThrottle _failures = new(TimeSpan.FromSeconds(10));
+
+    private sealed record Claimed(WebhookDelivery Delivery, WebhookEndpoint? Endpoint);
+
+    private sealed record Attempt(Claimed Claimed, int? StatusCode, int LatencyMs, string? Response, string? Error)
+    {
+        public bool Succeeded => StatusCode is >= 200 and < 300;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Send)
+        {
+            return;
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                while (await SendDueAsync(stoppingToken) > 0)
+                {
+                    // more may be due
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                if (_failures.Count(out var count))
+                {
+                    logger.LogWarning("Webhook sending failed ({Count} failures since the last such line): {Error}", count, e.GetBaseException().Message);
+                }
+            }
+
+            await signal.SenderWaitAsync(options.Value.Poll, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>One pass: claim, send, record. Returns how many deliveries it sent.</summary>
+    internal async Task<int> SendDueAsync(CancellationToken ct)
+    {
+        var claimed = await ClaimAsync(options.Value.Concurrency, ct);
+        if (claimed.Count == 0)
+        {
+            return 0;
+        }
+
+        var attempts = await Task.WhenAll(claimed.Select(c => SendAsync(c, ct)));
+        await RecordAsync(attempts, ct);
+        return claimed.Count;
+    }
+
+    private async Task<List<Claimed>> ClaimAsync(int limit, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
+        var tenancy = scope.ServiceProvider.GetRequiredService<TenantScope>();
+        await tenancy.BeginAsync(ct);
+        var claimed = await db.RunAsSystemAsync(async () =>
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            var deliveries = db.Set<WebhookDelivery>().IgnoreQueryFilters();
+            var due = await deliveries
+                .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= now && (d.LeaseUntil == null || d.LeaseUntil < now))
+                .OrderBy(d => d.NextAttemptAt).Select(d => d.Id).Take(limit).ToListAsync(ct);
+            if (due.Count == 0)
+            {
+                return [];
+            }
+
+            // Re-checked row by row: on PostgreSQL a delivery another node claimed meanwhile no longer matches.
+            var token = Guid.NewGuid();
+            await deliveries
+                .Where(d => due.Contains(d.Id) && d.Status == DeliveryStatus.Pending && (d.LeaseUntil == null || d.LeaseUntil < now))
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, now + options.Value.Timeout + TimeSpan.FromSeconds(30))
+                    .SetProperty(d => d.ClaimToken, token), ct);
+            var mine = await deliveries.AsNoTracking().Where(d => d.ClaimToken == token).ToListAsync(ct);
+            var endpointIds = mine.Select(d => d.EndpointId).Distinct().ToList();
+            var endpoints = await db.Set<WebhookEndpoint>().IgnoreQueryFilters().AsNoTracking()
+                .Where(e => endpointIds.Contains(e.Id)).ToDictionaryAsync(e => e.Id, ct);
+            return mine.Select(d => new Claimed(d, endpoints.GetValueOrDefault(d.EndpointId))).ToList();
+        }, ct);
+        await tenancy.CommitAsync(ct);
+        return claimed;
+    }
+
+    private async Task<Attempt> SendAsync(Claimed claimed, CancellationToken ct)
+    {
+        if (claimed.Endpoint is not { Enabled: true } endpoint)
+        {
+            return new Attempt(claimed, null, 0, null, "The endpoint is turned off.");
+        }
+
+        var delivery = claimed.Delivery;
+        var now = clock.GetUtcNow();
+        var id = "msg_" + delivery.Id.ToString("N");
+        var timestamp = now.ToUnixTimeSeconds();
+        var signatures = WebhookSignature.Sign(SecretKey(endpoint.Secret), id, timestamp, delivery.Payload);
+        if (endpoint.PreviousSecret is { } previous && endpoint.PreviousSecretUntil > now.UtcDateTime)
+        {
+            signatures += " " + WebhookSignature.Sign(SecretKey(previous), id, timestamp, delivery.Payload);
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Url)
+        {
+            Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("webhook-id", id);
+        request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("webhook-signature", signatures);
+        var clockStart = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await httpClients.CreateClient(WebhookNetwork.HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            var excerpt = await ReadExcerptAsync(response, ct);
+            return new Attempt(claimed, (int)response.StatusCode, Elapsed(clockStart), excerpt, null);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException && !ct.IsCancellationRequested)
+        {
+            var error = e is TaskCanceledException ? $"No answer within {options.Value.TimeoutSeconds} s." : e.GetBaseException().Message;
+            return new Attempt(claimed, null, Elapsed(clockStart), null, error.Length > 500 ? error[..500] : error);
+        }
+    }
+
+    private async Task RecordAsync(IReadOnlyList<Attempt> attempts, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
+        var tenancy = scope.ServiceProvider.GetRequiredService<TenantScope>();
+        await tenancy.BeginAsync(ct);
+        await db.RunAsSystemAsync(async () =>
+        {
+            var now = clock.GetUtcNow().UtcDateTime;
+            var retries = options.Value.Retries;
+            var ids = attempts.Select(a => a.Claimed.Delivery.Id).ToList();
+            var deliveries = await db.Set<WebhookDelivery>().IgnoreQueryFilters().Where(d => ids.Contains(d.Id)).ToDictionaryAsync(d => d.Id, ct);
+            foreach (var attempt in attempts)
+            {
+                if (!deliveries.TryGetValue(attempt.Claimed.Delivery.Id, out var delivery))
+                {
+                    continue; // its endpoint was deleted meanwhile
+                }
+
+                db.Add(new WebhookAttempt
+                {
+                    TenantId = delivery.TenantId,
+                    DeliveryId = delivery.Id,
+                    EndpointId = delivery.EndpointId,
+                    StatusCode = attempt.StatusCode,
+                    LatencyMs = attempt.LatencyMs,
+                    Response = attempt.Response,
+                    Error = attempt.Error,
+                });
+                delivery.AttemptCount++;
+                delivery.LastStatusCode = attempt.StatusCode;
+                delivery.LeaseUntil = null;
+                delivery.ClaimToken = null;
+                if (attempt.Succeeded)
+                {
+                    (delivery.Status, delivery.DeliveredAt, delivery.NextAttemptAt) = (DeliveryStatus.Succeeded, now, null);
+                }
+                else if (attempt.Claimed.Endpoint is { Enabled: true } && delivery.AttemptCount <= retries.Count)
+                {
+                    var wait = retries[delivery.AttemptCount - 1] * (0.9 + (Random.Shared.NextDouble() * 0.2));
+                    delivery.NextAttemptAt = now + wait;
+                }
+                else
+                {
+                    (delivery.Status, delivery.NextAttemptAt) = (DeliveryStatus.Failed, null);
+                }
+            }
+
+            await db.SaveChangesAsync(ct);
+            await RecordEndpointHealthAsync(db, attempts, now, ct);
+            return true;
+        }, ct);
+        await tenancy.CommitAsync(ct);
+    }
+
+    /// <summary>A success clears an endpoint's failing streak; a failure starts one, and a streak of days turns it off.</summary>
+    private async Task RecordEndpointHealthAsync(CoditectDbContext db, IReadOnlyList<Attempt> attempts, DateTime now, CancellationToken ct)
+    {
+        var endpoints = db.Set<WebhookEndpoint>().IgnoreQueryFilters();
+        var answered = attempts.Where(a => a.Succeeded).Select(a => a.Claimed.Delivery.EndpointId).Distinct().ToList();
+        var failing = attempts.Where(a => !a.Succeeded && a.Claimed.Endpoint is { Enabled: true })
+            .Select(a => a.Claimed.Delivery.EndpointId).Distinct().Except(answered).ToList();
+        if (answered.Count > 0)
+        {
+            await endpoints.Where(e => answered.Contains(e.Id) && e.FailingSince != null)
+                .ExecuteUpdateAsync(s => s.SetProperty(e => e.FailingSince, (DateTime?)null), ct);
+        }
+
+        if (failing.Count == 0)
+        {
+            return;
+        }
+
+        await endpoints.Where(e => failing.Contains(e.Id) && e.FailingSince == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.FailingSince, now), ct);
+        var cutoff = now - TimeSpan.FromDays(options.Value.DisableAfterDays);
+        var reason = $"Turned off by the server: every attempt failed for {options.Value.DisableAfterDays} days.";
+        var disabled = await endpoints.Where(e => failing.Contains(e.Id) && e.Enabled && e.FailingSince <= cutoff)
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.Enabled, false).SetProperty(e => e.DisabledReason, reason), ct);
+        if (disabled > 0)
+        {
+            logger.LogWarning("{Count} webhook endpoint(s) turned off after failing for {Days} days", disabled, options.Value.DisableAfterDays);
+        }
+    }
+
+    private byte[] SecretKey(byte[] encrypted) =>
+        WebhookSignature.KeyOf(Encoding.UTF8.GetString(masterKey.Decrypt(encrypted, WebhookAdmin.SecretPurpose)));
+
+    private static async Task<string?> ReadExcerptAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        var buffer = new byte[ResponseExcerptBytes];
+        var read = 0;
+        while (read < buffer.Length && await body.ReadAsync(buffer.AsMemory(read), ct) is var n and > 0)
+        {
+            read += n;
+        }
+
+        return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read).Replace("\0", "", StringComparison.Ordinal);
+    }
+
+    private static int Elapsed(long start) => (int)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+}
