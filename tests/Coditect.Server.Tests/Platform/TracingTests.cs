@@ -59,12 +59,38 @@ public sealed class TracingTests(MetricsApp app) : IClassFixture<MetricsApp>
         collector.Received(Convert.FromHexString(traceId)).ShouldBeTrue("the request's span, in the caller's trace, reached the OTLP endpoint");
         collector.Received(Convert.FromHexString(parentSpan)).ShouldBeTrue("with the caller's span as its parent");
         collector.Paths.ShouldAllBe(path => path == "/v1/traces");
-        var lines = server.Log().Where(line => line.StartsWith('{')).Select(line => JsonDocument.Parse(line).RootElement).ToList();
-        var started = lines.First(l => l.GetProperty("Message").GetString()!.Contains("/api/v1/orgs", StringComparison.Ordinal));
-        started.GetProperty("Scopes").EnumerateArray()
-            .Any(scope => scope.ValueKind == JsonValueKind.Object && scope.TryGetProperty("TraceId", out var id) && id.GetString() == traceId)
-            .ShouldBeTrue(started.ToString());
+        LogScopesOf(server, "/api/v1/orgs").ShouldContain(traceId);
     }
+
+    [Fact]
+    public async Task Without_an_OTLP_endpoint_nothing_is_exported_but_the_logs_still_carry_the_callers_trace_id()
+    {
+        using var collector = new OtlpCollector(); // listening, but not configured: must receive nothing
+        using var server = new ServerProcess("untraced", app.NodeEnvironment(
+            ("Logging__Format", "json"),
+            ("Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics", "Information")));
+        await server.StartAsync();
+        var traceId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(server.Uri, "api/v1/orgs"));
+        request.Headers.Add("traceparent", $"00-{traceId}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))}-01");
+
+        var response = await http.SendAsync(request);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await response.Content.ReadAsStringAsync()).ShouldContain(traceId, Case.Sensitive, "the problem's trace_id is the caller's trace");
+        LogScopesOf(server, "/api/v1/orgs").ShouldContain(traceId);
+        await Task.Delay(500);
+        collector.Paths.ShouldBeEmpty();
+    }
+
+    /// <summary>The <c>TraceId</c> values in the JSON log scopes of the lines that mention <paramref name="path"/>.</summary>
+    private static List<string> LogScopesOf(ServerProcess server, string path) =>
+        [.. server.Log().Where(line => line.StartsWith('{')).Select(line => JsonDocument.Parse(line).RootElement)
+            .Where(l => l.GetProperty("Message").GetString()!.Contains(path, StringComparison.Ordinal))
+            .SelectMany(l => l.GetProperty("Scopes").EnumerateArray())
+            .Where(scope => scope.ValueKind == JsonValueKind.Object && scope.TryGetProperty("TraceId", out _))
+            .Select(scope => scope.GetProperty("TraceId").GetString()!)];
 
     /// <summary>An OTLP/HTTP endpoint that keeps what it is sent (protobuf bodies, searched for ids as raw bytes).</summary>
     private sealed class OtlpCollector : IDisposable
