@@ -108,6 +108,18 @@ services_find_chromium() {
   fi
 }
 
+# promtool (Debian's prometheus package) for the deploy tests: it checks and unit-tests deploy/prometheus/alerts.yaml.
+# kubectl (with kustomize) and node are on the machine already; Debian's kubernetes-client is too old to use.
+services_find_promtool() {
+  promtool_bin="$(command -v promtool || true)"
+  if [ -z "$promtool_bin" ]; then
+    services_log "installing promtool (prometheus) from apt"
+    (services_as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive services_as_root apt-get install -y -qq --no-install-recommends prometheus) \
+      >/dev/null 2>&1 || { echo "could not install prometheus (promtool)" >&2; return 1; }
+    promtool_bin="$(command -v promtool)"
+  fi
+}
+
 services_stop_redis() {
   if [ -n "$redis_port" ]; then
     redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true

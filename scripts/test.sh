@@ -21,6 +21,8 @@ services_start_redis "$work" || { echo "0 passed, 1 failed"; exit 1; }
 export CODITECT_TEST_REDIS="127.0.0.1:$redis_port"
 services_find_chromium || { echo "0 passed, 1 failed"; exit 1; }
 export CODITECT_TEST_CHROMIUM="$chromium_bin"
+services_find_promtool || { echo "0 passed, 1 failed"; exit 1; }
+export CODITECT_TEST_PROMTOOL="$promtool_bin"
 
 # ---- the tests ----
 cd "$root"

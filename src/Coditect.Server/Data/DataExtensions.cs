@@ -28,7 +28,8 @@ public static class DataExtensions
                 throw new InvalidOperationException("Database:Provider is Postgres but ConnectionStrings:Database is not set.");
             }
 
-            var dataSource = new NpgsqlDataSourceBuilder(WithDefaults(connectionString)).Build();
+            // The name labels Npgsql's pool metrics (db.client.connection.*) instead of the connection string.
+            var dataSource = new NpgsqlDataSourceBuilder(WithDefaults(connectionString)) { Name = "coditect" }.Build();
             builder.Services.AddSingleton(dataSource);
             builder.Services.AddDbContext<CoditectDbContext>((services, db) => db
                     .UseNpgsql(dataSource, npgsql => npgsql.EnableRetryOnFailure(0))

@@ -4,6 +4,7 @@ using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Licensing.Live;
 using Coditect.Server.Licensing.Protocol;
 using Coditect.Server.Platform;
+using Coditect.Server.Platform.Telemetry;
 
 namespace Coditect.Server.Licensing;
 
@@ -11,7 +12,7 @@ public static class LicensingExtensions
 {
     /// <summary>
     /// The seat ledger for this node's topology (SQLite, PostgreSQL, or PostgreSQL with Redis), its sweeper, its outbox
-    /// subscribers and the live view's signal.
+    /// subscribers, the live view's signal and its metrics (lease outcomes and latency, seat gauges, Redis repairs).
     /// </summary>
     public static WebApplicationBuilder AddLicensing(this WebApplicationBuilder builder)
     {
@@ -28,6 +29,7 @@ public static class LicensingExtensions
             builder.Services.AddHostedService<RedisWarmUp>();
             builder.Services.AddHostedService<HeartbeatFlusher>();
             builder.Services.AddHealthChecks().AddCheck<RedisLedgerHealthCheck>("redis", tags: ["ready"]);
+            builder.Services.AddMetricsSource<LedgerMetrics>();
         }
         else if (topology.Database == DatabaseProvider.Postgres)
         {
@@ -40,6 +42,8 @@ public static class LicensingExtensions
         }
 
         builder.Services.AddScoped<LicenseAdmin>();
+        builder.Services.AddSingleton<LeaseMetrics>();
+        builder.Services.AddMetricsSource<SeatGauges>();
         builder.Services.AddLicensingEvents();
         builder.Services.AddLicenseLive();
         builder.Services.AddSingleton<LeaseSweeper>();

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.Json;
+using Coditect.Server.Platform.Telemetry;
 using Scalar.AspNetCore;
 
 namespace Coditect.Server.Platform;
@@ -23,7 +24,7 @@ public sealed class ApiOptions
     public bool TrustForwardedHeaders { get; set; }
 }
 
-/// <summary>What every endpoint shares: JSON conventions, errors, authentication, limits, health and API docs.</summary>
+/// <summary>What every endpoint shares: JSON conventions, errors, authentication, limits, health, metrics and API docs.</summary>
 public static class PlatformExtensions
 {
     public static readonly JsonNamingPolicy WireNaming = JsonNamingPolicy.SnakeCaseLower;
@@ -79,12 +80,15 @@ public static class PlatformExtensions
         builder.AddRedis();
         builder.AddRateLimits();
         builder.AddHealth();
+        builder.AddTelemetry();
         builder.Services.AddOpenApiContract();
         return builder;
     }
 
     public static WebApplication UsePlatform(this WebApplication app)
     {
+        // First: a scrape is checked against the connection's own address, before forwarded headers can change it.
+        app.UseMetricsEndpoint();
         var api = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value;
         if (api.TrustForwardedHeaders)
         {

@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using Coditect.Server.Platform.Telemetry;
 using StackExchange.Redis;
 
 namespace Coditect.Server.Platform;
@@ -17,8 +19,20 @@ public static class Redis
             configuration.AbortOnConnectFail = false; // start without Redis; PostgreSQL serves until it is back
             configuration.BacklogPolicy = BacklogPolicy.FailFast; // and at once: 2.x+ would queue calls up to the timeout
             builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
+            builder.Services.AddMetricsSource<RedisMetrics>();
         }
 
         return builder;
     }
+}
+
+/// <summary>
+/// <c>coditect.redis.connected</c> (<c>coditect_redis_connected</c>): 1 while this node's Redis connection is up, 0 while
+/// PostgreSQL serves alone. Read from the multiplexer's own state (no PING per scrape). Redis mode only.
+/// </summary>
+public sealed class RedisMetrics
+{
+    public RedisMetrics(IMeterFactory meters, IConnectionMultiplexer redis) =>
+        meters.Create(TelemetryExtensions.PlatformMeter).CreateObservableGauge("coditect.redis.connected", () => redis.IsConnected ? 1 : 0, null,
+            "1 while this node's Redis connection is up");
 }

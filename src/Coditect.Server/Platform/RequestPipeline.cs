@@ -17,12 +17,13 @@ public static partial class RequestPipeline
         "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
     /// <summary>
-    /// True for a request to the web console: every path outside the API, the API docs, health and the published keys.
+    /// True for a request to the web console: every path outside the API, the API docs, health, metrics and the published keys.
     /// Console requests get HTML error pages and the console's CSP; the others problem+json and a deny-all CSP.
     /// </summary>
     public static bool IsConsole(HttpRequest request) =>
         !(request.Path.StartsWithSegments("/api") || request.Path.StartsWithSegments("/docs") || request.Path.StartsWithSegments("/openapi")
-          || request.Path.StartsWithSegments("/health") || request.Path.StartsWithSegments("/.well-known"));
+          || request.Path.StartsWithSegments("/health") || request.Path.StartsWithSegments("/.well-known")
+          || request.Path.StartsWithSegments(Telemetry.MetricsEndpoint.Path));
 
     /// <summary>
     /// Whether an error on this request is answered with a console page rather than a problem document: a console path

@@ -21,17 +21,17 @@ public static class LeaseEndpoints
     public static void MapLeaseProtocol(this IEndpointRouteBuilder app)
     {
         var leases = app.MapGroup("/api/v1/licenses").WithTags("Lease protocol");
-        leases.MapPost("/acquire", Acquire).WithName("acquireLease").WithSummary("Take a seat for a machine, or renew its live lease")
+        leases.MapPost("/acquire", Acquire).WithName("acquireLease").WithLeaseMetrics("acquire").WithSummary("Take a seat for a machine, or renew its live lease")
             .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.OrganizationSuspended, ProblemCodes.LicenseSuspended, ProblemCodes.LicenseExpired)
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound)
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.NoSeatsAvailable);
-        leases.MapPost("/heartbeat", Heartbeat).WithName("heartbeatLease").WithSummary("Extend a lease and get a fresh lease token")
+        leases.MapPost("/heartbeat", Heartbeat).WithName("heartbeatLease").WithLeaseMetrics("heartbeat").WithSummary("Extend a lease and get a fresh lease token")
             .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.OrganizationSuspended, ProblemCodes.LicenseSuspended, ProblemCodes.LicenseExpired)
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound, ProblemCodes.SessionNotFound)
             .ProducesProblems(StatusCodes.Status410Gone, ProblemCodes.SessionExpired, ProblemCodes.SessionReleased);
-        leases.MapPost("/release", Release).WithName("releaseLease").WithSummary("Give a seat back")
+        leases.MapPost("/release", Release).WithName("releaseLease").WithLeaseMetrics("release").WithSummary("Give a seat back")
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound, ProblemCodes.SessionNotFound);
-        leases.MapPost("/validate", Validate).WithName("validateLicenseKey").WithSummary("Check a licence key, and whether a machine holds a live lease");
+        leases.MapPost("/validate", Validate).WithName("validateLicenseKey").WithLeaseMetrics("validate").WithSummary("Check a licence key, and whether a machine holds a live lease");
     }
 
     private static async Task<Results<Created<AcquireResponse>, Ok<AcquireResponse>, ProblemHttpResult>> Acquire(

@@ -1,10 +1,11 @@
+using Coditect.Server.Platform.Telemetry;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Coditect.Server.Platform.Outbox;
 
 public static class OutboxExtensions
 {
-    /// <summary>The outbox: after-commit delivery on this node, the reader of other nodes' events, the cluster dispatcher and retention.</summary>
+    /// <summary>The outbox: after-commit delivery on this node, the reader of other nodes' events, the cluster dispatcher, retention and the backlog gauges.</summary>
     public static WebApplicationBuilder AddOutbox(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<OutboxOptions>().BindConfiguration(OutboxOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -18,6 +19,7 @@ public static class OutboxExtensions
         builder.Services.AddSingleton<OutboxDispatcher>();
         builder.Services.AddHostedService(services => services.GetRequiredService<OutboxDispatcher>());
         builder.Services.AddHostedService<OutboxRetention>();
+        builder.Services.AddMetricsSource<OutboxMetrics>();
         return builder;
     }
 }
