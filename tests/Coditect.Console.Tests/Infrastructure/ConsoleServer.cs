@@ -40,6 +40,9 @@ public sealed class ConsoleServer(Backend backend) : IAsyncDisposable
             ["Secrets:MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["Licensing:LeaseTtlSeconds"] = LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
+            // Webhooks go to receivers the tests start on loopback.
+            ["Webhooks:AllowPrivateNetworks"] = "true",
+            ["Webhooks:PollMilliseconds"] = "200",
         };
         if (backend == Backend.Postgres)
         {

@@ -150,6 +150,10 @@ public abstract class WebhookTests<TApp>(TApp app) : IClassFixture<TApp> where T
         for (var attempt = 1; attempt <= 3; attempt++)
         {
             await Eventually.ShouldHoldAsync(() => receiver.Received.Count == attempt, Within, $"attempt {attempt}");
+            // The clock moves only once the attempt is recorded: its next try is scheduled from the time of recording.
+            await Eventually.ShouldHoldAsync(async () =>
+                (await client.GetJsonAsync<PagedList<WebhookDeliveryResponse>>($"{path}/deliveries")).Items.Single().AttemptCount == attempt,
+                Within, $"attempt {attempt} recorded");
             app.Clock.Advance(TimeSpan.FromMinutes(2));
         }
 

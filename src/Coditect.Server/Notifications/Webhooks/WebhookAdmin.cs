@@ -170,6 +170,7 @@ public sealed class WebhookAdmin(CoditectDbContext db, MasterKey masterKey, IOpt
         delivery.Status = DeliveryStatus.Pending;
         delivery.NextAttemptAt = clock.GetUtcNow().UtcDateTime;
         delivery.LeaseUntil = null;
+        delivery.ClaimToken = null; // an attempt in flight now records itself without rescheduling this one
         await db.SaveChangesAsync(ct);
         signal.AfterCommit(db);
         return delivery.ToResponse();

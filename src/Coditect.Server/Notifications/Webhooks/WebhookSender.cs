@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Coditect.Server.Data;
 using Coditect.Server.Platform;
+using Coditect.Server.Platform.Telemetry;
 using Coditect.Server.Signing;
 using Coditect.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
@@ -23,6 +24,7 @@ public sealed class WebhookSender(
     IHttpClientFactory httpClients,
     MasterKey masterKey,
     WebhookSignal signal,
+    NotificationMetrics metrics,
     IOptions<WebhookOptions> options,
     TimeProvider clock,
     ILogger<WebhookSender> logger) : BackgroundService
@@ -182,21 +184,32 @@ public sealed class WebhookSender(
                 });
                 delivery.AttemptCount++;
                 delivery.LastStatusCode = attempt.StatusCode;
+                if (delivery.ClaimToken != attempt.Claimed.Delivery.ClaimToken)
+                {
+                    continue; // redelivered while this attempt was in flight: the redelivery's schedule stands
+                }
+
                 delivery.LeaseUntil = null;
                 delivery.ClaimToken = null;
+                string outcome;
                 if (attempt.Succeeded)
                 {
                     (delivery.Status, delivery.DeliveredAt, delivery.NextAttemptAt) = (DeliveryStatus.Succeeded, now, null);
+                    outcome = "delivered";
                 }
                 else if (attempt.Claimed.Endpoint is { Enabled: true } && delivery.AttemptCount <= retries.Count)
                 {
                     var wait = retries[delivery.AttemptCount - 1] * (0.9 + (Random.Shared.NextDouble() * 0.2));
                     delivery.NextAttemptAt = now + wait;
+                    outcome = "failed";
                 }
                 else
                 {
                     (delivery.Status, delivery.NextAttemptAt) = (DeliveryStatus.Failed, null);
+                    outcome = "abandoned";
                 }
+
+                metrics.WebhookAttempted(outcome, TimeSpan.FromMilliseconds(attempt.LatencyMs));
             }
 
             await db.SaveChangesAsync(ct);

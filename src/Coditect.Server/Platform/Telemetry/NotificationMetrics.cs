@@ -3,9 +3,8 @@ using System.Diagnostics.Metrics;
 namespace Coditect.Server.Platform.Telemetry;
 
 /// <summary>
-/// The place for webhook and e-mail outcomes, which issue 11 (notifications) records: nothing sends webhooks or
-/// e-mail yet, so nothing calls these and the instruments report nothing (Prometheus shows no series for them). The
-/// names and tags are fixed here so that the dashboard and the alerts can be written against them now:
+/// Webhook and e-mail outcomes (notifications): <see cref="Notifications.Webhooks.WebhookSender"/> records every
+/// webhook attempt; nothing sends e-mail yet, so that counter reports nothing until it does. The names and tags:
 /// <list type="bullet">
 /// <item><c>coditect.webhook.deliveries</c> (counter, <c>{delivery}</c>; Prometheus
 /// <c>coditect_webhook_deliveries_total</c>): one per delivery attempt; tag <c>outcome</c> =

@@ -27,7 +27,7 @@ public static class TelemetryExtensions
                 "Metrics:AllowedNetworks must be comma-separated CIDR ranges, e.g. 127.0.0.0/8,::1/128,10.0.0.0/8.")
             .ValidateOnStart();
         ListenOnMetricsPort(builder);
-        builder.Services.AddSingleton<NotificationMetrics>(); // instruments named for issue 11; nothing records yet
+        builder.Services.AddSingleton<NotificationMetrics>(); // webhook attempts (WebhookSender); e-mail when it lands
 
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(ServiceName,
