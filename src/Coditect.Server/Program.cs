@@ -1,6 +1,7 @@
 using Coditect.Server.Audit;
 using Coditect.Server.WebConsole;
 using Coditect.Server.Data;
+using Coditect.Server.DevContext;
 using Coditect.Server.Identity;
 using Coditect.Server.Licensing;
 using Coditect.Server.Organizations;
@@ -18,6 +19,7 @@ builder.AddSigning();
 builder.AddIdentity();
 builder.AddOrganizations();
 builder.AddLicensing();
+builder.AddDevContext();
 builder.AddConsole();
 
 var app = builder.Build();
@@ -34,6 +36,7 @@ api.MapIdentity();
 api.MapOrganizations(org);
 org.MapAudit();
 app.MapLicensing(org);
+org.MapDevContext();
 app.MapSigning();
 app.MapHealth();
 app.MapApiDocs();
