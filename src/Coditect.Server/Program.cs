@@ -1,6 +1,7 @@
 using Coditect.Server.Audit;
 using Coditect.Server.WebConsole;
 using Coditect.Server.Data;
+using Coditect.Server.DevContext;
 using Coditect.Server.Identity;
 using Coditect.Server.Licensing;
 using Coditect.Server.Notifications;
@@ -20,6 +21,7 @@ builder.AddIdentity();
 builder.AddOrganizations();
 builder.AddLicensing();
 builder.AddNotifications();
+builder.AddDevContext();
 builder.AddConsole();
 
 var app = builder.Build();
@@ -37,6 +39,7 @@ api.MapOrganizations(org);
 org.MapAudit();
 app.MapLicensing(org);
 app.MapNotifications(org);
+org.MapDevContext();
 app.MapSigning();
 app.MapHealth();
 app.MapApiDocs();

@@ -41,4 +41,16 @@ public static class ProblemCodes
     public const string SessionExpired = "SESSION_EXPIRED";
     public const string SessionReleased = "SESSION_RELEASED";
     public const string SeatLedgerUnavailable = "SEAT_LEDGER_UNAVAILABLE";
+
+    public const string TeamNotFound = "TEAM_NOT_FOUND";
+    public const string ProjectNotFound = "PROJECT_NOT_FOUND";
+    public const string TaskListNotFound = "TASK_LIST_NOT_FOUND";
+    public const string TaskNotFound = "TASK_NOT_FOUND";
+    public const string PlanVersionNotFound = "PLAN_VERSION_NOT_FOUND";
+    public const string RepositoryNotFound = "REPOSITORY_NOT_FOUND";
+    public const string DependencyNotFound = "DEPENDENCY_NOT_FOUND";
+    public const string ProjectKeyTaken = "PROJECT_KEY_TAKEN";
+    public const string NameTaken = "NAME_TAKEN";
+    public const string DependencyCycle = "DEPENDENCY_CYCLE";
+    public const string TaskBlocked = "TASK_BLOCKED";
 }

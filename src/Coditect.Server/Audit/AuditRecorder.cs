@@ -19,6 +19,11 @@ public static class AuditRecorder
 
     internal static void Record(CoditectDbContext db, DateTime now)
     {
+        if (db.AuditSuspended)
+        {
+            return; // a bulk operation writes its one summary event itself
+        }
+
         var events = new List<AuditEvent>();
         foreach (var entry in db.ChangeTracker.Entries<Entity>())
         {
@@ -129,7 +134,8 @@ public static class AuditRecorder
         _ => JsonSerializer.SerializeToNode(value),
     };
 
-    private static string ObjectType(EntityEntry entry) => CoditectDbContext.ToSnakeCase(entry.Metadata.ClrType.Name);
+    private static string ObjectType(EntityEntry entry) =>
+        entry.Metadata.ClrType.GetCustomAttribute<AuditedAttribute>()?.ObjectType ?? CoditectDbContext.ToSnakeCase(entry.Metadata.ClrType.Name);
 
     private static string Verb(EntityState state) => state switch
     {

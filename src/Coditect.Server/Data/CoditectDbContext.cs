@@ -29,6 +29,12 @@ public sealed class CoditectDbContext(
 
     internal DateTime UtcNow => clock.GetUtcNow().UtcDateTime;
 
+    /// <summary>
+    /// While true, saves write no per-row audit events: a bulk operation (a markdown import of thousands of tasks, a
+    /// status change of many) records one summary event itself instead (<c>AuditRecorder.Explicit</c>).
+    /// </summary>
+    internal bool AuditSuspended { get; set; }
+
     /// <summary>Events raised in the open transaction, handed to the outbox's after-commit delivery when it commits.</summary>
     internal List<Platform.Outbox.OutboxMessage> RaisedEvents { get; } = [];
 

@@ -22,6 +22,13 @@ public interface ITenantOwned
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Class)]
 public sealed class NotAuditedAttribute : Attribute;
 
-/// <summary>An entity whose every change is recorded in the audit trail, in the same transaction (opt-in).</summary>
+/// <summary>
+/// An entity whose every change is recorded in the audit trail, in the same transaction (opt-in). The events are named
+/// <c>{object}.{verb}</c> after the type in snake case, or after <see cref="ObjectType"/> where the type's name would
+/// not be the domain's (the <c>ProjectTask</c> class is a <c>task</c>).
+/// </summary>
 [AttributeUsage(AttributeTargets.Class)]
-public sealed class AuditedAttribute : Attribute;
+public sealed class AuditedAttribute(string? objectType = null) : Attribute
+{
+    public string? ObjectType { get; } = objectType;
+}

@@ -23,6 +23,15 @@ public enum Permission
     ReadLicenses,
     ManageLicenses,
     ManageWebhooks,
+
+    /// <summary>Dev Context: read teams, projects, plans, tasks, repositories, commits and statistics.</summary>
+    ReadWork,
+
+    /// <summary>Dev Context: change them (teams, projects, plans, task lists, tasks, repositories, commit sync).</summary>
+    ManageWork,
+
+    /// <summary>Dev Context: delete a project with everything in it.</summary>
+    DeleteProjects,
 }
 
 /// <summary>
@@ -38,9 +47,10 @@ public static class Roles
             Permission.ReadOrganization, Permission.UpdateOrganization, Permission.ReadMembers, Permission.ManageMembers,
             Permission.ManageApiKeys, Permission.ReadAudit, Permission.ReadLicenses, Permission.ManageLicenses,
             Permission.ManageWebhooks,
+            Permission.ReadWork, Permission.ManageWork, Permission.DeleteProjects,
         ],
-        [Role.Member] = [Permission.ReadOrganization, Permission.ReadMembers, Permission.ReadLicenses],
-        [Role.Viewer] = [Permission.ReadOrganization, Permission.ReadMembers, Permission.ReadLicenses],
+        [Role.Member] = [Permission.ReadOrganization, Permission.ReadMembers, Permission.ReadLicenses, Permission.ReadWork, Permission.ManageWork],
+        [Role.Viewer] = [Permission.ReadOrganization, Permission.ReadMembers, Permission.ReadLicenses, Permission.ReadWork],
     };
 
     public static bool Can(this Role role, Permission permission) => Grants[role].Contains(permission);

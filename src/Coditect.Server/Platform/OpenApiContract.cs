@@ -68,6 +68,17 @@ public static partial class OpenApiContract
         [ProblemCodes.SessionExpired] = "the lease lapsed; acquire again",
         [ProblemCodes.SessionReleased] = "the session was released or ended by an administrator",
         [ProblemCodes.SeatLedgerUnavailable] = "reserved; never returned",
+        [ProblemCodes.TeamNotFound] = "no such team in this organization",
+        [ProblemCodes.ProjectNotFound] = "no such project in this organization",
+        [ProblemCodes.TaskListNotFound] = "no such task list in this project",
+        [ProblemCodes.TaskNotFound] = "no such task in this organization (by id or `KEY-number` reference)",
+        [ProblemCodes.PlanVersionNotFound] = "the project's plan has no such version",
+        [ProblemCodes.RepositoryNotFound] = "no such repository in this organization",
+        [ProblemCodes.DependencyNotFound] = "the task does not depend on that task",
+        [ProblemCodes.ProjectKeyTaken] = "another project of the organization has (or had) that key (`field`: `key`)",
+        [ProblemCodes.NameTaken] = "another object of the organization has that name or slug (`field` names it)",
+        [ProblemCodes.DependencyCycle] = "the dependency would close a cycle; `cycle` lists its tasks in order",
+        [ProblemCodes.TaskBlocked] = "a task it depends on is not done (`blocking` lists them); send `force: true` to override",
     };
 
     /// <summary>The tags features give their endpoints, described for the document's readers.</summary>
@@ -82,6 +93,10 @@ public static partial class OpenApiContract
         ["Lease protocol"] = "Called by licensed applications with the licence key, without `Authorization`; "
             + "and the keys that verify lease tokens offline.",
         ["Health"] = "Liveness for load balancers and orchestrators.",
+        ["Teams"] = "Dev Context: teams of the organization's members, each a lead or a member.",
+        ["Projects"] = "Dev Context: projects, their versioned plans, markdown import and export, and statistics.",
+        ["Tasks"] = "Dev Context: task lists and tasks (checkbox, assignee, order, dependencies) with `KEY-number` references.",
+        ["Repositories"] = "Dev Context: git repositories, commit sync (idempotent by SHA) and where each branch's sync stands.",
         ["Staff"] = "Platform operators (users flagged staff, never an API key): suspend and unsuspend any organization.",
     };
 
@@ -108,6 +123,13 @@ public static partial class OpenApiContract
         var path = RouteParameter().Replace("/" + (description.RelativePath ?? "").TrimEnd('/'), "{$1}"); // without constraints
 
         DeclarePathParameters(operation, path);
+        if (metadata.OfType<LongTextMetadata>().FirstOrDefault() is { } longText)
+        {
+            operation.Extensions ??= new Dictionary<string, IOpenApiExtension>();
+            operation.Extensions[LongTextFields.Extension] =
+                new JsonNodeExtension(new JsonArray([.. longText.Fields.Select(f => (JsonNode)JsonValue.Create(f))]));
+        }
+
         DeclareQueryParameters(operation, metadata.OfType<QueryParameter>());
         await DocumentAcceptedBodyAsync(operation, context, ct);
 
@@ -223,6 +245,10 @@ public static partial class OpenApiContract
         "userId" => "The member's user id.",
         "sessionId" => "The session's (lease's) id.",
         "token" => "The invitation token (`cdi_...`) from the answer that created it.",
+        "task" => "The task's id or its reference (`KEY-42`, any key the project ever had).",
+        "dependsOn" => "The id or reference of the task depended on.",
+        "version" => "The plan version's number, from 1.",
+        "listId" => "The task list's id.",
         "id" => path[..path.IndexOf("/{id}", StringComparison.Ordinal)].Split('/')[^1] switch
         {
             "licenses" => "The licence's id.",

@@ -33,6 +33,16 @@ public sealed record QueryParameter(string Name, string Description)
         Type = JsonSchemaType.Integer, Format = "int32", Minimum = 1, Maximum = Paging.MaxPageSize, Default = Paging.DefaultPageSize,
     };
 
+    public static readonly QueryParameter Cursor = new("cursor", "Where the page starts: the `next_cursor` of the page before. Absent for the first page.")
+    {
+        MaxLength = WireText.MaxParameterLength,
+    };
+
+    public static readonly QueryParameter KeysetPageSize = new("page_size", "Items per page.")
+    {
+        Type = JsonSchemaType.Integer, Format = "int32", Minimum = 1, Maximum = Keyset.MaxPageSize, Default = Keyset.DefaultPageSize,
+    };
+
     /// <summary>A string; empty or absent means no filter.</summary>
     public static QueryParameter Text(string name, string description, int? maxLength = null) =>
         new(name, description) { MaxLength = maxLength };
@@ -56,6 +66,18 @@ public static class OpenApiMetadata
     public static TBuilder WithQuery<TBuilder>(this TBuilder builder, params QueryParameter[] parameters)
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata([.. parameters]);
+
+    /// <summary>
+    /// Declares a keyset-paged list's <c>cursor</c>, <c>page_size</c> and <c>sort</c> (<see cref="Keyset"/>): one of
+    /// <paramref name="sorts"/>, <c>-</c> in front for descending order.
+    /// </summary>
+    public static TBuilder WithKeysetPaging<TBuilder>(this TBuilder builder, string defaultSort, params string[] sorts)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithQuery(QueryParameter.Cursor, QueryParameter.KeysetPageSize,
+            new QueryParameter("sort", $"The order: a field, `-` in front for descending. Default `{defaultSort}`.")
+            {
+                Values = [.. sorts.SelectMany(s => new[] { s, "-" + s })],
+            });
 
     /// <summary>Declares <c>page</c> and <c>page_size</c> (<see cref="Paging"/>).</summary>
     public static TBuilder WithPaging<TBuilder>(this TBuilder builder)

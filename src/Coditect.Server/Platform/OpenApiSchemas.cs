@@ -20,7 +20,7 @@ namespace Coditect.Server.Platform;
 /// stated here, by type and wire name, next to nothing else: keep them in step with the handlers. A request type
 /// missing from <see cref="Requests"/> fails OpenApiContractTests.
 /// </summary>
-internal static class OpenApiSchemas
+internal static partial class OpenApiSchemas
 {
     /// <summary>One member of a request: whether it must be sent, whether null is accepted, and its limits.</summary>
     private sealed record Member(bool Required, bool Nullable)
@@ -213,14 +213,17 @@ internal static class OpenApiSchemas
     };
 
     /// <summary>The request types whose members are described here.</summary>
-    internal static IReadOnlyCollection<Type> RequestTypes => Requests.Keys;
+    internal static IReadOnlyCollection<Type> RequestTypes => [.. Requests.Keys, .. DevContextRequests.Keys];
+
+    private static bool TryMembers(Type type, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Dictionary<string, Member>? members) =>
+        Requests.TryGetValue(type, out members) || DevContextRequests.TryGetValue(type, out members);
 
     public static Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken ct)
     {
         NumbersAreNumbers(schema);
         if (context.JsonPropertyInfo is not { } property)
         {
-            if (Requests.TryGetValue(context.JsonTypeInfo.Type, out var members))
+            if (TryMembers(context.JsonTypeInfo.Type, out var members))
             {
                 schema.Required = new HashSet<string>(members.Where(m => m.Value.Required).Select(m => m.Key), StringComparer.Ordinal);
             }
@@ -235,11 +238,12 @@ internal static class OpenApiSchemas
             return Task.CompletedTask;
         }
 
-        if (Requests.TryGetValue(property.DeclaringType, out var declared) && declared.TryGetValue(property.Name, out var member))
+        if (TryMembers(property.DeclaringType, out var declared) && declared.TryGetValue(property.Name, out var member))
         {
             Apply(schema, member);
         }
-        else if (AnswerValues.TryGetValue((property.DeclaringType, property.Name), out var values))
+        else if (AnswerValues.TryGetValue((property.DeclaringType, property.Name), out var values)
+            || DevContextAnswerValues.TryGetValue((property.DeclaringType, property.Name), out values))
         {
             schema.Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))];
         }

@@ -102,7 +102,6 @@ public static class PlatformExtensions
         app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseProblemStatusPages();
-        app.UseBodyLimit(api.MaxRequestBodyBytes);
         // wwwroot (the console's styles and scripts): before authentication, so an asset costs no session check.
         app.UseStaticFiles(new StaticFileOptions
         {
@@ -111,6 +110,8 @@ public static class PlatformExtensions
         });
         // Routing after the status pages, so that a console error page re-executed through them is routed anew.
         app.UseRouting();
+        // After routing, so that an endpoint's own limit (commit batches, plans) applies; still before any body is read.
+        app.UseBodyLimit(api.MaxRequestBodyBytes);
         app.UseReadOnlyConsoleReads();
         app.UseAuthentication();
         // The API's per-caller limit and its query checks; console pages validate their own forms and queries.

@@ -7,7 +7,7 @@ namespace Coditect.Server.Platform;
 /// Why a use case shared by the API and the console said no, stated once: the API answers it as problem+json
 /// (<see cref="ToProblem"/>), a page shows <see cref="Title"/> as a message or <see cref="Errors"/> beside their fields.
 /// </summary>
-public sealed record Refusal(int Status, string Code, string Title, Validator? Errors = null)
+public sealed record Refusal(int Status, string Code, string Title, Validator? Errors = null, IDictionary<string, object?>? Extensions = null)
 {
     public static Refusal Invalid(Validator errors) =>
         new(StatusCodes.Status400BadRequest, ProblemCodes.ValidationFailed, "The request is not valid.", errors);
@@ -19,9 +19,10 @@ public sealed record Refusal(int Status, string Code, string Title, Validator? E
     public static Refusal Forbidden(string title = "Your role does not allow this.") =>
         new(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, title);
 
-    public static Refusal Conflict(string code, string title) => new(StatusCodes.Status409Conflict, code, title);
+    public static Refusal Conflict(string code, string title, IDictionary<string, object?>? extensions = null) =>
+        new(StatusCodes.Status409Conflict, code, title, Extensions: extensions);
 
-    public ProblemHttpResult ToProblem() => Errors is { } errors ? Problems.Validation(errors) : Problems.Of(Status, Code, Title);
+    public ProblemHttpResult ToProblem() => Errors is { } errors ? Problems.Validation(errors) : Problems.Of(Status, Code, Title, extensions: Extensions);
 }
 
 /// <summary>What a use case gives back: its value, or the <see cref="Refusal"/> that stopped it.</summary>

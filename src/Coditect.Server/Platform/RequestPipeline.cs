@@ -91,18 +91,33 @@ public static partial class RequestPipeline
         return next(http);
     });
 
-    /// <summary>Refuses a declared body over the limit before reading it (Kestrel enforces the same limit on streamed bodies).</summary>
+    /// <summary>
+    /// Refuses a declared body over the limit before reading it (Kestrel enforces the same limit on streamed bodies).
+    /// Runs after routing: an endpoint that declares its own limit (<see cref="WithBodyLimit{TBuilder}"/>: commit batches,
+    /// plans) gets it instead of <paramref name="maxBytes"/>, for the declared length and for Kestrel's count alike.
+    /// </summary>
     public static IApplicationBuilder UseBodyLimit(this IApplicationBuilder app, long maxBytes) => app.Use(async (http, next) =>
     {
-        if (http.Request.ContentLength > maxBytes)
+        var limit = http.GetEndpoint()?.Metadata.GetMetadata<BodyLimitMetadata>()?.Bytes ?? maxBytes;
+        if (http.Request.ContentLength > limit)
         {
             await Problems.Of(StatusCodes.Status413PayloadTooLarge, ProblemCodes.PayloadTooLarge,
-                "The request body is too large.", $"The limit is {maxBytes} bytes.").ExecuteAsync(http);
+                "The request body is too large.", $"The limit is {limit} bytes.",
+                new Dictionary<string, object?> { ["limit"] = limit }).ExecuteAsync(http);
             return;
+        }
+
+        if (limit != maxBytes && http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limit;
         }
 
         await next(http);
     });
+
+    /// <summary>Gives the endpoint its own body limit in bytes, above or below <c>Api:MaxRequestBodyBytes</c>.</summary>
+    public static TBuilder WithBodyLimit<TBuilder>(this TBuilder builder, long bytes) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new BodyLimitMetadata(bytes));
 
     /// <summary>
     /// Gives bodiless error answers (no such route, wrong method, a body the binder refused) the same problem+json shape
@@ -131,3 +146,6 @@ public static partial class RequestPipeline
         await Problems.Of(http.Response.StatusCode, code, title).ExecuteAsync(http);
     }
 }
+
+/// <summary>An endpoint's own request body limit (<see cref="RequestPipeline.WithBodyLimit{TBuilder}"/>).</summary>
+public sealed record BodyLimitMetadata(long Bytes);

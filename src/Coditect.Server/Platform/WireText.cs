@@ -16,7 +16,7 @@ namespace Coditect.Server.Platform;
 /// <see cref="JsonElement"/> bodies and metadata, and the OpenAPI generator describes a type with a custom converter
 /// as "anything", which would strip the type from every string in /openapi/v1.json.
 /// </remarks>
-public static class WireText
+public static partial class WireText
 {
     /// <summary>The most characters a query or route value may have; every one of them is a short field.</summary>
     public const int MaxParameterLength = 256;
@@ -65,7 +65,7 @@ public static class WireText
         var errors = new Validator();
         if (AcceptsJsonBody(http))
         {
-            await CheckBodyAsync(http, errors);
+            await CheckBodyAsync(http, errors, http.GetEndpoint()?.Metadata.GetMetadata<LongTextMetadata>()?.Fields ?? []);
         }
 
         if (!errors.IsValid)
@@ -148,13 +148,13 @@ public static class WireText
         && accepts.ContentTypes.Any(type => type.Contains("json", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Reads the body (Kestrel's size limit still applies), checks it, and hands the same bytes to the binder.</summary>
-    private static async Task CheckBodyAsync(HttpContext http, Validator errors)
+    private static async Task CheckBodyAsync(HttpContext http, Validator errors, IReadOnlyList<string> longText)
     {
         var request = http.Request;
         var body = new MemoryStream(request.ContentLength is > 0 and <= int.MaxValue ? (int)request.ContentLength.Value : 256);
         await request.Body.CopyToAsync(body, http.RequestAborted);
         var json = new ReadOnlySpan<byte>(body.GetBuffer(), 0, (int)body.Length);
-        if (FindProblem(json) is { } problem)
+        if (FindProblem(json, longText) is { } problem)
         {
             errors.Add(problem.Field, problem.Message);
         }
@@ -169,8 +169,9 @@ public static class WireText
     /// path (<c>client.hostname</c>, <c>entitlements[0]</c>); null when there is none or the body is not JSON (the
     /// binder answers that as <c>MALFORMED_REQUEST</c>).
     /// </summary>
-    public static (string Field, string Message)? FindProblem(ReadOnlySpan<byte> json)
+    public static (string Field, string Message)? FindProblem(ReadOnlySpan<byte> json, IReadOnlyList<string>? longText = null)
     {
+        longText ??= [];
         var reader = new Utf8JsonReader(json);
         var path = new List<Segment>();
         try
@@ -210,7 +211,7 @@ public static class WireText
                                 return (field, NotUnicode);
                             }
 
-                            if (Problem(text, IsLongText(field)) is { } problem)
+                            if (Problem(text, IsLongText(field) || IsLongText(field, longText)) is { } problem)
                             {
                                 return (field, problem);
                             }
@@ -274,6 +275,24 @@ public static class WireText
         ? field.StartsWith(pattern[..^1], StringComparison.Ordinal) || field.StartsWith(pattern[..^2] + "[", StringComparison.Ordinal)
         : field == pattern);
 
+    /// <summary>
+    /// True when <paramref name="field"/> is one of an endpoint's long-text <paramref name="patterns"/>, where
+    /// <c>[]</c> stands for any index: <c>commits[].message</c> matches <c>commits[7].message</c>.
+    /// </summary>
+    private static bool IsLongText(string field, IReadOnlyList<string> patterns)
+    {
+        if (patterns.Count == 0)
+        {
+            return false;
+        }
+
+        var general = AnyIndex().Replace(field, "[]");
+        return patterns.Any(p => p == general);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[\d+\]")]
+    private static partial System.Text.RegularExpressions.Regex AnyIndex();
+
     private sealed class Segment(bool isArray)
     {
         public bool IsArray { get; } = isArray;
@@ -281,4 +300,19 @@ public static class WireText
         public string? Name { get; set; }
         public HashSet<string>? Seen { get; set; }
     }
+}
+
+/// <summary>
+/// Body fields of one endpoint that are long text (descriptions, plans, markdown, commit messages): TAB, LF, CR and
+/// other C0 characters are content there, only NUL is refused. <c>[]</c> stands for any array index. Declared with
+/// <see cref="LongTextFields.WithLongText{TBuilder}"/> and shown in the OpenAPI document as <c>x-long-text</c>.
+/// </summary>
+public sealed record LongTextMetadata(IReadOnlyList<string> Fields);
+
+public static class LongTextFields
+{
+    public const string Extension = "x-long-text";
+
+    public static TBuilder WithLongText<TBuilder>(this TBuilder builder, params string[] fields) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new LongTextMetadata(fields));
 }

@@ -278,10 +278,13 @@ public sealed partial class OpenApiContractTests(SqliteApp app) : IClassFixture<
         {
             foreach (var (path, method, operation) in operations)
             {
+                var integers = Parameters(operation).Where(p => (string?)p["in"] == "path" && (string?)p["schema"]?["type"] == "integer")
+                    .Select(p => (string)p["name"]!).ToHashSet(StringComparer.Ordinal);
                 var url = RouteParameter().Replace(path, m => m.Groups[1].Value switch
                 {
                     "org" => "no-such-org-" + Guid.NewGuid().ToString("N")[..8],
                     "token" => "cdi_no-such-invitation",
+                    var name when integers.Contains(name) => "999999",
                     _ => Guid.NewGuid().ToString(),
                 });
                 using var request = new HttpRequestMessage(new HttpMethod(method.ToUpperInvariant()), url);

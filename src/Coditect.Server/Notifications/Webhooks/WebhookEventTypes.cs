@@ -1,3 +1,4 @@
+using Coditect.Server.DevContext;
 using Coditect.Server.Licensing;
 using Coditect.Server.Organizations;
 using Coditect.Server.Platform;
@@ -15,6 +16,13 @@ public static class WebhookEventTypes
         LicensingEvents.Created, LicensingEvents.Updated, LicensingEvents.Suspended, LicensingEvents.Reinstated,
         LicensingEvents.Renewed, LicensingEvents.Deleted, LicensingEvents.SessionKicked,
         OrganizationEvents.Suspended, OrganizationEvents.Unsuspended,
+        DevContextEvents.TeamCreated, DevContextEvents.TeamUpdated, DevContextEvents.TeamDeleted,
+        DevContextEvents.ProjectCreated, DevContextEvents.ProjectUpdated, DevContextEvents.ProjectDeleted, DevContextEvents.ProjectImported,
+        DevContextEvents.PlanUpdated,
+        DevContextEvents.TaskListCreated, DevContextEvents.TaskListUpdated, DevContextEvents.TaskListDeleted,
+        DevContextEvents.TaskCreated, DevContextEvents.TaskUpdated, DevContextEvents.TaskDeleted, DevContextEvents.TaskBulkUpdated,
+        DevContextEvents.RepositoryCreated, DevContextEvents.RepositoryUpdated, DevContextEvents.RepositoryDeleted,
+        DevContextEvents.CommitsSynced,
     ];
 
     /// <summary>Whether an endpoint subscribed to <paramref name="subscribed"/> wants <paramref name="type"/>.</summary>

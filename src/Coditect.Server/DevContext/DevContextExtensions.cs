@@ -1,0 +1,36 @@
+using Coditect.Server.DevContext.Plans;
+using Coditect.Server.DevContext.Projects;
+using Coditect.Server.DevContext.Repositories;
+using Coditect.Server.DevContext.Stats;
+using Coditect.Server.DevContext.Tasks;
+using Coditect.Server.DevContext.Teams;
+
+namespace Coditect.Server.DevContext;
+
+public static class DevContextExtensions
+{
+    /// <summary>Dev Context's use cases (scoped: each runs in its request's transaction and organization).</summary>
+    public static WebApplicationBuilder AddDevContext(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<TeamAdmin>();
+        builder.Services.AddScoped<ProjectAdmin>();
+        builder.Services.AddScoped<PlanHistory>();
+        builder.Services.AddScoped<TaskLists>();
+        builder.Services.AddScoped<TaskBoard>();
+        builder.Services.AddScoped<TaskGraph>();
+        builder.Services.AddScoped<RepositoryAdmin>();
+        builder.Services.AddScoped<CommitSync>();
+        builder.Services.AddScoped<WorkStats>();
+        return builder;
+    }
+
+    /// <summary>The work-tracking API under <c>/api/v1/orgs/{org}</c>: teams, projects and plans, task lists and tasks, repositories and commits, statistics.</summary>
+    public static void MapDevContext(this RouteGroupBuilder org)
+    {
+        org.MapTeams();
+        org.MapProjects();
+        org.MapPlans();
+        org.MapTasks();
+        org.MapRepositories();
+    }
+}
