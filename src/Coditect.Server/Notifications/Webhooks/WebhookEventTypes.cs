@@ -39,7 +39,7 @@ public static class WebhookEventTypes
             var known = All.Contains(type) || (type.EndsWith(".*", StringComparison.Ordinal) && All.Any(t => t.StartsWith(type[..^1], StringComparison.Ordinal)));
             if (!known)
             {
-                errors.Add(field, $"'{(type.Length > 100 ? type[..100] : type)}' is not an event type (GET /api/v1/webhook-event-types lists them).");
+                errors.Add(field, $"'{(type.Length > 100 ? type[..100] : type)}' is not an event type (GET /api/v1/webhooks/event-types lists them).");
                 return [];
             }
 

@@ -10,8 +10,8 @@ namespace Coditect.Server.Notifications.Webhooks;
 /// <summary>
 /// The outbox's once-per-cluster subscriber: each event becomes one delivery per enabled endpoint of its organization
 /// that subscribes to its type, in the dispatcher's transaction, so an event is queued exactly when the dispatcher's
-/// progress past it commits (a crash before that queues it again, and the unique (endpoint, event) index keeps it
-/// once). Sending happens later, outside any transaction (<see cref="WebhookSender"/>).
+/// progress past it commits: a crash before that rolls the deliveries back with the progress, so the event is queued
+/// again, never twice (the unique (endpoint, event) index states it). Sending happens later, outside any transaction (<see cref="WebhookSender"/>).
 /// </summary>
 public static class WebhookFanOut
 {
@@ -27,8 +27,7 @@ public static class WebhookFanOut
         foreach (var endpoint in endpoints)
         {
             var subscribed = JsonSerializer.Deserialize<List<string>>(endpoint.EventTypes) ?? [];
-            if (WebhookEventTypes.Wants(subscribed, message.Type)
-                && !await db.Set<WebhookDelivery>().AnyAsync(d => d.EndpointId == endpoint.Id && d.EventId == eventId, ct))
+            if (WebhookEventTypes.Wants(subscribed, message.Type))
             {
                 db.Add(NewDelivery(endpoint, eventId, message.Type, message.CreatedAt, message.Data));
                 queued = true;
