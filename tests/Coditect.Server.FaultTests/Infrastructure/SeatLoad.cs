@@ -82,6 +82,25 @@ public sealed class SeatLoad(IReadOnlyList<ServerNode> nodes, string licenseKey,
     public Task RunAsync(int clients, CancellationToken stop) =>
         Task.WhenAll(Enumerable.Range(0, clients).Select(i => Task.Run(() => ChurnAsync(i, stop), CancellationToken.None)));
 
+    /// <summary>
+    /// Runs <paramref name="clients"/> churning clients for at least <paramref name="atLeast"/> and then until
+    /// <paramref name="grants"/> seats have been granted, but no longer than <paramref name="atMost"/>: a slow machine
+    /// churns longer rather than proving less.
+    /// </summary>
+    public async Task RunUntilAsync(int clients, int grants, TimeSpan atLeast, TimeSpan atMost)
+    {
+        using var stop = new CancellationTokenSource(atMost);
+        var run = RunAsync(clients, stop.Token);
+        await Task.Delay(atLeast, CancellationToken.None);
+        while (!stop.IsCancellationRequested && Grants.Count < grants)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        }
+
+        await stop.CancelAsync();
+        await run;
+    }
+
     private async Task ChurnAsync(int index, CancellationToken stop)
     {
         var random = new Random(index * 7919 + 17);

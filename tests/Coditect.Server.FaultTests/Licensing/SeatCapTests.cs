@@ -16,10 +16,7 @@ public sealed class SeatCapTests(Backends backends)
         var license = await cluster.CreateLicenseAsync(seats: 50);
         var load = new SeatLoad(cluster.Nodes, license.LicenseKey!, "churn") { HeartbeatsPerHold = ledger == Ledger.Redis ? 1 : 0 };
 
-        using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(12)))
-        {
-            await load.RunAsync(clients: 500, stop.Token);
-        }
+        await load.RunUntilAsync(clients: 500, grants: 300, atLeast: TimeSpan.FromSeconds(12), atMost: TimeSpan.FromSeconds(40));
 
         var sessions = await cluster.SessionsAsync(license.Id);
         var context = $"{ledger}: {load.Summary}\n{cluster.Logs()}";
