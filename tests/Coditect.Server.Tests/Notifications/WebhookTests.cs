@@ -83,9 +83,9 @@ public abstract class WebhookTests<TApp>(TApp app) : IClassFixture<TApp> where T
 
         // The secret is shown once: never again on reads.
         (await vendor.Client.GetJsonAsync<WebhookResponse>($"{vendor.OrgPath}/webhooks/{endpoint.Id}")).Secret.ShouldBeNull();
-        var log = await vendor.Client.GetJsonAsync<PagedList<WebhookDeliveryResponse>>($"{vendor.OrgPath}/webhooks/{endpoint.Id}/deliveries");
+        var log = await vendor.Client.GetJsonAsync<CursorPage<WebhookDeliveryResponse>>($"{vendor.OrgPath}/webhooks/{endpoint.Id}/deliveries");
         await Eventually.ShouldHoldAsync(async () =>
-            (await vendor.Client.GetJsonAsync<PagedList<WebhookDeliveryResponse>>($"{vendor.OrgPath}/webhooks/{endpoint.Id}/deliveries?status=succeeded")).Total == 1,
+            (await vendor.Client.GetJsonAsync<CursorPage<WebhookDeliveryResponse>>($"{vendor.OrgPath}/webhooks/{endpoint.Id}/deliveries?status=succeeded")).Items.Count == 1,
             Within, "the log shows the delivery succeeded");
         log.Items.ShouldAllBe(d => d.EventType == "license.created");
     }
@@ -127,7 +127,7 @@ public abstract class WebhookTests<TApp>(TApp app) : IClassFixture<TApp> where T
         second.Body.ShouldBe(first.Body);
         await Eventually.ShouldHoldAsync(async () => (await vendor.Client.GetJsonAsync<WebhookResponse>(path)).FailingSince is null,
             Within, "a success ends the failing streak");
-        var deliveries = await vendor.Client.GetJsonAsync<PagedList<WebhookDeliveryResponse>>($"{path}/deliveries");
+        var deliveries = await vendor.Client.GetJsonAsync<CursorPage<WebhookDeliveryResponse>>($"{path}/deliveries");
         var delivery = await vendor.Client.GetJsonAsync<WebhookDeliveryResponse>($"{path}/deliveries/{deliveries.Items.Single().Id}");
         delivery.Status.ShouldBe(DeliveryStatus.Succeeded);
         delivery.AttemptCount.ShouldBe(2);
@@ -152,13 +152,13 @@ public abstract class WebhookTests<TApp>(TApp app) : IClassFixture<TApp> where T
             await Eventually.ShouldHoldAsync(() => receiver.Received.Count == attempt, Within, $"attempt {attempt}");
             // The clock moves only once the attempt is recorded: its next try is scheduled from the time of recording.
             await Eventually.ShouldHoldAsync(async () =>
-                (await client.GetJsonAsync<PagedList<WebhookDeliveryResponse>>($"{path}/deliveries")).Items.Single().AttemptCount == attempt,
+                (await client.GetJsonAsync<CursorPage<WebhookDeliveryResponse>>($"{path}/deliveries")).Items.Single().AttemptCount == attempt,
                 Within, $"attempt {attempt} recorded");
             app.Clock.Advance(TimeSpan.FromMinutes(2));
         }
 
         await Eventually.ShouldHoldAsync(async () =>
-            (await client.GetJsonAsync<PagedList<WebhookDeliveryResponse>>($"{path}/deliveries?status=failed")).Total == 1,
+            (await client.GetJsonAsync<CursorPage<WebhookDeliveryResponse>>($"{path}/deliveries?status=failed")).Items.Count == 1,
             Within, "two retries, then failed");
         await Task.Delay(500);
         receiver.Received.Count.ShouldBe(3, "no attempt after the schedule ends");
@@ -192,6 +192,36 @@ public abstract class WebhookTests<TApp>(TApp app) : IClassFixture<TApp> where T
         await Eventually.ShouldHoldAsync(() => receiver.OfType("webhook.test").Count == 2, Within, "the redelivery");
         receiver.Received.Select(r => r.Id).Distinct().Count().ShouldBe(1);
         receiver.Received.ShouldAllBe(r => SignedWith(endpoint.Secret!, r));
+    }
+
+    [Fact]
+    public async Task The_delivery_log_and_the_endpoint_list_page_by_cursor()
+    {
+        var vendor = await app.Anonymous().RegisterAsync();
+        var endpoints = new List<WebhookResponse>();
+        for (var i = 0; i < 3; i++)
+        {
+            endpoints.Add(await CreateEndpointAsync(vendor, $"https://hooks{i}.example.com/in"));
+        }
+
+        var path = $"{vendor.OrgPath}/webhooks/{endpoints[0].Id}";
+        var sent = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            sent.Add((await (await vendor.Client.PostAsync($"{path}/test")).ReadAsync<WebhookDeliveryResponse>(HttpStatusCode.Accepted)).Id);
+        }
+
+        var first = await vendor.Client.GetJsonAsync<CursorPage<WebhookDeliveryResponse>>($"{path}/deliveries?page_size=2");
+        first.Items.Count.ShouldBe(2);
+        var second = await vendor.Client.GetJsonAsync<CursorPage<WebhookDeliveryResponse>>(
+            $"{path}/deliveries?page_size=2&cursor={Uri.EscapeDataString(first.NextCursor.ShouldNotBeNull())}");
+        second.NextCursor.ShouldBeNull();
+        first.Items.Concat(second.Items).Select(d => d.Id).ShouldBe(Enumerable.Reverse(sent), "newest first, each once");
+
+        var list = await vendor.Client.GetJsonAsync<CursorPage<WebhookResponse>>($"{vendor.OrgPath}/webhooks?page_size=2&sort=-created_at");
+        list.Items.Select(e => e.Id).ShouldBe([endpoints[2].Id, endpoints[1].Id]);
+        (await (await vendor.Client.GetAsync($"{vendor.OrgPath}/webhooks?sort=secret")).ShouldBeProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed))
+            .GetProperty("errors").TryGetProperty("sort", out _).ShouldBeTrue();
     }
 
     [Fact]

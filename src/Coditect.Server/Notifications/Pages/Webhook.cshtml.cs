@@ -17,7 +17,8 @@ namespace Coditect.Server.Notifications.Pages;
 public sealed class WebhookModel(WebhookAdmin webhooks) : ConsolePage
 {
     public WebhookResponse Endpoint { get; private set; } = null!;
-    public PagedList<WebhookDeliveryResponse> Deliveries { get; private set; } = null!;
+    public CursorPage<WebhookDeliveryResponse> Deliveries { get; private set; } = null!;
+    public bool IsFirstPage { get; private set; } = true;
     public string Status { get; private set; } = "";
 
     public string EndpointPath => Shell.OrgPath($"/webhooks/{Endpoint.Id}");
@@ -61,10 +62,11 @@ public sealed class WebhookModel(WebhookAdmin webhooks) : ConsolePage
 
         Endpoint = endpoint;
         var errors = new Validator();
-        var paging = Paging.Parse(Request, errors);
+        var keyset = Keyset.Parse(Request, errors, WebhookAdmin.DeliverySorts);
+        IsFirstPage = keyset.AfterId is null;
         var status = Request.Query["status"].ToString();
         Status = status is DeliveryStatus.Pending or DeliveryStatus.Succeeded or DeliveryStatus.Failed ? status : "";
-        Deliveries = (await webhooks.DeliveriesAsync(id, Status, paging, ct))!;
+        Deliveries = (await webhooks.DeliveriesAsync(id, Status, keyset, ct))!;
         return true;
     }
 }

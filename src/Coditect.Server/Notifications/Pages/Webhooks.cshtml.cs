@@ -15,8 +15,8 @@ namespace Coditect.Server.Notifications.Pages;
 public sealed class WebhooksModel(WebhookAdmin webhooks) : ConsolePage
 {
     public IReadOnlyList<WebhookResponse> Endpoints { get; private set; } = [];
-    public int? PreviousPage { get; private set; }
-    public int? NextPage { get; private set; }
+    public bool IsFirstPage { get; private set; } = true;
+    public string? NextCursor { get; private set; }
     public string? EndpointUrl { get; private set; }
     public string? Description { get; private set; }
     public string? Types { get; private set; }
@@ -51,10 +51,10 @@ public sealed class WebhooksModel(WebhookAdmin webhooks) : ConsolePage
 
     private async Task LoadAsync(CancellationToken ct)
     {
-        var paging = Paging.Parse(Request, new Validator());
-        var list = await paging.ToListAsync(webhooks.List(), e => e.ToResponse(), ct);
+        var keyset = Keyset.Parse(Request, new Validator(), WebhookAdmin.Sorts);
+        var list = await webhooks.ListAsync(keyset, ct);
         Endpoints = list.Items;
-        PreviousPage = list.Page > 1 ? list.Page - 1 : null;
-        NextPage = list.NextPage;
+        IsFirstPage = keyset.AfterId is null;
+        NextCursor = list.NextCursor;
     }
 }

@@ -12,7 +12,7 @@ namespace Coditect.Server.Notifications.Webhooks;
 /// <summary>
 /// The webhook use cases (scoped), in the organization the caller's permission check entered: endpoints and their
 /// secrets, the delivery log, redelivery and test events. The audit trail follows from the save
-/// (<c>webhook_endpoint.created|updated|deleted</c>; the secrets are never in it).
+/// (<c>webhook_subscription.created|updated|deleted</c>; the secrets are never in it).
 /// </summary>
 public sealed class WebhookAdmin(CoditectDbContext db, MasterKey masterKey, IOptions<WebhookOptions> options, WebhookSignal signal, TimeProvider clock)
 {
@@ -22,10 +22,19 @@ public sealed class WebhookAdmin(CoditectDbContext db, MasterKey masterKey, IOpt
     /// <summary>How long a rotated-out secret keeps signing.</summary>
     public static readonly TimeSpan RotationOverlap = TimeSpan.FromHours(24);
 
-    public IQueryable<WebhookEndpoint> List() => db.Set<WebhookEndpoint>().AsNoTracking().OrderBy(e => e.CreatedAt).ThenBy(e => e.Id);
+    /// <summary>The sorts the endpoint list offers; oldest first by default.</summary>
+    public static readonly SortKeys<WebhookSubscription> Sorts = new SortKeys<WebhookSubscription>(e => e.Id, "created_at", false)
+        .Add("created_at", e => e.CreatedAt).Add("url", e => e.Url);
+
+    /// <summary>The delivery log's one order: newest first.</summary>
+    public static readonly SortKeys<WebhookDelivery> DeliverySorts = new SortKeys<WebhookDelivery>(d => d.Id, "created_at", true)
+        .Add("created_at", d => d.CreatedAt);
+
+    public Task<CursorPage<WebhookResponse>> ListAsync(Keyset keyset, CancellationToken ct) =>
+        keyset.ToPageAsync(db.Set<WebhookSubscription>().AsNoTracking(), Sorts, e => e.ToResponse(), ct);
 
     public async Task<WebhookResponse?> GetAsync(Guid id, CancellationToken ct) =>
-        (await db.Set<WebhookEndpoint>().AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, ct))?.ToResponse();
+        (await db.Set<WebhookSubscription>().AsNoTracking().FirstOrDefaultAsync(e => e.Id == id, ct))?.ToResponse();
 
     public async Task<Outcome<WebhookResponse>> CreateAsync(CreateWebhookRequest request, CancellationToken ct)
     {
@@ -39,7 +48,7 @@ public sealed class WebhookAdmin(CoditectDbContext db, MasterKey masterKey, IOpt
         }
 
         var secret = WebhookSignature.NewSecret();
-        var endpoint = new WebhookEndpoint
+        var endpoint = new WebhookSubscription
         {
             Url = url,
             Description = description,
@@ -54,7 +63,7 @@ public sealed class WebhookAdmin(CoditectDbContext db, MasterKey masterKey, IOpt
 
     public async Task<Outcome<WebhookResponse>> UpdateAsync(Guid id, UpdateWebhookRequest request, CancellationToken ct)
     {
-        var endpoint = await db.Set<WebhookEndpoint>().FirstOrDefaultAsync(e => e.Id == id, ct);
+        var endpoint = await db.Set<WebhookSubscription>().FirstOrDefaultAsync(e => e.Id == id, ct);
         if (endpoint is null)
         {
             return NotFound();
@@ -99,7 +108,7 @@ public sealed class WebhookAdmin(CoditectDbContext db, MasterKey masterKey, IOpt
     /// <summary>Deletes the endpoint with its delivery log; pending deliveries stop. False when there is none.</summary>
     public async Task<bool> DeleteAsync(Guid id, CancellationToken ct)
     {
-        var endpoint = await db.Set<WebhookEndpoint>().FirstOrDefaultAsync(e => e.Id == id, ct);
+        var endpoint = await db.Set<WebhookSubscription>().FirstOrDefaultAsync(e => e.Id == id, ct);
         if (endpoint is null)
         {
             return false;
@@ -113,7 +122,7 @@ public sealed class WebhookAdmin(CoditectDbContext db, MasterKey masterKey, IOpt
     /// <summary>A new secret, shown once; the old one keeps signing beside it for <see cref="RotationOverlap"/>.</summary>
     public async Task<Outcome<WebhookResponse>> RotateSecretAsync(Guid id, CancellationToken ct)
     {
-        var endpoint = await db.Set<WebhookEndpoint>().FirstOrDefaultAsync(e => e.Id == id, ct);
+        var endpoint = await db.Set<WebhookSubscription>().FirstOrDefaultAsync(e => e.Id == id, ct);
         if (endpoint is null)
         {
             return NotFound();
@@ -128,9 +137,9 @@ public sealed class WebhookAdmin(CoditectDbContext db, MasterKey masterKey, IOpt
     }
 
     /// <summary>The endpoint's deliveries, newest first, or null when there is no such endpoint.</summary>
-    public async Task<PagedList<WebhookDeliveryResponse>?> DeliveriesAsync(Guid endpointId, string status, Paging paging, CancellationToken ct)
+    public async Task<CursorPage<WebhookDeliveryResponse>?> DeliveriesAsync(Guid endpointId, string status, Keyset keyset, CancellationToken ct)
     {
-        if (!await db.Set<WebhookEndpoint>().AnyAsync(e => e.Id == endpointId, ct))
+        if (!await db.Set<WebhookSubscription>().AnyAsync(e => e.Id == endpointId, ct))
         {
             return null;
         }
@@ -141,7 +150,7 @@ public sealed class WebhookAdmin(CoditectDbContext db, MasterKey masterKey, IOpt
             deliveries = deliveries.Where(d => d.Status == status);
         }
 
-        return await paging.ToListAsync(deliveries.OrderByDescending(d => d.CreatedAt).ThenByDescending(d => d.Id), d => d.ToResponse(), ct);
+        return await keyset.ToPageAsync(deliveries, DeliverySorts, d => d.ToResponse(), ct);
     }
 
     /// <summary>One delivery with its attempts, oldest first, or null.</summary>
@@ -179,7 +188,7 @@ public sealed class WebhookAdmin(CoditectDbContext db, MasterKey masterKey, IOpt
     /// <summary>Queues a <c>webhook.test</c> event for this endpoint alone (whatever it subscribes to); null when there is none.</summary>
     public async Task<WebhookDeliveryResponse?> SendTestAsync(Guid endpointId, CancellationToken ct)
     {
-        var endpoint = await db.Set<WebhookEndpoint>().AsNoTracking().FirstOrDefaultAsync(e => e.Id == endpointId, ct);
+        var endpoint = await db.Set<WebhookSubscription>().AsNoTracking().FirstOrDefaultAsync(e => e.Id == endpointId, ct);
         if (endpoint is null)
         {
             return null;
@@ -224,7 +233,7 @@ public sealed class WebhookAdmin(CoditectDbContext db, MasterKey masterKey, IOpt
 
 public static class WebhookResponses
 {
-    public static WebhookResponse ToResponse(this WebhookEndpoint e, string? secret = null) => new(
+    public static WebhookResponse ToResponse(this WebhookSubscription e, string? secret = null) => new(
         e.Id, e.Url, e.Description, JsonSerializer.Deserialize<List<string>>(e.EventTypes) ?? [], e.Enabled, e.DisabledReason,
         e.FailingSince, e.CreatedAt, e.UpdatedAt, secret);
 

@@ -16,7 +16,8 @@ public static class WebhookEndpoints
 
         var hooks = org.MapGroup("/webhooks").WithTags("Webhooks");
         hooks.MapGet("/", List).RequirePermission(Permission.ManageWebhooks)
-            .WithName("listWebhooks").WithSummary("List webhook endpoints, oldest first").WithPaging();
+            .WithName("listWebhooks").WithSummary("List webhook endpoints, oldest first")
+            .WithKeysetPaging("created_at", [.. WebhookAdmin.Sorts.Names]);
         hooks.MapPost("/", Create).RequirePermission(Permission.ManageWebhooks)
             .WithName("createWebhook").WithSummary("Create a webhook endpoint; the answer shows its signing secret once");
         hooks.MapGet("/{id:guid}", Get).RequirePermission(Permission.ManageWebhooks)
@@ -34,7 +35,8 @@ public static class WebhookEndpoints
             .WithName("testWebhook").WithSummary("Queue a webhook.test event for this endpoint")
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.WebhookNotFound);
         hooks.MapGet("/{id:guid}/deliveries", Deliveries).RequirePermission(Permission.ManageWebhooks)
-            .WithName("listWebhookDeliveries").WithSummary("The endpoint's deliveries, newest first").WithPaging()
+            .WithName("listWebhookDeliveries").WithSummary("The endpoint's deliveries, newest first")
+            .WithKeysetPaging("-created_at", [.. WebhookAdmin.DeliverySorts.Names])
             .WithQuery(QueryParameter.OneOf("status", "Only deliveries in this state.", DeliveryStatus.Pending, DeliveryStatus.Succeeded, DeliveryStatus.Failed))
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.WebhookNotFound);
         hooks.MapGet("/{id:guid}/deliveries/{deliveryId:guid}", Delivery).RequirePermission(Permission.ManageWebhooks)
@@ -45,11 +47,11 @@ public static class WebhookEndpoints
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.WebhookDeliveryNotFound);
     }
 
-    private static async Task<Results<Ok<PagedList<WebhookResponse>>, ProblemHttpResult>> List(WebhookAdmin webhooks, HttpRequest request, CancellationToken ct)
+    private static async Task<Results<Ok<CursorPage<WebhookResponse>>, ProblemHttpResult>> List(WebhookAdmin webhooks, HttpRequest request, CancellationToken ct)
     {
         var errors = new Validator();
-        var paging = Paging.Parse(request, errors);
-        return errors.IsValid ? TypedResults.Ok(await paging.ToListAsync(webhooks.List(), e => e.ToResponse(), ct)) : Problems.Validation(errors);
+        var keyset = Keyset.Parse(request, errors, WebhookAdmin.Sorts);
+        return errors.IsValid ? TypedResults.Ok(await webhooks.ListAsync(keyset, ct)) : Problems.Validation(errors);
     }
 
     private static async Task<Results<Created<WebhookResponse>, ProblemHttpResult>> Create(
@@ -76,11 +78,11 @@ public static class WebhookEndpoints
     private static async Task<Results<Accepted<WebhookDeliveryResponse>, ProblemHttpResult>> Test(Guid id, WebhookAdmin webhooks, CancellationToken ct) =>
         await webhooks.SendTestAsync(id, ct) is { } delivery ? TypedResults.Accepted((string?)null, delivery) : NotFound();
 
-    private static async Task<Results<Ok<PagedList<WebhookDeliveryResponse>>, ProblemHttpResult>> Deliveries(
+    private static async Task<Results<Ok<CursorPage<WebhookDeliveryResponse>>, ProblemHttpResult>> Deliveries(
         Guid id, WebhookAdmin webhooks, HttpRequest request, CancellationToken ct)
     {
         var errors = new Validator();
-        var paging = Paging.Parse(request, errors);
+        var keyset = Keyset.Parse(request, errors, WebhookAdmin.DeliverySorts);
         var status = request.Query["status"].ToString();
         if (status.Length > 0 && status is not (DeliveryStatus.Pending or DeliveryStatus.Succeeded or DeliveryStatus.Failed))
         {
@@ -92,7 +94,7 @@ public static class WebhookEndpoints
             return Problems.Validation(errors);
         }
 
-        return await webhooks.DeliveriesAsync(id, status, paging, ct) is { } page ? TypedResults.Ok(page) : NotFound();
+        return await webhooks.DeliveriesAsync(id, status, keyset, ct) is { } page ? TypedResults.Ok(page) : NotFound();
     }
 
     private static async Task<Results<Ok<WebhookDeliveryResponse>, ProblemHttpResult>> Delivery(Guid id, Guid deliveryId, WebhookAdmin webhooks, CancellationToken ct) =>

@@ -21,7 +21,7 @@ public static class WebhookFanOut
     private static async Task QueueAsync(OutboxMessage message, IServiceProvider scope, CancellationToken ct)
     {
         var db = scope.GetRequiredService<CoditectDbContext>();
-        var endpoints = await db.Set<WebhookEndpoint>().AsNoTracking().Where(e => e.Enabled).ToListAsync(ct);
+        var endpoints = await db.Set<WebhookSubscription>().AsNoTracking().Where(e => e.Enabled).ToListAsync(ct);
         var eventId = "evt_" + message.Id.ToString(CultureInfo.InvariantCulture);
         var queued = false;
         foreach (var endpoint in endpoints)
@@ -42,7 +42,7 @@ public static class WebhookFanOut
     }
 
     /// <summary>A pending delivery of <paramref name="data"/> as the Standard Webhooks body <c>{type, timestamp, data}</c>.</summary>
-    internal static WebhookDelivery NewDelivery(WebhookEndpoint endpoint, string eventId, string type, DateTime at, JsonElement data)
+    internal static WebhookDelivery NewDelivery(WebhookSubscription endpoint, string eventId, string type, DateTime at, JsonElement data)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))

@@ -11,7 +11,7 @@ namespace Coditect.Server.Notifications.Webhooks;
 /// so it cannot be hashed). After a rotation the previous secret keeps signing until <see cref="PreviousSecretUntil"/>.
 /// </summary>
 [Audited]
-public sealed class WebhookEndpoint : Entity, ITenantOwned
+public sealed class WebhookSubscription : Entity, ITenantOwned
 {
     public Guid TenantId { get; set; }
     public required string Url { get; set; }
@@ -77,9 +77,9 @@ public sealed class WebhookAttempt : Entity, ITenantOwned
     public string? Error { get; set; }
 }
 
-internal sealed class WebhookEndpointConfiguration : IEntityTypeConfiguration<WebhookEndpoint>
+internal sealed class WebhookSubscriptionConfiguration : IEntityTypeConfiguration<WebhookSubscription>
 {
-    public void Configure(EntityTypeBuilder<WebhookEndpoint> endpoint)
+    public void Configure(EntityTypeBuilder<WebhookSubscription> endpoint)
     {
         endpoint.Property(e => e.Url).HasMaxLength(2000);
         endpoint.Property(e => e.Description).HasMaxLength(500);
@@ -99,7 +99,7 @@ internal sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<We
         delivery.HasIndex(d => new { d.EndpointId, d.EventId }).IsUnique();
         delivery.HasIndex(d => new { d.EndpointId, d.CreatedAt });
         delivery.HasIndex(d => d.NextAttemptAt).HasFilter("status = 'pending'");
-        delivery.HasOne<WebhookEndpoint>().WithMany().HasForeignKey(d => d.EndpointId).OnDelete(DeleteBehavior.Cascade);
+        delivery.HasOne<WebhookSubscription>().WithMany().HasForeignKey(d => d.EndpointId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

@@ -32,7 +32,7 @@ public sealed class WebhookSender(
     private const int ResponseExcerptBytes = 1024;
     private readonly LogThrottle _failures = new(TimeSpan.FromSeconds(10));
 
-    private sealed record Claimed(WebhookDelivery Delivery, WebhookEndpoint? Endpoint);
+    private sealed record Claimed(WebhookDelivery Delivery, WebhookSubscription? Endpoint);
 
     private sealed record Attempt(Claimed Claimed, int? StatusCode, int LatencyMs, string? Response, string? Error)
     {
@@ -107,7 +107,7 @@ public sealed class WebhookSender(
                     .SetProperty(d => d.ClaimToken, token), ct);
             var mine = await deliveries.AsNoTracking().Where(d => d.ClaimToken == token).ToListAsync(ct);
             var endpointIds = mine.Select(d => d.EndpointId).Distinct().ToList();
-            var endpoints = await db.Set<WebhookEndpoint>().IgnoreQueryFilters().AsNoTracking()
+            var endpoints = await db.Set<WebhookSubscription>().IgnoreQueryFilters().AsNoTracking()
                 .Where(e => endpointIds.Contains(e.Id)).ToDictionaryAsync(e => e.Id, ct);
             return mine.Select(d => new Claimed(d, endpoints.GetValueOrDefault(d.EndpointId))).ToList();
         }, ct);
@@ -222,7 +222,7 @@ public sealed class WebhookSender(
     /// <summary>A success clears an endpoint's failing streak; a failure starts one, and a streak of days turns it off.</summary>
     private async Task RecordEndpointHealthAsync(CoditectDbContext db, IReadOnlyList<Attempt> attempts, DateTime now, CancellationToken ct)
     {
-        var endpoints = db.Set<WebhookEndpoint>().IgnoreQueryFilters();
+        var endpoints = db.Set<WebhookSubscription>().IgnoreQueryFilters();
         var answered = attempts.Where(a => a.Succeeded).Select(a => a.Claimed.Delivery.EndpointId).Distinct().ToList();
         var failing = attempts.Where(a => !a.Succeeded && a.Claimed.Endpoint is { Enabled: true })
             .Select(a => a.Claimed.Delivery.EndpointId).Distinct().Except(answered).ToList();

@@ -1,5 +1,5 @@
 -- 0010: webhook endpoints, their deliveries (one per event and endpoint) and each delivery's attempts.
-CREATE TABLE webhook_endpoints (
+CREATE TABLE webhook_subscriptions (
     id uuid NOT NULL,
     tenant_id uuid NOT NULL,
     url character varying(2000) NOT NULL,
@@ -13,10 +13,10 @@ CREATE TABLE webhook_endpoints (
     failing_since timestamp with time zone,
     created_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone NOT NULL,
-    CONSTRAINT pk_webhook_endpoints PRIMARY KEY (id),
-    CONSTRAINT fk_webhook_endpoints_organizations_tenant_id FOREIGN KEY (tenant_id) REFERENCES organizations (id) ON DELETE CASCADE
+    CONSTRAINT pk_webhook_subscriptions PRIMARY KEY (id),
+    CONSTRAINT fk_webhook_subscriptions_organizations_tenant_id FOREIGN KEY (tenant_id) REFERENCES organizations (id) ON DELETE CASCADE
 );
-CREATE INDEX ix_webhook_endpoints_tenant_id_created_at ON webhook_endpoints (tenant_id, created_at);
+CREATE INDEX ix_webhook_subscriptions_tenant_id_created_at ON webhook_subscriptions (tenant_id, created_at);
 
 CREATE TABLE webhook_deliveries (
     id uuid NOT NULL,
@@ -35,7 +35,7 @@ CREATE TABLE webhook_deliveries (
     created_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone NOT NULL,
     CONSTRAINT pk_webhook_deliveries PRIMARY KEY (id),
-    CONSTRAINT fk_webhook_deliveries_webhook_endpoints_endpoint_id FOREIGN KEY (endpoint_id) REFERENCES webhook_endpoints (id) ON DELETE CASCADE
+    CONSTRAINT fk_webhook_deliveries_webhook_subscriptions_endpoint_id FOREIGN KEY (endpoint_id) REFERENCES webhook_subscriptions (id) ON DELETE CASCADE
 );
 CREATE UNIQUE INDEX ix_webhook_deliveries_endpoint_id_event_id ON webhook_deliveries (endpoint_id, event_id);
 CREATE INDEX ix_webhook_deliveries_endpoint_id_created_at ON webhook_deliveries (endpoint_id, created_at);
@@ -57,6 +57,6 @@ CREATE TABLE webhook_attempts (
 );
 CREATE INDEX ix_webhook_attempts_delivery_id_created_at ON webhook_attempts (delivery_id, created_at);
 
-SELECT app_enable_tenant_rls('webhook_endpoints');
+SELECT app_enable_tenant_rls('webhook_subscriptions');
 SELECT app_enable_tenant_rls('webhook_deliveries');
 SELECT app_enable_tenant_rls('webhook_attempts');

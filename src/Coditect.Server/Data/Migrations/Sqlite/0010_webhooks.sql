@@ -1,6 +1,6 @@
 -- 0010: webhook endpoints, their deliveries (one per event and endpoint) and each delivery's attempts.
-CREATE TABLE "webhook_endpoints" (
-    "id" TEXT NOT NULL CONSTRAINT "pk_webhook_endpoints" PRIMARY KEY,
+CREATE TABLE "webhook_subscriptions" (
+    "id" TEXT NOT NULL CONSTRAINT "pk_webhook_subscriptions" PRIMARY KEY,
     "tenant_id" TEXT NOT NULL,
     "url" TEXT NOT NULL,
     "description" TEXT NOT NULL,
@@ -13,9 +13,9 @@ CREATE TABLE "webhook_endpoints" (
     "failing_since" TEXT NULL,
     "created_at" TEXT NOT NULL,
     "updated_at" TEXT NOT NULL,
-    CONSTRAINT "fk_webhook_endpoints_organizations_tenant_id" FOREIGN KEY ("tenant_id") REFERENCES "organizations" ("id") ON DELETE CASCADE
+    CONSTRAINT "fk_webhook_subscriptions_organizations_tenant_id" FOREIGN KEY ("tenant_id") REFERENCES "organizations" ("id") ON DELETE CASCADE
 );
-CREATE INDEX "ix_webhook_endpoints_tenant_id_created_at" ON "webhook_endpoints" ("tenant_id", "created_at");
+CREATE INDEX "ix_webhook_subscriptions_tenant_id_created_at" ON "webhook_subscriptions" ("tenant_id", "created_at");
 
 CREATE TABLE "webhook_deliveries" (
     "id" TEXT NOT NULL CONSTRAINT "pk_webhook_deliveries" PRIMARY KEY,
@@ -33,7 +33,7 @@ CREATE TABLE "webhook_deliveries" (
     "delivered_at" TEXT NULL,
     "created_at" TEXT NOT NULL,
     "updated_at" TEXT NOT NULL,
-    CONSTRAINT "fk_webhook_deliveries_webhook_endpoints_endpoint_id" FOREIGN KEY ("endpoint_id") REFERENCES "webhook_endpoints" ("id") ON DELETE CASCADE
+    CONSTRAINT "fk_webhook_deliveries_webhook_subscriptions_endpoint_id" FOREIGN KEY ("endpoint_id") REFERENCES "webhook_subscriptions" ("id") ON DELETE CASCADE
 );
 CREATE UNIQUE INDEX "ix_webhook_deliveries_endpoint_id_event_id" ON "webhook_deliveries" ("endpoint_id", "event_id");
 CREATE INDEX "ix_webhook_deliveries_endpoint_id_created_at" ON "webhook_deliveries" ("endpoint_id", "created_at");
