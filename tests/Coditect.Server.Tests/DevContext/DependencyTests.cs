@@ -39,9 +39,10 @@ public abstract class DependencyTests<TApp>(TApp app) : IClassFixture<TApp> wher
     {
         var owner = await _anonymous.RegisterAsync();
         var stranger = await _anonymous.RegisterAsync();
-        var mine = await owner.CreateTaskAsync((await owner.CreateListAsync((await owner.CreateProjectAsync()).Id)).Id, "mine");
-        var other = await owner.CreateTaskAsync((await owner.CreateListAsync((await owner.CreateProjectAsync()).Id)).Id, "other project");
-        var theirs = await stranger.CreateTaskAsync((await stranger.CreateListAsync((await stranger.CreateProjectAsync()).Id)).Id, "theirs");
+        // Keys set apart: a reference resolves in the caller's organization, so "THEIRS-1" must not exist there.
+        var mine = await owner.CreateTaskAsync((await owner.CreateListAsync((await owner.CreateProjectAsync(key: "MINE")).Id)).Id, "mine");
+        var other = await owner.CreateTaskAsync((await owner.CreateListAsync((await owner.CreateProjectAsync(key: "OTHER")).Id)).Id, "other project");
+        var theirs = await stranger.CreateTaskAsync((await stranger.CreateListAsync((await stranger.CreateProjectAsync(key: "THEIRS")).Id)).Id, "theirs");
 
         (await owner.DependAsync(mine.Reference, other.Id)).StatusCode.ShouldBe(HttpStatusCode.OK);
         await (await owner.DependAsync(mine.Reference, theirs.Id)).ShouldBeProblemAsync(HttpStatusCode.NotFound, ProblemCodes.TaskNotFound);
