@@ -38,7 +38,7 @@ api.MapIdentity();
 api.MapOrganizations(org);
 org.MapAudit();
 app.MapLicensing(org);
-app.MapNotifications(org);
+app.MapNotifications(api, org);
 org.MapDevContext();
 app.MapSigning();
 app.MapHealth();

@@ -13,6 +13,8 @@ public static class TestSettings
         ["Identity:Argon2Iterations"] = "1",
         ["RateLimits:SignInPerMinute"] = "1000000",
         ["RateLimits:ApiPerMinute"] = "10000000",
+        // Mail written while no SMTP server is set goes to a temporary folder, never into the source tree.
+        ["Email:DropFolder"] = Path.Combine(Path.GetTempPath(), "coditect-test-mail"),
     };
 
     /// <summary>The same settings as environment variables (<c>Section__Key</c>), for a server process.</summary>

@@ -19,6 +19,7 @@ public static class ProblemCodes
     public const string InvalidRefreshToken = "INVALID_REFRESH_TOKEN";
     public const string RefreshTokenReused = "REFRESH_TOKEN_REUSED";
     public const string UserTokenRequired = "USER_TOKEN_REQUIRED";
+    public const string EmailNotVerified = "EMAIL_NOT_VERIFIED";
 
     public const string OrgNotFound = "ORG_NOT_FOUND";
     public const string SlugTaken = "SLUG_TAKEN";

@@ -2,7 +2,9 @@ using Coditect.Server.Data;
 using Coditect.Server.Organizations;
 using Coditect.Server.Platform;
 using Coditect.Server.Tenancy;
+using Coditect.Contracts.Common;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Coditect.Server.Identity;
 
@@ -11,7 +13,9 @@ namespace Coditect.Server.Identity;
 /// organization of an invitation, checking a password (and storing it anew when its parameters are stale), changing
 /// it, and renaming. Callers decide how to answer.
 /// </summary>
-public sealed class Accounts(CoditectDbContext db, PasswordHasher hasher, TenantScope scope, Invitations invitations, TimeProvider clock)
+public sealed class Accounts(
+    CoditectDbContext db, PasswordHasher hasher, TenantScope scope, Invitations invitations, MailedTokens mailedTokens,
+    IOptions<IdentityOptions> options, TimeProvider clock)
 {
     /// <summary>
     /// A sign-up's outcome: the user and the organization they own or joined; or the field errors; or that the email
@@ -75,6 +79,15 @@ public sealed class Accounts(CoditectDbContext db, PasswordHasher hasher, Tenant
         }
 
         var user = new User { Email = address, NormalizedEmail = normalized, Name = userName, PasswordHash = await hasher.HashAsync(password!, ct) };
+        if (token is not null)
+        {
+            user.EmailVerifiedAt = clock.GetUtcNow().UtcDateTime; // the invitation reached this address
+        }
+        else if (options.Value.RequireEmailVerification)
+        {
+            mailedTokens.SendVerification(user);
+        }
+
         db.Add(user);
         await scope.EnterUserAsync(user.Id, ct);
         var organization = orgName is null ? null : await OrganizationEndpoints.CreateAsync(db, scope, orgName, slug: null, user.Id, ct);
@@ -103,6 +116,14 @@ public sealed class Accounts(CoditectDbContext db, PasswordHasher hasher, Tenant
 
         return new Registration(user, organization, errors, false);
     }
+
+    /// <summary>Whether the user must confirm their address before signing in (<c>Identity:RequireEmailVerification</c>).</summary>
+    public bool MustVerify(User user) => options.Value.RequireEmailVerification && user.EmailVerifiedAt is null;
+
+    /// <summary>The answer to a sign-in (or sign-up) whose address is not confirmed yet.</summary>
+    public static Refusal NotVerified() =>
+        new(StatusCodes.Status403Forbidden, ProblemCodes.EmailNotVerified,
+            "Confirm your e-mail address first: follow the link we mailed you (or ask for a new one).");
 
     private static Registration Refused(Validator errors, Refusal refusal) => new(null, null, errors, false, refusal);
 

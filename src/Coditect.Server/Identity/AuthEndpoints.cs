@@ -16,11 +16,19 @@ public static class AuthEndpoints
         var auth = api.MapGroup("/auth").WithTags("Authentication").RequireSignInRateLimit();
         auth.MapPost("/register", Register).WithName("register")
             .WithSummary("Create an account with its first organization, or in the organization of an invitation")
-            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.InvitationNotForYou)
+            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.InvitationNotForYou, ProblemCodes.EmailNotVerified)
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.InvitationNotFound)
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.EmailTaken);
         auth.MapPost("/login", Login).WithName("login").WithSummary("Sign in with email and password")
-            .ProducesProblems(StatusCodes.Status401Unauthorized, ProblemCodes.InvalidCredentials);
+            .ProducesProblems(StatusCodes.Status401Unauthorized, ProblemCodes.InvalidCredentials)
+            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.EmailNotVerified);
+        auth.MapPost("/password/forgot", ForgotPassword).WithName("forgotPassword")
+            .WithSummary("Mail a password reset link; the same answer whether or not the address has an account");
+        auth.MapPost("/password/reset", ResetPassword).WithName("resetPassword")
+            .WithSummary("Set a new password with a reset link's token; every sign-in of the account ends");
+        auth.MapPost("/email/verify", VerifyEmail).WithName("verifyEmail").WithSummary("Confirm an e-mail address with the mailed token");
+        auth.MapPost("/email/verify/resend", ResendVerification).WithName("resendEmailVerification")
+            .WithSummary("Mail a new address verification link; the same answer whether or not the address has an unconfirmed account");
         auth.MapPost("/refresh", Refresh).WithName("refreshTokens").WithSummary("Exchange a refresh token for a new token pair")
             .ProducesProblems(StatusCodes.Status401Unauthorized, ProblemCodes.InvalidRefreshToken, ProblemCodes.RefreshTokenReused);
         auth.MapPost("/logout", Logout).WithName("logout").WithSummary("End a sign-in: revoke its refresh tokens");
@@ -49,6 +57,11 @@ public static class AuthEndpoints
             return Problems.Validation(registration.Errors);
         }
 
+        if (accounts.MustVerify(registration.User!))
+        {
+            return Accounts.NotVerified().ToProblem(); // the account exists; the link to confirm it is on its way
+        }
+
         var tokens = await TokensAsync(db, scope, registration.User!, registration.Organization, null, accessTokens, refreshTokens, ct);
         return TypedResults.Created("/api/v1/me", tokens);
     }
@@ -70,9 +83,44 @@ public static class AuthEndpoints
         }
 
         var user = await accounts.VerifyAsync(email, body.Password!, ct);
-        return user is null
-            ? InvalidCredentials()
+        if (user is null)
+        {
+            return InvalidCredentials();
+        }
+
+        return accounts.MustVerify(user)
+            ? Accounts.NotVerified().ToProblem()
             : TypedResults.Ok(await TokensAsync(db, scope, user, null, null, accessTokens, refreshTokens, ct));
+    }
+
+    private static readonly MailQueuedResponse ResetQueued =
+        new("If the address has an account, a link to reset its password is on its way. It works once, within the hour.");
+
+    private static readonly MailQueuedResponse VerificationQueued =
+        new("If the address has an account waiting for confirmation, a new link is on its way.");
+
+    private static async Task<Results<Accepted<MailQueuedResponse>, ProblemHttpResult>> ForgotPassword(EmailRequest body, MailedTokens tokens, CancellationToken ct)
+    {
+        var errors = await tokens.ForgotPasswordAsync(body.Email, ct);
+        return errors.IsValid ? TypedResults.Accepted((string?)null, ResetQueued) : Problems.Validation(errors);
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> ResetPassword(ResetPasswordRequest body, MailedTokens tokens, CancellationToken ct)
+    {
+        var errors = await tokens.ResetPasswordAsync(body.Token, body.Password, ct);
+        return errors.IsValid ? TypedResults.NoContent() : Problems.Validation(errors);
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> VerifyEmail(VerifyEmailRequest body, MailedTokens tokens, CancellationToken ct)
+    {
+        var errors = await tokens.VerifyEmailAsync(body.Token, ct);
+        return errors.IsValid ? TypedResults.NoContent() : Problems.Validation(errors);
+    }
+
+    private static async Task<Results<Accepted<MailQueuedResponse>, ProblemHttpResult>> ResendVerification(EmailRequest body, MailedTokens tokens, CancellationToken ct)
+    {
+        var errors = await tokens.ResendVerificationAsync(body.Email, ct);
+        return errors.IsValid ? TypedResults.Accepted((string?)null, VerificationQueued) : Problems.Validation(errors);
     }
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Refresh(

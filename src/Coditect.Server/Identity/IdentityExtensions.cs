@@ -14,6 +14,7 @@ public static class IdentityExtensions
         builder.Services.AddSingleton<AccessTokens>();
         builder.Services.AddScoped<RefreshTokens>();
         builder.Services.AddScoped<Accounts>();
+        builder.Services.AddScoped<MailedTokens>();
         builder.Services.AddHostedService<IdentityStartup>();
 
         builder.Services.AddAuthentication(CallerScheme.SchemeName)

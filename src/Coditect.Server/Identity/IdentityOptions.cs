@@ -39,6 +39,17 @@ public sealed class IdentityOptions
     [Range(1, 365)]
     public int InvitationLifetimeDays { get; set; } = 7;
 
+    /// <summary>How long a password reset link works.</summary>
+    [Range(5, 24 * 60)]
+    public int PasswordResetMinutes { get; set; } = 60;
+
+    /// <summary>Sign-in answers 403 <c>EMAIL_NOT_VERIFIED</c> until the person followed the link mailed at sign-up.</summary>
+    public bool RequireEmailVerification { get; set; }
+
+    /// <summary>How long an address verification link works.</summary>
+    [Range(1, 30)]
+    public int EmailVerificationDays { get; set; } = 3;
+
     /// <summary>A console session ends after this long without a request (sliding: each request renews it).</summary>
     [Range(5, 7 * 24 * 60)]
     public int ConsoleSessionMinutes { get; set; } = 12 * 60;

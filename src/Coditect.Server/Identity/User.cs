@@ -26,6 +26,12 @@ public sealed class User : Entity
     [NotAudited]
     public string SecurityStamp { get; set; } = NewSecurityStamp();
 
+    /// <summary>When the person proved the address is theirs (a verification link, or an accepted invitation); null until then.</summary>
+    public DateTime? EmailVerifiedAt { get; set; }
+
+    /// <summary>The notification e-mail kinds the person turned off, a JSON array (security mail cannot be).</summary>
+    public string MutedEmailKinds { get; set; } = "[]";
+
     public static string NewSecurityStamp() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
 
     public static string Normalize(string email) => email.Trim().ToLowerInvariant();
@@ -47,4 +53,24 @@ public sealed class RefreshToken : Entity
     public DateTime ExpiresAt { get; set; }
     public DateTime? SpentAt { get; set; }
     public DateTime? RevokedAt { get; set; }
+}
+
+/// <summary>
+/// A single-use token mailed to a person: a password reset (an hour) or an address verification. Only its SHA-256 is
+/// stored; spending it is a conditional update, so of two concurrent uses one wins.
+/// </summary>
+[NotAudited]
+public sealed class UserToken : Entity
+{
+    public const string PasswordReset = "password_reset";
+    public const string EmailVerification = "email_verification";
+
+    public Guid UserId { get; set; }
+    public required string Purpose { get; set; }
+
+    [NotAudited]
+    public required string TokenHash { get; set; }
+
+    public DateTime ExpiresAt { get; set; }
+    public DateTime? UsedAt { get; set; }
 }

@@ -1,24 +1,38 @@
+using Coditect.Server.Notifications.Email;
 using Coditect.Server.Notifications.Webhooks;
-using Microsoft.EntityFrameworkCore.Diagnostics;
+using Coditect.Server.Platform;
+using Microsoft.Extensions.Options;
 
 namespace Coditect.Server.Notifications;
 
-/// <summary>What leaves the server on its own: signed webhooks, fed by the outbox (e-mail comes next).</summary>
+/// <summary>What leaves the server on its own: signed webhooks fed by the outbox, and e-mail queued with the change it tells about.</summary>
 public static class NotificationsExtensions
 {
     public static WebApplicationBuilder AddNotifications(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddWebhookHttpClient();
-        builder.Services.AddSingleton<WebhookSignal>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<WebhookSignal>());
-        builder.Services.AddSingleton<IInterceptor, WebhookCommitInterceptor>();
+        builder.Services.AddCommitSignal<WebhookSignal>();
         builder.Services.AddScoped<WebhookAdmin>();
         builder.Services.AddWebhookFanOut();
         builder.Services.AddSingleton<WebhookSender>();
         builder.Services.AddHostedService(services => services.GetRequiredService<WebhookSender>());
+
+        builder.Services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddCommitSignal<MailSignal>();
+        builder.Services.AddScoped<Mailbox>();
+        builder.Services.AddScoped<EmailPreferences>();
+        builder.Services.AddSingleton<IMailTransport>(services => services.GetRequiredService<IOptions<EmailOptions>>().Value.UsesSmtp
+            ? ActivatorUtilities.CreateInstance<SmtpMailTransport>(services)
+            : ActivatorUtilities.CreateInstance<DropFolderMailTransport>(services));
+        builder.Services.AddSingleton<MailSender>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<MailSender>());
         return builder;
     }
 
-    public static void MapNotifications(this IEndpointRouteBuilder app, RouteGroupBuilder org) => app.MapWebhooks(org);
+    public static void MapNotifications(this IEndpointRouteBuilder app, RouteGroupBuilder api, RouteGroupBuilder org)
+    {
+        app.MapWebhooks(org);
+        api.MapEmailPreferences();
+    }
 }

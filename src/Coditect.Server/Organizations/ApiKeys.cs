@@ -3,6 +3,7 @@ using Coditect.Contracts.Organizations;
 using Coditect.Server.Data;
 using Coditect.Server.Identity;
 using Coditect.Server.Platform;
+using Coditect.Server.Platform.Outbox;
 using Coditect.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
 
@@ -57,6 +58,7 @@ public sealed class ApiKeys(CoditectDbContext db, OrgScope scope, TenantContext 
         };
         db.Add(apiKey);
         await db.SaveChangesAsync(ct);
+        await db.RaiseAsync(OrganizationEvents.ApiKeyCreated, apiKey.ToResponse(null), ct);
         return apiKey.ToResponse(secret);
     }
 
@@ -69,8 +71,14 @@ public sealed class ApiKeys(CoditectDbContext db, OrgScope scope, TenantContext 
             return Refusal.NotFound(ProblemCodes.ApiKeyNotFound, "The API key");
         }
 
-        apiKey.RevokedAt ??= clock.GetUtcNow().UtcDateTime;
+        if (apiKey.RevokedAt is not null)
+        {
+            return null;
+        }
+
+        apiKey.RevokedAt = clock.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(ct);
+        await db.RaiseAsync(OrganizationEvents.ApiKeyRevoked, apiKey.ToResponse(null), ct);
         return null;
     }
 }

@@ -2,7 +2,9 @@ using Coditect.Contracts.Common;
 using Coditect.Contracts.Organizations;
 using Coditect.Server.Data;
 using Coditect.Server.Identity;
+using Coditect.Server.Notifications.Email;
 using Coditect.Server.Platform;
+using Coditect.Server.Platform.Outbox;
 using Coditect.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -11,14 +13,15 @@ namespace Coditect.Server.Organizations;
 
 /// <summary>
 /// The invitation use cases the API and the console share (scoped): an admin invites an email with a role and gets a
-/// single-use token (sent by e-mail once e-mail exists; until then the inviter passes on the link); the person with
+/// single-use token, mailed to the invitee (and answered to the inviter once, to pass on by hand); the person with
 /// that email accepts it, signed in or while signing up, and becomes a member. Creating and revoking act in the
 /// organization the caller's permission check entered; finding and accepting start from the token, which names its
 /// organization. The audit trail follows from the save (<c>invitation.created|updated|deleted</c>,
 /// <c>membership.created</c>).
 /// </summary>
 public sealed class Invitations(
-    CoditectDbContext db, OrgScope orgScope, TenantScope tenantScope, TenantContext tenant, IOptions<IdentityOptions> options, TimeProvider clock)
+    CoditectDbContext db, OrgScope orgScope, TenantScope tenantScope, TenantContext tenant, Mailbox mailbox, IOptions<IdentityOptions> options,
+    TimeProvider clock)
 {
     private const string TokenPrefix = "cdi_";
 
@@ -70,8 +73,16 @@ public sealed class Invitations(
             ExpiresAt = clock.GetUtcNow().UtcDateTime.AddDays(options.Value.InvitationLifetimeDays),
         };
         db.Add(invitation);
+        var inviter = tenant.UserId is { } inviterId && tenant.ApiKeyId is null
+            ? await db.Set<User>().Where(u => u.Id == inviterId).Select(u => u.Name).FirstOrDefaultAsync(ct)
+            : null;
+        mailbox.Queue(MailKinds.Invitation, address, MailTemplates.Invitation(
+            orgScope.Organization.Name, invitedRole.ToWire(), inviter ?? $"An administrator of {orgScope.Organization.Name}",
+            mailbox.Link(LinkPath(token)), invitation.ExpiresAt));
         await db.SaveChangesAsync(ct);
-        return invitation.ToResponse(token);
+        var response = invitation.ToResponse(null);
+        await db.RaiseAsync(OrganizationEvents.InvitationCreated, response, ct);
+        return response with { Token = token };
     }
 
     /// <summary>The organization's pending invitations (not accepted, not expired), newest first.</summary>
@@ -156,7 +167,10 @@ public sealed class Invitations(
         row.AcceptedByUserId = userId;
         var membership = new Membership { UserId = userId, Role = invitation.Role };
         db.Add(membership);
+        user.EmailVerifiedAt ??= now; // the invitation reached this address
         await db.SaveChangesAsync(ct);
+        await db.RaiseAsync(OrganizationEvents.InvitationAccepted, row.ToResponse(null), ct);
+        await db.RaiseAsync(OrganizationEvents.MembershipCreated, membership.ToResponse(user), ct);
         var organization = await db.Set<Organization>().SingleAsync(o => o.Id == invitation.OrganizationId, ct);
         return new Joined(organization, membership.Role);
     }

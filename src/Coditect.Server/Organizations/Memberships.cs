@@ -3,6 +3,7 @@ using Coditect.Contracts.Organizations;
 using Coditect.Server.Data;
 using Coditect.Server.Identity;
 using Coditect.Server.Platform;
+using Coditect.Server.Platform.Outbox;
 using Coditect.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
 
@@ -51,7 +52,9 @@ public sealed class Memberships(CoditectDbContext db, OrgScope scope, TenantCont
         membership.Role = newRole;
         await db.SaveChangesAsync(ct);
         var user = await db.Set<User>().SingleAsync(u => u.Id == userId, ct);
-        return membership.ToResponse(user);
+        var response = membership.ToResponse(user);
+        await db.RaiseAsync(OrganizationEvents.MembershipUpdated, response, ct);
+        return response;
     }
 
     /// <summary>Removes the member; a person (not an API key) may always remove themselves. Saves. Null when done.</summary>
@@ -76,6 +79,8 @@ public sealed class Memberships(CoditectDbContext db, OrgScope scope, TenantCont
 
         db.Remove(membership);
         await db.SaveChangesAsync(ct);
+        var user = await db.Set<User>().SingleAsync(u => u.Id == userId, ct);
+        await db.RaiseAsync(OrganizationEvents.MembershipDeleted, membership.ToResponse(user), ct);
         return null;
     }
 

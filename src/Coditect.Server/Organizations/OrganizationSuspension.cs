@@ -12,6 +12,13 @@ public static class OrganizationEvents
 {
     public const string Suspended = "organization.suspended";
     public const string Unsuspended = "organization.unsuspended";
+    public const string MembershipCreated = "membership.created";
+    public const string MembershipUpdated = "membership.updated";
+    public const string MembershipDeleted = "membership.deleted";
+    public const string InvitationCreated = "invitation.created";
+    public const string InvitationAccepted = "invitation.accepted";
+    public const string ApiKeyCreated = "api_key.created";
+    public const string ApiKeyRevoked = "api_key.revoked";
 }
 
 /// <summary>

@@ -44,6 +44,7 @@ public static partial class OpenApiContract
         [ProblemCodes.ServiceUnavailable] = "the database cannot be reached; retry after `Retry-After` seconds",
         [ProblemCodes.EmailTaken] = "an account with this email exists (`field`: `email`)",
         [ProblemCodes.InvalidCredentials] = "wrong email or password (the same answer for both)",
+        [ProblemCodes.EmailNotVerified] = "the account's e-mail address is not confirmed yet (Identity:RequireEmailVerification)",
         [ProblemCodes.InvalidRefreshToken] = "the refresh token is unknown, expired or revoked",
         [ProblemCodes.RefreshTokenReused] = "the refresh token was already spent; every token of that sign-in is now revoked",
         [ProblemCodes.UserTokenRequired] = "an API key called an endpoint that needs a person's access token",

@@ -106,6 +106,25 @@ internal static partial class OpenApiSchemas
         {
             ["refresh_token"] = Required with { MinLength = 1, MaxLength = 200, Description = "A refresh token (`cdr_...`)." },
         },
+        [typeof(EmailRequest)] = new() { ["email"] = Email(Required) },
+        [typeof(ResetPasswordRequest)] = new()
+        {
+            ["token"] = Text(Required, 200) with { Description = "The token of the mailed reset link (`cdr_...`)." },
+            ["password"] = Required with { MinLength = 10, MaxLength = 200, Description = "The new password. At least 5 different characters." },
+        },
+        [typeof(VerifyEmailRequest)] = new()
+        {
+            ["token"] = Text(Required, 200) with { Description = "The token of the mailed confirmation link (`cdv_...`)." },
+        },
+        [typeof(UpdateEmailPreferencesRequest)] = new()
+        {
+            ["muted"] = Required with
+            {
+                MaxItems = 20,
+                ItemPattern = "^(" + string.Join("|", Coditect.Server.Notifications.Email.MailKinds.Optional.Keys) + ")$",
+                Description = "The notification kinds to turn off; every kind not listed is on. Security mail cannot be turned off.",
+            },
+        },
         [typeof(CreateOrganizationRequest)] = new()
         {
             ["name"] = Text(Required, 200),

@@ -8,6 +8,7 @@ using Coditect.Server.Data;
 using Coditect.Server.Notifications.Webhooks;
 using Coditect.Server.Tests.Infrastructure;
 using Coditect.Server.Tests.Licensing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Coditect.Server.Tests.Notifications;
@@ -142,9 +143,9 @@ public abstract class WebhookTests<TApp>(TApp app) : IClassFixture<TApp> where T
         await using var receiver = await WebhookReceiver.StartAsync();
         receiver.Status = 500;
         var vendor = await app.Anonymous().RegisterAsync();
+        var client = await LastingClientAsync(vendor); // first: its api_key.created is not for the endpoint below
         var endpoint = await CreateEndpointAsync(vendor, receiver.Url);
         var path = $"{vendor.OrgPath}/webhooks/{endpoint.Id}";
-        var client = await LastingClientAsync(vendor);
         await vendor.CreateLicenseAsync(seats: 1);
 
         for (var attempt = 1; attempt <= 3; attempt++)
@@ -169,6 +170,13 @@ public abstract class WebhookTests<TApp>(TApp app) : IClassFixture<TApp> where T
         await Eventually.ShouldHoldAsync(async () => !(await client.GetJsonAsync<WebhookResponse>(path)).Enabled, Within, "turned off");
         var off = await client.GetJsonAsync<WebhookResponse>(path);
         off.DisabledReason.ShouldNotBeNull().ShouldContain("5 days");
+        await Eventually.ShouldHoldAsync(async () =>
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
+            return await db.Set<Coditect.Server.Notifications.Email.OutgoingMail>()
+                .AnyAsync(m => m.ToAddress == vendor.Email && m.Kind == "webhook_disabled" && m.Subject == "A webhook endpoint was turned off");
+        }, Within, "the owner is mailed");
 
         var on = await (await client.PatchAsync(path, new UpdateWebhookRequest(null, null, null, true))).ReadAsync<WebhookResponse>(HttpStatusCode.OK);
         on.Enabled.ShouldBeTrue();
@@ -197,11 +205,12 @@ public abstract class WebhookTests<TApp>(TApp app) : IClassFixture<TApp> where T
     [Fact]
     public async Task The_delivery_log_and_the_endpoint_list_page_by_cursor()
     {
+        await using var receiver = await WebhookReceiver.StartAsync();
         var vendor = await app.Anonymous().RegisterAsync();
         var endpoints = new List<WebhookResponse>();
         for (var i = 0; i < 3; i++)
         {
-            endpoints.Add(await CreateEndpointAsync(vendor, $"https://hooks{i}.example.com/in"));
+            endpoints.Add(await CreateEndpointAsync(vendor, $"{receiver.Url}?n={i}", "license.deleted"));
         }
 
         var path = $"{vendor.OrgPath}/webhooks/{endpoints[0].Id}";
@@ -225,13 +234,43 @@ public abstract class WebhookTests<TApp>(TApp app) : IClassFixture<TApp> where T
     }
 
     [Fact]
+    public async Task Membership_invitation_and_api_key_changes_are_events_without_their_secrets()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var vendor = await app.Anonymous().RegisterAsync();
+        await CreateEndpointAsync(vendor, receiver.Url, "membership.*", "invitation.*", "api_key.*");
+        var email = $"joiner-{Guid.NewGuid():N}@example.com";
+        var invitation = await (await vendor.Client.PostAsync($"{vendor.OrgPath}/invitations", new Coditect.Contracts.Organizations.CreateInvitationRequest(email, "member")))
+            .ReadAsync<Coditect.Contracts.Organizations.InvitationResponse>(HttpStatusCode.Created);
+        var joined = await app.Anonymous().PostAsync("/api/v1/auth/register",
+            new Coditect.Contracts.Identity.RegisterRequest(email, "correct horse battery staple", "Joiner", null, invitation.Token));
+        var joiner = await joined.ReadAsync<Coditect.Contracts.Identity.TokenResponse>(HttpStatusCode.Created);
+        (await vendor.Client.PatchAsync($"{vendor.OrgPath}/members/{joiner.User.Id}", new Coditect.Contracts.Organizations.UpdateMemberRequest("admin"))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await vendor.Client.DeleteAsync($"{vendor.OrgPath}/members/{joiner.User.Id}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        var key = await (await vendor.Client.PostAsync($"{vendor.OrgPath}/api-keys", new Coditect.Contracts.Organizations.CreateApiKeyRequest("ci", "member")))
+            .ReadAsync<Coditect.Contracts.Organizations.ApiKeyResponse>(HttpStatusCode.Created);
+        (await vendor.Client.DeleteAsync($"{vendor.OrgPath}/api-keys/{key.Id}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+
+        string[] expected = ["invitation.created", "invitation.accepted", "membership.created", "membership.updated", "membership.deleted", "api_key.created", "api_key.revoked"];
+        await Eventually.ShouldHoldAsync(() => expected.All(t => receiver.OfType(t).Count == 1), Within, "one of each: " + string.Join(", ", expected));
+        receiver.Received.Select(r => r.Type).ShouldBe(expected, ignoreOrder: true, "each once (delivery is not ordered)");
+        receiver.OfType("membership.updated").Single().Json.GetProperty("data").GetProperty("role").GetString().ShouldBe("admin");
+        receiver.OfType("invitation.created").Single().Json.GetProperty("data").GetProperty("email").GetString().ShouldBe(email);
+        foreach (var hook in receiver.Received)
+        {
+            hook.Body.ShouldNotContain(invitation.Token!);
+            hook.Body.ShouldNotContain(key.Key!);
+        }
+    }
+
+    [Fact]
     public async Task After_a_rotation_both_secrets_sign()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
         var vendor = await app.Anonymous().RegisterAsync();
+        var client = await LastingClientAsync(vendor); // first: its api_key.created is not for the endpoint below
         var endpoint = await CreateEndpointAsync(vendor, receiver.Url);
         var path = $"{vendor.OrgPath}/webhooks/{endpoint.Id}";
-        var client = await LastingClientAsync(vendor);
 
         var rotated = await (await client.PostAsync($"{path}/rotate-secret")).ReadAsync<WebhookResponse>(HttpStatusCode.OK);
         rotated.Secret.ShouldNotBeNull().ShouldNotBe(endpoint.Secret);
@@ -241,6 +280,10 @@ public abstract class WebhookTests<TApp>(TApp app) : IClassFixture<TApp> where T
         hook.Signature.Split(' ').Length.ShouldBe(2);
         SignedWith(rotated.Secret!, hook).ShouldBeTrue();
         SignedWith(endpoint.Secret!, hook).ShouldBeTrue();
+        // The clock moves only once the attempt is recorded: a day's jump would otherwise outlast its claim and send it again.
+        await Eventually.ShouldHoldAsync(async () =>
+            (await client.GetJsonAsync<CursorPage<WebhookDeliveryResponse>>($"{path}/deliveries?status=succeeded")).Items.Count == 1,
+            Within, "the test event recorded");
 
         app.Clock.Advance(Coditect.Server.Notifications.Webhooks.WebhookAdmin.RotationOverlap + TimeSpan.FromMinutes(1));
         (await client.PostAsync($"{path}/test")).StatusCode.ShouldBe(HttpStatusCode.Accepted);

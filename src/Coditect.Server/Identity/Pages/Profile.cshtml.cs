@@ -1,4 +1,6 @@
+using Coditect.Contracts.Identity;
 using Coditect.Server.Data;
+using Coditect.Server.Notifications.Email;
 using Coditect.Server.Platform;
 using Coditect.Server.Tenancy;
 using Coditect.Server.WebConsole;
@@ -15,8 +17,9 @@ namespace Coditect.Server.Identity.Pages;
 /// cookie with the new stamp and stays.
 /// </summary>
 [Authorize]
-public sealed class ProfileModel(CoditectDbContext db, Accounts accounts, TenantContext tenant) : ConsolePage
+public sealed class ProfileModel(CoditectDbContext db, Accounts accounts, EmailPreferences preferences, TenantContext tenant) : ConsolePage
 {
+    public IReadOnlyList<EmailPreference> EmailKinds { get; private set; } = [];
     public string Name { get; private set; } = "";
     public string Email { get; private set; } = "";
     public string? PasswordError { get; private set; }
@@ -63,8 +66,20 @@ public sealed class ProfileModel(CoditectDbContext db, Accounts accounts, Tenant
         return RedirectWith("/profile", "Your password is changed. You were signed out everywhere else.");
     }
 
+    /// <summary>Saves the notification kinds left unticked as turned off (the same use case as <c>PUT /api/v1/me/email-preferences</c>).</summary>
+    public async Task<IActionResult> OnPostEmailAsync([FromForm(Name = "enabled")] string[]? enabled, CancellationToken ct)
+    {
+        var on = (enabled ?? []).ToHashSet(StringComparer.Ordinal);
+        var muted = MailKinds.Optional.Keys.Where(k => !on.Contains(k)).ToList();
+        var saved = await preferences.SetAsync(tenant.UserId!.Value, muted, ct);
+        return saved.Value is null
+            ? Status(Page(), StatusCodes.Status400BadRequest)
+            : RedirectWith("/profile#email", "Your e-mail choices are saved.");
+    }
+
     private async Task LoadAsync(CancellationToken ct)
     {
+        EmailKinds = (await preferences.GetAsync(tenant.UserId!.Value, ct)).Kinds;
         var user = await db.Set<User>().AsNoTracking().Where(u => u.Id == tenant.UserId).Select(u => new { u.Name, u.Email }).SingleAsync(ct);
         (Name, Email) = (user.Name, user.Email);
     }

@@ -21,6 +21,8 @@ public sealed class SignInModel(Accounts accounts) : ConsolePage
 
     public string? Error { get; private set; }
 
+    public bool NeedsVerification { get; private set; }
+
     public IActionResult OnGet() => User.Identity?.IsAuthenticated == true ? LocalRedirect(SafeReturn(Return)) : Page();
 
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
@@ -46,8 +48,29 @@ public sealed class SignInModel(Accounts accounts) : ConsolePage
             return Page();
         }
 
+        if (accounts.MustVerify(user))
+        {
+            Error = "Confirm your e-mail address first: follow the link we mailed you.";
+            NeedsVerification = true;
+            return Page();
+        }
+
         await ConsoleCookie.SignInAsync(HttpContext, user);
         return LocalRedirect(SafeReturn(Return));
+    }
+
+    /// <summary>Mails a new verification link (the same answer whether or not one was due).</summary>
+    public async Task<IActionResult> OnPostResendAsync([FromServices] MailedTokens tokens, CancellationToken ct)
+    {
+        var limit = await RateLimits.HitSignInAsync(HttpContext);
+        if (!limit.Allowed)
+        {
+            Error = $"Too many attempts from your address. Try again in {Math.Ceiling(limit.RetryAfter.TotalSeconds)} seconds.";
+            return TooMany();
+        }
+
+        await tokens.ResendVerificationAsync(Email, ct);
+        return RedirectWith("/signin", "If that address waits for confirmation, a new link is on its way.");
     }
 
     private PageResult TooMany()

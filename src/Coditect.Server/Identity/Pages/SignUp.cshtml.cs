@@ -45,6 +45,11 @@ public sealed class SignUpModel(Accounts accounts) : ConsolePage
             return Page();
         }
 
+        if (accounts.MustVerify(registration.User!))
+        {
+            return RedirectWith("/signin", $"Almost there: we mailed a link to {registration.User!.Email}. Follow it to confirm the address, then sign in.");
+        }
+
         await ConsoleCookie.SignInAsync(HttpContext, registration.User!);
         return RedirectWith($"/orgs/{registration.Organization!.Slug}", $"Welcome, {registration.User!.Name}. {registration.Organization.Name} is ready: create its first licence.");
     }

@@ -170,18 +170,20 @@ public sealed class WebhookAdmin(CoditectDbContext db, MasterKey masterKey, IOpt
     /// <summary>Sends a delivery again now, whatever became of it, with the same <c>webhook-id</c>; null when there is none.</summary>
     public async Task<WebhookDeliveryResponse?> RedeliverAsync(Guid endpointId, Guid deliveryId, CancellationToken ct)
     {
-        var delivery = await db.Set<WebhookDelivery>().FirstOrDefaultAsync(d => d.Id == deliveryId && d.EndpointId == endpointId, ct);
-        if (delivery is null)
+        // One UPDATE that writes every column it means, whatever the row held when read: an attempt in flight that is
+        // recorded meanwhile (with the row locked) cannot leave it "succeeded"; one recorded after sees the cleared claim
+        // token and leaves this schedule alone.
+        var now = clock.GetUtcNow().UtcDateTime;
+        var changed = await db.Set<WebhookDelivery>().Where(d => d.Id == deliveryId && d.EndpointId == endpointId)
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.Status, DeliveryStatus.Pending).SetProperty(d => d.NextAttemptAt, now)
+                .SetProperty(d => d.LeaseUntil, (DateTime?)null).SetProperty(d => d.ClaimToken, (Guid?)null).SetProperty(d => d.UpdatedAt, now), ct);
+        if (changed == 0)
         {
             return null;
         }
 
-        delivery.Status = DeliveryStatus.Pending;
-        delivery.NextAttemptAt = clock.GetUtcNow().UtcDateTime;
-        delivery.LeaseUntil = null;
-        delivery.ClaimToken = null; // an attempt in flight now records itself without rescheduling this one
-        await db.SaveChangesAsync(ct);
         signal.AfterCommit(db);
+        var delivery = await db.Set<WebhookDelivery>().AsNoTracking().SingleAsync(d => d.Id == deliveryId, ct);
         return delivery.ToResponse();
     }
 

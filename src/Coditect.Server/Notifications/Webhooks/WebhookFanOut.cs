@@ -21,7 +21,8 @@ public static class WebhookFanOut
     private static async Task QueueAsync(OutboxMessage message, IServiceProvider scope, CancellationToken ct)
     {
         var db = scope.GetRequiredService<CoditectDbContext>();
-        var endpoints = await db.Set<WebhookSubscription>().AsNoTracking().Where(e => e.Enabled).ToListAsync(ct);
+        // An endpoint gets the events raised after it was added, not older ones the dispatcher reaches only now.
+        var endpoints = await db.Set<WebhookSubscription>().AsNoTracking().Where(e => e.Enabled && e.CreatedAt <= message.CreatedAt).ToListAsync(ct);
         var eventId = "evt_" + message.Id.ToString(CultureInfo.InvariantCulture);
         var queued = false;
         foreach (var endpoint in endpoints)

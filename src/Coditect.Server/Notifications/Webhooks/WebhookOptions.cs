@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using System.Globalization;
+using Coditect.Server.Platform;
 
 namespace Coditect.Server.Notifications.Webhooks;
 
@@ -43,42 +43,13 @@ public sealed class WebhookOptions : IValidatableObject
 
     public TimeSpan Poll => TimeSpan.FromMilliseconds(PollMilliseconds);
 
-    public IReadOnlyList<TimeSpan> Retries => ParseSchedule(RetrySchedule) ?? [];
+    public IReadOnlyList<TimeSpan> Retries => Durations.Parse(RetrySchedule) ?? [];
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (ParseSchedule(RetrySchedule) is null)
+        if (Durations.Parse(RetrySchedule) is null)
         {
             yield return new ValidationResult("Webhooks:RetrySchedule must be durations like 5s,5m,2h, comma-separated.", [nameof(RetrySchedule)]);
         }
-    }
-
-    private static List<TimeSpan>? ParseSchedule(string value)
-    {
-        var waits = new List<TimeSpan>();
-        foreach (var part in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (part.Length < 2 || !double.TryParse(part[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var amount) || amount < 0)
-            {
-                return null;
-            }
-
-            TimeSpan? wait = part[^1] switch
-            {
-                's' => TimeSpan.FromSeconds(amount),
-                'm' => TimeSpan.FromMinutes(amount),
-                'h' => TimeSpan.FromHours(amount),
-                'd' => TimeSpan.FromDays(amount),
-                _ => null,
-            };
-            if (wait is null)
-            {
-                return null;
-            }
-
-            waits.Add(wait.Value);
-        }
-
-        return waits;
     }
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using Coditect.Server.Data;
+using Coditect.Server.Notifications.Email;
+using Coditect.Server.Organizations;
 using Coditect.Server.Platform;
 using Coditect.Server.Platform.Telemetry;
 using Coditect.Server.Signing;
@@ -11,10 +13,11 @@ using Microsoft.Extensions.Options;
 namespace Coditect.Server.Notifications.Webhooks;
 
 /// <summary>
-/// Sends due deliveries, on every node. A pass claims up to <c>Webhooks:Concurrency</c> of them for the length of an
-/// attempt (a conditional UPDATE with this pass's claim token: two nodes never claim the same delivery while its lease
-/// runs), sends them at once outside any transaction, then records each attempt and the delivery's next state: done on
-/// a 2xx, else the next retry of <c>Webhooks:RetrySchedule</c> (with up to 10 % jitter), or failed when none is left.
+/// Sends due deliveries, on every node. It claims due deliveries for the length of an attempt (a conditional UPDATE with
+/// a claim token: two nodes never claim the same delivery while its lease runs), keeps up to <c>Webhooks:Concurrency</c>
+/// in flight outside any transaction, each on its own, and records finished attempts in batches with the delivery's
+/// next state: done on a 2xx, else the next retry of <c>Webhooks:RetrySchedule</c> (with up to 10 % jitter), or failed
+/// when none is left.
 /// A node that dies mid-attempt leaves a lease that lapses; another node sends again (at least once: receivers
 /// de-duplicate by <c>webhook-id</c>). An endpoint that has failed every attempt for <c>Webhooks:DisableAfterDays</c>
 /// is turned off.
@@ -31,6 +34,9 @@ public sealed class WebhookSender(
 {
     private const int ResponseExcerptBytes = 1024;
     private readonly LogThrottle _failures = new(TimeSpan.FromSeconds(10));
+    private readonly System.Threading.Channels.Channel<Attempt> _finished = System.Threading.Channels.Channel.CreateUnbounded<Attempt>();
+    private readonly Waker _room = new();
+    private int _inFlight;
 
     private sealed record Claimed(WebhookDelivery Delivery, WebhookSubscription? Endpoint);
 
@@ -46,14 +52,12 @@ public sealed class WebhookSender(
             return;
         }
 
+        var recorder = RecordLoopAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                while (await SendDueAsync(stoppingToken) > 0)
-                {
-                    // more may be due
-                }
+                await StartDueAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
@@ -63,22 +67,81 @@ public sealed class WebhookSender(
                 }
             }
 
-            await signal.SenderWaitAsync(options.Value.Poll, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // WhenAny does not throw: a cancelled wait ends the loop through the token.
+            await Task.WhenAny(signal.SenderWaitAsync(options.Value.Poll, stoppingToken), _room.WaitAsync(options.Value.Poll, stoppingToken));
+        }
+
+        await recorder.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>
+    /// Claims as many due deliveries as there is room for (<c>Webhooks:Concurrency</c> in flight) and starts each on
+    /// its own: a slow or silent receiver holds one slot for up to the timeout, never the deliveries of others.
+    /// </summary>
+    private async Task StartDueAsync(CancellationToken ct)
+    {
+        int room;
+        while ((room = options.Value.Concurrency - Volatile.Read(ref _inFlight)) > 0)
+        {
+            var claimed = await ClaimAsync(room, ct);
+            foreach (var delivery in claimed)
+            {
+                Interlocked.Increment(ref _inFlight);
+                _ = SendOneAsync(delivery, ct);
+            }
+
+            if (claimed.Count < room)
+            {
+                return;
+            }
         }
     }
 
-    /// <summary>One pass: claim, send, record. Returns how many deliveries it sent.</summary>
-    internal async Task<int> SendDueAsync(CancellationToken ct)
+    private async Task SendOneAsync(Claimed claimed, CancellationToken ct)
     {
-        var claimed = await ClaimAsync(options.Value.Concurrency, ct);
-        if (claimed.Count == 0)
+        try
         {
-            return 0;
+            _finished.Writer.TryWrite(await SendAsync(claimed, ct));
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // shutting down: the claim's lease lapses and another node (or the next start) sends it again
+        }
+        finally
+        {
+            // Wake the claiming loop when the pipe has drained to half: claims stay batched under load.
+            if (Interlocked.Decrement(ref _inFlight) <= options.Value.Concurrency / 2)
+            {
+                _room.Wake();
+            }
+        }
+    }
 
-        var attempts = await Task.WhenAll(claimed.Select(c => SendAsync(c, ct)));
-        await RecordAsync(attempts, ct);
-        return claimed.Count;
+    /// <summary>Records finished attempts as they come, in batches of whatever has finished meanwhile.</summary>
+    private async Task RecordLoopAsync(CancellationToken ct)
+    {
+        var reader = _finished.Reader;
+        while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+        {
+            var batch = new List<Attempt>();
+            while (batch.Count < 500 && reader.TryRead(out var attempt))
+            {
+                batch.Add(attempt);
+            }
+
+            try
+            {
+                await RecordAsync(batch, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                // Unrecorded attempts keep their claims until the leases lapse; then they are sent again (at least once).
+                if (_failures.Count(out var count))
+                {
+                    logger.LogWarning("Recording webhook attempts failed ({Count} failures since the last such line): {Error}", count, e.GetBaseException().Message);
+                }
+            }
+        }
     }
 
     private async Task<List<Claimed>> ClaimAsync(int limit, CancellationToken ct)
@@ -164,7 +227,12 @@ public sealed class WebhookSender(
             var now = clock.GetUtcNow().UtcDateTime;
             var retries = options.Value.Retries;
             var ids = attempts.Select(a => a.Claimed.Delivery.Id).ToList();
-            var deliveries = await db.Set<WebhookDelivery>().IgnoreQueryFilters().Where(d => ids.Contains(d.Id)).ToDictionaryAsync(d => d.Id, ct);
+            // Locked on PostgreSQL (SQLite serializes writers anyway): a redelivery that commits meanwhile is either seen
+            // here (its cleared claim token skips the rescheduling below) or waits and applies after this one.
+            var rows = db.Database.IsNpgsql()
+                ? db.Set<WebhookDelivery>().FromSql($"SELECT * FROM webhook_deliveries WHERE id = ANY({ids.ToArray()}) ORDER BY id FOR UPDATE").IgnoreQueryFilters()
+                : db.Set<WebhookDelivery>().IgnoreQueryFilters().Where(d => ids.Contains(d.Id));
+            var deliveries = await rows.ToDictionaryAsync(d => d.Id, ct);
             foreach (var attempt in attempts)
             {
                 if (!deliveries.TryGetValue(attempt.Claimed.Delivery.Id, out var delivery))
@@ -213,14 +281,17 @@ public sealed class WebhookSender(
             }
 
             await db.SaveChangesAsync(ct);
-            await RecordEndpointHealthAsync(db, attempts, now, ct);
+            await RecordEndpointHealthAsync(scope.ServiceProvider, db, attempts, now, ct);
             return true;
         }, ct);
         await tenancy.CommitAsync(ct);
     }
 
-    /// <summary>A success clears an endpoint's failing streak; a failure starts one, and a streak of days turns it off.</summary>
-    private async Task RecordEndpointHealthAsync(CoditectDbContext db, IReadOnlyList<Attempt> attempts, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// A success clears an endpoint's failing streak; a failure starts one, and a streak of days turns it off and mails
+    /// its organization's owners and admins.
+    /// </summary>
+    private async Task RecordEndpointHealthAsync(IServiceProvider services, CoditectDbContext db, IReadOnlyList<Attempt> attempts, DateTime now, CancellationToken ct)
     {
         var endpoints = db.Set<WebhookSubscription>().IgnoreQueryFilters();
         var answered = attempts.Where(a => a.Succeeded).Select(a => a.Claimed.Delivery.EndpointId).Distinct().ToList();
@@ -241,11 +312,23 @@ public sealed class WebhookSender(
             .ExecuteUpdateAsync(s => s.SetProperty(e => e.FailingSince, now), ct);
         var cutoff = now - TimeSpan.FromDays(options.Value.DisableAfterDays);
         var reason = $"Turned off by the server: every attempt failed for {options.Value.DisableAfterDays} days.";
-        var disabled = await endpoints.Where(e => failing.Contains(e.Id) && e.Enabled && e.FailingSince <= cutoff)
-            .ExecuteUpdateAsync(s => s.SetProperty(e => e.Enabled, false).SetProperty(e => e.DisabledReason, reason), ct);
-        if (disabled > 0)
+        var due = await endpoints.AsNoTracking().Where(e => failing.Contains(e.Id) && e.Enabled && e.FailingSince <= cutoff).ToListAsync(ct);
+        if (due.Count == 0)
         {
-            logger.LogWarning("{Count} webhook endpoint(s) turned off after failing for {Days} days", disabled, options.Value.DisableAfterDays);
+            return;
+        }
+
+        var ids = due.Select(e => e.Id).ToList();
+        await endpoints.Where(e => ids.Contains(e.Id) && e.Enabled)
+            .ExecuteUpdateAsync(s => s.SetProperty(e => e.Enabled, false).SetProperty(e => e.DisabledReason, reason), ct);
+        logger.LogWarning("{Count} webhook endpoint(s) turned off after failing for {Days} days", due.Count, options.Value.DisableAfterDays);
+        var mailbox = services.GetRequiredService<Mailbox>();
+        foreach (var endpoint in due)
+        {
+            var organization = await db.Set<Organization>().AsNoTracking().SingleAsync(o => o.Id == endpoint.TenantId, ct);
+            var link = mailbox.Link($"/orgs/{organization.Slug}/webhooks/{endpoint.Id}");
+            await mailbox.QueueToAdminsAsync(organization.Id, MailKinds.WebhookDisabled,
+                _ => MailTemplates.WebhookDisabled(organization.Name, endpoint.Url, reason, link, mailbox.PreferencesLink), ct);
         }
     }
 
