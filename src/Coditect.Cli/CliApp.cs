@@ -52,7 +52,7 @@ internal static partial class CliApp
     internal static RootCommand Build(Terminal terminal)
     {
         var root = new RootCommand("""
-            coditect: manage CODITECT licences, sessions and leases.
+            coditect: manage CODITECT licences, sessions and leases, and Dev Context projects, tasks, plans and repositories.
 
             Exit codes: 0 ok, 1 other error, 2 usage, 3 not found, 4 no seats, 5 not signed in or not allowed,
             6 server unavailable. Errors are one line on stderr. Environment: CODITECT_SERVER, CODITECT_ORG,
@@ -70,6 +70,10 @@ internal static partial class CliApp
         root.Add(SessionsCommand(terminal));
         root.Add(LeaseCommand(terminal));
         root.Add(ValidateCommand(terminal));
+        root.Add(ProjectsCommand(terminal));
+        root.Add(TasksCommand(terminal));
+        root.Add(PlansCommand(terminal));
+        root.Add(RepoCommand(terminal));
         return root;
     }
 

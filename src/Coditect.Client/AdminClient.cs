@@ -12,7 +12,7 @@ namespace Coditect.Client;
 /// their sessions. Authenticates with a user's access token (refreshed by itself when it has a refresh token) or an
 /// organization API key (<c>cdk_...</c>). <c>org</c> parameters take an organization's slug or id.
 /// </summary>
-public sealed class AdminClient : IDisposable
+public sealed partial class AdminClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;

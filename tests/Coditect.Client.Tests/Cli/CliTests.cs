@@ -38,13 +38,14 @@ public sealed class CliTests(RealServer server)
     {
         var root = await Run("--help");
         root.Exit.ShouldBe(0);
-        foreach (var command in new[] { "login", "orgs", "licenses", "sessions", "lease", "validate", "Exit codes" })
+        foreach (var command in new[] { "login", "orgs", "licenses", "sessions", "lease", "validate", "projects", "tasks", "plans", "repo", "Exit codes" })
         {
             root.Out.ShouldContain(command);
         }
 
         foreach (var command in new[] { "orgs list", "orgs create", "licenses create", "licenses list", "licenses show", "licenses suspend",
-                     "licenses reinstate", "licenses renew", "licenses delete", "sessions list", "sessions kick", "lease acquire", "lease verify", "validate", "login" })
+                     "licenses reinstate", "licenses renew", "licenses delete", "sessions list", "sessions kick", "lease acquire", "lease verify", "validate", "login",
+                     "projects list", "projects import", "tasks create", "tasks status", "tasks depend", "plans put", "plans diff", "repo sync" })
         {
             var help = await Run([.. command.Split(' '), "--help"]);
             help.Exit.ShouldBe(0, command);

@@ -98,9 +98,18 @@ public sealed class PlanHistory(CoditectDbContext db, TenantContext tenant)
             ["summary"] = new JsonObject { ["before"] = null, ["after"] = summary },
         }, now);
         await db.SaveChangesAsync(ct);
-        var response = version.ToResponse();
-        await db.RaiseAsync(DevContextEvents.PlanUpdated, response, ct);
-        return response;
+        // The event names the version; its content (up to 1 MiB) stays out of the outbox and every webhook delivery:
+        // a subscriber that wants it reads GET .../plan/versions/{version}.
+        await db.RaiseAsync(DevContextEvents.PlanUpdated, new
+        {
+            project_id = projectId,
+            version = version.Version,
+            content_bytes = bytes,
+            summary,
+            author_id = version.AuthorId,
+            created_at = now,
+        }, ct);
+        return version.ToResponse();
     }
 
     /// <summary>The versions, newest first by default, without content; null when no such project is visible.</summary>
