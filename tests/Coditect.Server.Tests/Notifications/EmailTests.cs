@@ -208,3 +208,62 @@ public abstract partial class EmailTests<TApp>(TApp app) : IClassFixture<TApp> w
 public sealed class EmailTestsOnSqlite(EmailAppOnSqlite app) : EmailTests<EmailAppOnSqlite>(app);
 
 public sealed class EmailTestsOnPostgres(EmailAppOnPostgres app) : EmailTests<EmailAppOnPostgres>(app);
+
+/// <summary>The same, with sign-up waiting for the address to be confirmed.</summary>
+public abstract class VerifyingEmailApp : EmailApp
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> MoreSettings => [new("Identity:RequireEmailVerification", "true")];
+}
+
+public sealed class VerifyingEmailAppOnSqlite : VerifyingEmailApp
+{
+    public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+}
+
+public sealed class VerifyingEmailAppOnPostgres : VerifyingEmailApp
+{
+    public override DatabaseProvider Provider => DatabaseProvider.Postgres;
+}
+
+public abstract class EmailVerificationTests<TApp>(TApp app) : IClassFixture<TApp> where TApp : VerifyingEmailApp
+{
+    private static readonly TimeSpan Within = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task Sign_in_waits_for_the_mailed_link_and_an_invitation_counts_as_confirmation()
+    {
+        var anonymous = app.Anonymous();
+        var email = $"new-{Guid.NewGuid():N}@example.com";
+        const string password = "correct horse battery staple";
+        var signUp = await anonymous.PostAsync("/api/v1/auth/register", new RegisterRequest(email, password, "Newcomer", "Newcomer Org"));
+        await signUp.ShouldBeProblemAsync(HttpStatusCode.Forbidden, ProblemCodes.EmailNotVerified);
+        await (await anonymous.PostAsync("/api/v1/auth/login", new LoginRequest(email, password))).ShouldBeProblemAsync(HttpStatusCode.Forbidden, ProblemCodes.EmailNotVerified);
+        (await anonymous.PostAsync("/api/v1/auth/login", new LoginRequest(email, "a wrong password!"))).StatusCode.ShouldBe(HttpStatusCode.Unauthorized,
+            "a wrong password is still just wrong: the answer does not tell the address exists");
+
+        await Eventually.ShouldHoldAsync(() => Task.FromResult(app.Smtp.To(email).Count == 1), Within, "the confirmation mail");
+        var mail = app.Smtp.To(email).Single();
+        mail.Headers["X-Coditect-Kind"].ShouldBe(MailKinds.EmailVerification);
+        var link = System.Text.RegularExpressions.Regex.Match(mail.TextBody!, @"https://console\.example\.com(/email/verify\?token=\S+)").Groups[1].Value;
+        link.ShouldNotBeEmpty(mail.TextBody);
+        (await anonymous.GetAsync(link)).StatusCode.ShouldBe(HttpStatusCode.OK, "the link opens a page that asks for a click");
+        (await anonymous.PostAsync("/api/v1/auth/login", new LoginRequest(email, password))).StatusCode.ShouldBe(HttpStatusCode.Forbidden, "opening the page spends nothing");
+
+        var token = Uri.UnescapeDataString(link["/email/verify?token=".Length..]);
+        (await anonymous.PostAsync("/api/v1/auth/email/verify", new VerifyEmailRequest(token))).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        var owner = await (await anonymous.PostAsync("/api/v1/auth/login", new LoginRequest(email, password))).ReadAsync<TokenResponse>(HttpStatusCode.OK);
+        (await (await anonymous.PostAsync("/api/v1/auth/email/verify", new VerifyEmailRequest(token))).ShouldBeProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed))
+            .GetProperty("errors").TryGetProperty("token", out _).ShouldBeTrue();
+
+        // An invited person proves the address by following the invitation: no second mail, signed in at once.
+        var invitee = $"invitee-{Guid.NewGuid():N}@example.com";
+        var invitation = await (await anonymous.WithBearer(owner.AccessToken).PostAsync($"/api/v1/orgs/{owner.Organization!.Slug}/invitations", new CreateInvitationRequest(invitee, "member")))
+            .ReadAsync<InvitationResponse>(HttpStatusCode.Created);
+        (await anonymous.PostAsync("/api/v1/auth/register", new RegisterRequest(invitee, password, "Invitee", null, invitation.Token))).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await anonymous.PostAsync("/api/v1/auth/login", new LoginRequest(invitee, password))).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+}
+
+public sealed class EmailVerificationTestsOnSqlite(VerifyingEmailAppOnSqlite app) : EmailVerificationTests<VerifyingEmailAppOnSqlite>(app);
+
+public sealed class EmailVerificationTestsOnPostgres(VerifyingEmailAppOnPostgres app) : EmailVerificationTests<VerifyingEmailAppOnPostgres>(app);
