@@ -433,6 +433,7 @@ public sealed partial class TranscriptImport(CoditectDbContext db, TenantContext
                             session = await SessionAsync(tool!, external!, Time(line, "started_at") ?? Db.UtcNow, Clip(Text(line, "working_directory"), 1000),
                                 Clip(Text(line, "branch"), 255), Clip(Text(line, "model"), 200), Clip(Text(line, "title"), 500), ct, project, tags);
                             session.EndedAt = Time(line, "ended_at");
+                            session.EndFromFile = true;
                             conversations.Clear();
                             messageExternal.Clear();
                             break;
@@ -682,7 +683,7 @@ public sealed partial class TranscriptImport(CoditectDbContext db, TenantContext
             foreach (var s in _touched.Values)
             {
                 var title = s.Title ?? Clip(s.Summary, 500) ?? Clip(FirstLine(s.FirstUserText), 200);
-                var ended = s.EndedAt ?? s.LastAt;
+                var ended = s.EndFromFile ? s.EndedAt : s.EndedAt ?? s.LastAt;
                 await Db.Database.ExecuteSqlAsync($"""
                     UPDATE work_sessions SET model = COALESCE(model, {s.Model}), title = COALESCE(title, {title}), updated_at = {now}
                     WHERE id = {s.Id}
@@ -750,6 +751,9 @@ public sealed partial class TranscriptImport(CoditectDbContext db, TenantContext
         public string? Summary { get; set; }
         public string? FirstUserText { get; set; }
         public DateTime? EndedAt { get; set; }
+
+        /// <summary>An export states its end (or that there is none): the messages' times do not change it.</summary>
+        public bool EndFromFile { get; set; }
         public DateTime? LastAt { get; private set; }
 
         public void See(DateTime at)

@@ -161,8 +161,17 @@ public static class ContentHash
     public static void WriteString(StringBuilder json, string text)
     {
         json.Append('"');
-        foreach (var c in text)
+        var run = 0;
+        for (var i = 0; i < text.Length; i++)
         {
+            var c = text[i];
+            if (c >= ' ' && c != '"' && c != '\\')
+            {
+                continue;
+            }
+
+            json.Append(text, run, i - run);
+            run = i + 1;
             switch (c)
             {
                 case '"': json.Append("\\\""); break;
@@ -172,12 +181,11 @@ public static class ContentHash
                 case '\n': json.Append("\\n"); break;
                 case '\f': json.Append("\\f"); break;
                 case '\r': json.Append("\\r"); break;
-                case < ' ': json.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)); break;
-                default: json.Append(c); break;
+                default: json.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture)); break;
             }
         }
 
-        json.Append('"');
+        json.Append(text, run, text.Length - run).Append('"');
     }
 
     /// <summary>A double as ECMAScript's Number.prototype.toString prints it (RFC 8785 §3.2.2.3).</summary>

@@ -13,10 +13,13 @@ using NpgsqlTypes;
 
 namespace Coditect.Server.DevContext.WorkSessions;
 
-/// <summary>A message ready to store: validated, its content canonical and hashed, its search fields normalized.</summary>
+/// <summary>
+/// A message ready to store: validated, its content canonical and hashed. Its search fields are made only when its
+/// content is new to the organization (<see cref="Search"/>), so a duplicate costs a hash, not a tokenization.
+/// </summary>
 public sealed record PreparedMessage(
     string Role, DateTime CreatedAt, string? Model, long InputTokens, long OutputTokens, long CacheReadTokens, long CacheWriteTokens,
-    string? ExternalId, Guid? ParentId, string? ParentExternalId, string Canonical, string Hash, int Bytes, SearchFields Search)
+    string? ExternalId, Guid? ParentId, string? ParentExternalId, string Canonical, string Hash, int Bytes, IReadOnlyList<Block> Blocks)
 {
     public static PreparedMessage Of(
         string role, IReadOnlyList<Block> blocks, DateTime createdAt, string? model = null, TokenUsage? usage = null,
@@ -25,8 +28,10 @@ public sealed record PreparedMessage(
         var canonical = ContentHash.Canonical(blocks);
         var (hash, bytes) = ContentHash.Of(canonical);
         return new PreparedMessage(role, createdAt, model, usage?.InputTokens ?? 0, usage?.OutputTokens ?? 0, usage?.CacheReadTokens ?? 0,
-            usage?.CacheWriteTokens ?? 0, externalId, parentId, parentExternalId, canonical, hash, bytes, SearchText.Fields(blocks));
+            usage?.CacheWriteTokens ?? 0, externalId, parentId, parentExternalId, canonical, hash, bytes, blocks);
     }
+
+    public SearchFields Search() => SearchText.Fields(Blocks);
 }
 
 /// <summary>What one stored batch did.</summary>
@@ -363,9 +368,10 @@ public sealed class MessageLog(CoditectDbContext db, TenantContext tenant)
             command.Parameters.Add(new NpgsqlParameter<string[]>("hashes", [.. missing.Select(m => m.Hash)]));
             command.Parameters.Add(new NpgsqlParameter<string[]>("blocks", [.. missing.Select(m => m.Canonical)]));
             command.Parameters.Add(new NpgsqlParameter<int[]>("bytes", [.. missing.Select(m => m.Bytes)]));
-            command.Parameters.Add(new NpgsqlParameter<string[]>("bodies", [.. missing.Select(m => m.Search.Body)]));
-            command.Parameters.Add(new NpgsqlParameter<string[]>("thinkings", [.. missing.Select(m => m.Search.Thinking)]));
-            command.Parameters.Add(new NpgsqlParameter<string[]>("tools", [.. missing.Select(m => m.Search.Tools)]));
+            var search = missing.Select(m => m.Search()).ToList();
+            command.Parameters.Add(new NpgsqlParameter<string[]>("bodies", [.. search.Select(f => f.Body)]));
+            command.Parameters.Add(new NpgsqlParameter<string[]>("thinkings", [.. search.Select(f => f.Thinking)]));
+            command.Parameters.Add(new NpgsqlParameter<string[]>("tools", [.. search.Select(f => f.Tools)]));
             await using (var reader = await command.ExecuteReaderAsync(ct))
             {
                 while (await reader.ReadAsync(ct))
@@ -390,8 +396,9 @@ public sealed class MessageLog(CoditectDbContext db, TenantContext tenant)
                     INSERT INTO message_contents (tenant_id, hash, blocks, bytes, created_at) VALUES ({tenantId}, {m.Hash}, {m.Canonical}, {m.Bytes}, {now})
                     RETURNING id AS "Value"
                     """).ToListAsync(ct)).Single();
+                var search = m.Search();
                 await db.Database.ExecuteSqlAsync(
-                    $"INSERT INTO message_search (rowid, body, thinking, tools) VALUES ({id}, {m.Search.Body}, {m.Search.Thinking}, {m.Search.Tools})", ct);
+                    $"INSERT INTO message_search (rowid, body, thinking, tools) VALUES ({id}, {search.Body}, {search.Thinking}, {search.Tools})", ct);
                 ids[m.Hash] = id;
                 inserted.Add(m);
             }
