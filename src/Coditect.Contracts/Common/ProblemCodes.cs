@@ -54,4 +54,8 @@ public static class ProblemCodes
     public const string NameTaken = "NAME_TAKEN";
     public const string DependencyCycle = "DEPENDENCY_CYCLE";
     public const string TaskBlocked = "TASK_BLOCKED";
+    public const string WorkSessionNotFound = "WORK_SESSION_NOT_FOUND";
+    public const string ConversationNotFound = "CONVERSATION_NOT_FOUND";
+    public const string ContentNotFound = "CONTENT_NOT_FOUND";
+    public const string ExternalIdTaken = "EXTERNAL_ID_TAKEN";
 }

@@ -29,4 +29,10 @@ public static class DevContextEvents
     public const string RepositoryUpdated = "repository.updated";
     public const string RepositoryDeleted = "repository.deleted";
     public const string CommitsSynced = "commits.synced";
+
+    public const string WorkSessionCreated = "work_session.created";
+    public const string WorkSessionDeleted = "work_session.deleted";
+    public const string WorkSessionImported = "work_session.imported";
+    public const string ConversationCreated = "conversation.created";
+    public const string MessagesAppended = "messages.appended";
 }

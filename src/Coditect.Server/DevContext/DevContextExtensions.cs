@@ -4,6 +4,9 @@ using Coditect.Server.DevContext.Repositories;
 using Coditect.Server.DevContext.Stats;
 using Coditect.Server.DevContext.Tasks;
 using Coditect.Server.DevContext.Teams;
+using Coditect.Server.DevContext.Import;
+using Coditect.Server.DevContext.Search;
+using Coditect.Server.DevContext.WorkSessions;
 
 namespace Coditect.Server.DevContext;
 
@@ -21,6 +24,16 @@ public static class DevContextExtensions
         builder.Services.AddScoped<RepositoryAdmin>();
         builder.Services.AddScoped<CommitSync>();
         builder.Services.AddScoped<WorkStats>();
+
+        // Part 2: work sessions, conversations and messages, search, import and export, statistics and quota counters.
+        builder.Services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddScoped<WorkSessionAdmin>();
+        builder.Services.AddScoped<MessageLog>();
+        builder.Services.AddScoped<MessageSearch>();
+        builder.Services.AddScoped<SessionExport>();
+        builder.Services.AddScoped<TranscriptImport>();
+        builder.Services.AddScoped<WorkSessionStats>();
+        builder.Services.AddScoped<MessageQuotaCounter>();
         return builder;
     }
 
@@ -32,5 +45,6 @@ public static class DevContextExtensions
         org.MapPlans();
         org.MapTasks();
         org.MapRepositories();
+        org.MapWorkSessions();
     }
 }

@@ -78,6 +78,10 @@ public static partial class OpenApiContract
         [ProblemCodes.DependencyNotFound] = "the task does not depend on that task",
         [ProblemCodes.ProjectKeyTaken] = "another project of the organization has (or had) that key (`field`: `key`)",
         [ProblemCodes.NameTaken] = "another object of the organization has that name or slug (`field` names it)",
+        [ProblemCodes.WorkSessionNotFound] = "no such work session in this organization",
+        [ProblemCodes.ConversationNotFound] = "no such conversation in this work session",
+        [ProblemCodes.ContentNotFound] = "no message of this organization has that content hash",
+        [ProblemCodes.ExternalIdTaken] = "another work session of this organization and tool has that `external_id` (`id` names it)",
         [ProblemCodes.DependencyCycle] = "the dependency would close a cycle; `cycle` lists its tasks in order",
         [ProblemCodes.TaskBlocked] = "a task it depends on is not done (`blocking` lists them); send `force: true` to override",
     };

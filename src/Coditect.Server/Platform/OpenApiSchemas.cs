@@ -232,10 +232,11 @@ internal static partial class OpenApiSchemas
     };
 
     /// <summary>The request types whose members are described here.</summary>
-    internal static IReadOnlyCollection<Type> RequestTypes => [.. Requests.Keys, .. DevContextRequests.Keys];
+    internal static IReadOnlyCollection<Type> RequestTypes => [.. Requests.Keys, .. DevContextRequests.Keys, .. WorkSessionRequests.Keys];
 
     private static bool TryMembers(Type type, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Dictionary<string, Member>? members) =>
-        Requests.TryGetValue(type, out members) || DevContextRequests.TryGetValue(type, out members);
+        Requests.TryGetValue(type, out members) || DevContextRequests.TryGetValue(type, out members)
+        || WorkSessionRequests.TryGetValue(type, out members);
 
     public static Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken ct)
     {
@@ -262,7 +263,8 @@ internal static partial class OpenApiSchemas
             Apply(schema, member);
         }
         else if (AnswerValues.TryGetValue((property.DeclaringType, property.Name), out var values)
-            || DevContextAnswerValues.TryGetValue((property.DeclaringType, property.Name), out values))
+            || DevContextAnswerValues.TryGetValue((property.DeclaringType, property.Name), out values)
+            || WorkSessionAnswerValues.TryGetValue((property.DeclaringType, property.Name), out values))
         {
             schema.Enum = [.. values.Select(v => (JsonNode)JsonValue.Create(v))];
         }

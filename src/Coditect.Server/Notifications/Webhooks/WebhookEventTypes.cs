@@ -26,6 +26,8 @@ public static class WebhookEventTypes
         DevContextEvents.TaskCreated, DevContextEvents.TaskUpdated, DevContextEvents.TaskDeleted, DevContextEvents.TaskBulkUpdated,
         DevContextEvents.RepositoryCreated, DevContextEvents.RepositoryUpdated, DevContextEvents.RepositoryDeleted,
         DevContextEvents.CommitsSynced,
+        DevContextEvents.WorkSessionCreated, DevContextEvents.WorkSessionDeleted, DevContextEvents.WorkSessionImported,
+        DevContextEvents.ConversationCreated, DevContextEvents.MessagesAppended,
     ];
 
     /// <summary>Whether an endpoint subscribed to <paramref name="subscribed"/> wants <paramref name="type"/>.</summary>

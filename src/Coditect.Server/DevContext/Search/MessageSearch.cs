@@ -1,0 +1,202 @@
+using System.Buffers.Text;
+using System.Data.Common;
+using System.Text;
+using Coditect.Contracts.DevContext;
+using Coditect.Server.Data;
+using Coditect.Server.DevContext.WorkSessions;
+using Coditect.Server.Tenancy;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Coditect.Server.DevContext.Search;
+
+/// <summary><c>Search:MaxRankedCandidates</c>: how many of the newest matches are ranked (decisions, "Search").</summary>
+public sealed class SearchOptions
+{
+    public const string Section = "Search";
+
+    [System.ComponentModel.DataAnnotations.Range(100, 1_000_000)]
+    public int MaxRankedCandidates { get; set; } = 5000;
+}
+
+/// <summary>What to search and where: the parsed query, the fields beyond text blocks, and the filters.</summary>
+public sealed record SearchRequest(
+    SearchQuery Query, bool Thinking, bool ToolResults, Guid? ProjectId, Guid? WorkSessionId, string? Role, string? Model, string? Tool, Guid? UserId,
+    DateTime? From, DateTime? To, int PageSize, int Offset);
+
+/// <summary>
+/// Full-text search over the organization's messages (scoped). The index holds each unique content once; a match is
+/// joined to the messages that use it and filtered by work session, project, role, model, tool, member and time. The
+/// newest <see cref="SearchOptions.MaxRankedCandidates"/> matches are ranked (PostgreSQL <c>ts_rank</c>, FTS5
+/// <c>bm25</c>), pages are offsets into that ranking (an opaque cursor), and snippets are made for the page only.
+/// Tenant safety: the query filters by the organization (and row-level security filters again on PostgreSQL); the
+/// SQLite index holds every organization's text, so its rows are only reached through the organization's contents.
+/// </summary>
+public sealed class MessageSearch(CoditectDbContext db, TenantContext tenant, IOptions<SearchOptions> options)
+{
+    public async Task<SearchResponse> SearchAsync(SearchRequest request, CancellationToken ct)
+    {
+        var hits = db.Database.IsNpgsql() ? await RankPostgresAsync(request, ct) : await RankSqliteAsync(request, ct);
+        string? next = null;
+        if (hits.Count > request.PageSize)
+        {
+            hits.RemoveAt(request.PageSize);
+            next = Cursor(request.Offset + request.PageSize);
+        }
+
+        var ids = hits.Select(h => h.Id).ToList();
+        var rows = await db.Set<Message>().AsNoTracking().Where(m => ids.Contains(m.Id))
+            .Join(db.Set<MessageContent>(), m => m.ContentId, c => c.Id, (m, c) => new { m, c.Blocks })
+            .Join(db.Set<WorkSession>(), x => x.m.WorkSessionId, s => s.Id, (x, s) => new { x.m, x.Blocks, s.ProjectId })
+            .Join(db.Set<Conversation>(), x => x.m.ConversationId, c => c.Id, (x, c) => new { x.m, x.Blocks, x.ProjectId, c.Title })
+            .ToListAsync(ct);
+        var byId = rows.ToDictionary(r => r.m.Id);
+        var items = new List<SearchHit>(hits.Count);
+        foreach (var (id, rank) in hits)
+        {
+            if (!byId.TryGetValue(id, out var row))
+            {
+                continue;
+            }
+
+            var blocks = ContentHash.Parse(row.Blocks);
+            var snippet = SearchText.Snippet(SearchText.Display(blocks, BlockTypes.Text), request.Query)
+                ?? (request.Thinking ? SearchText.Snippet(SearchText.Display(blocks, BlockTypes.Thinking), request.Query) : null)
+                ?? (request.ToolResults ? SearchText.Snippet(SearchText.Display(blocks, BlockTypes.ToolUse), request.Query) : null)
+                ?? "";
+            items.Add(new SearchHit(id, row.m.WorkSessionId, row.m.ConversationId, row.ProjectId, row.Title, row.m.Position, row.m.Role, row.m.Model,
+                row.m.CreatedAt, Math.Round(rank, 6), snippet));
+        }
+
+        return new SearchResponse(items, request.PageSize, next);
+    }
+
+    public static string Cursor(int offset) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes("o:" + offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>The offset a cursor stands for; null when it is not one of ours.</summary>
+    public static int? Offset(string cursor)
+    {
+        try
+        {
+            var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
+            return text.StartsWith("o:", StringComparison.Ordinal) && int.TryParse(text[2..], System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out var offset) ? offset : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The filters as SQL over <c>m</c> (messages) and <c>s</c> (work sessions), with their parameters.</summary>
+    private static string Filters(SearchRequest r, DbCommand command, Func<string, object, DbParameter> parameter)
+    {
+        var sql = new StringBuilder();
+        void Add(string condition, string name, object? value)
+        {
+            if (value is null)
+            {
+                return;
+            }
+
+            sql.Append(" AND ").Append(condition);
+            command.Parameters.Add(parameter(name, value));
+        }
+
+        Add("s.project_id = @project", "project", r.ProjectId);
+        Add("m.work_session_id = @session", "session", r.WorkSessionId);
+        Add("m.role = @role", "role", r.Role);
+        Add("m.model = @model", "model", r.Model);
+        Add("s.tool = @tool", "tool", r.Tool);
+        Add("s.user_id = @user", "user", r.UserId);
+        Add("m.created_at >= @from", "from", r.From);
+        Add("m.created_at < @to", "to", r.To);
+        return sql.ToString();
+    }
+
+    private async Task<List<(Guid Id, double Rank)>> RankPostgresAsync(SearchRequest r, CancellationToken ct)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using var command = new NpgsqlCommand { Connection = connection, Transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction() };
+        var filters = Filters(r, command, (name, value) => new NpgsqlParameter(name, value));
+        command.CommandText = $"""
+            WITH q AS (SELECT to_tsquery('simple', @query) AS query),
+            candidates AS (
+                SELECT m.id, m.created_at, c.search
+                FROM message_contents c
+                JOIN messages m ON m.content_id = c.id AND m.tenant_id = @tenant
+                JOIN work_sessions s ON s.id = m.work_session_id
+                WHERE c.tenant_id = @tenant AND c.search @@ (SELECT query FROM q){filters}
+                ORDER BY m.created_at DESC, m.id DESC
+                LIMIT @candidates)
+            SELECT id, ts_rank(search, (SELECT query FROM q), 1)::float8 AS rank
+            FROM candidates
+            ORDER BY rank DESC, created_at DESC, id DESC
+            OFFSET @offset LIMIT @limit
+            """;
+        command.Parameters.Add(new NpgsqlParameter("query", r.Query.ToTsQuery(r.Thinking, r.ToolResults)));
+        command.Parameters.Add(new NpgsqlParameter("tenant", tenant.TenantId!.Value));
+        command.Parameters.Add(new NpgsqlParameter("candidates", options.Value.MaxRankedCandidates));
+        command.Parameters.Add(new NpgsqlParameter("offset", r.Offset));
+        command.Parameters.Add(new NpgsqlParameter("limit", r.PageSize + 1));
+        var hits = new List<(Guid, double)>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            hits.Add((reader.GetGuid(0), reader.GetDouble(1)));
+        }
+
+        return hits;
+    }
+
+    private async Task<List<(Guid Id, double Rank)>> RankSqliteAsync(SearchRequest r, CancellationToken ct)
+    {
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        DbParameter Parameter(string name, object value)
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = "@" + name;
+            p.Value = value switch
+            {
+                Guid g => g.ToString().ToUpperInvariant(),
+                DateTime t => t.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture),
+                _ => value,
+            };
+            return p;
+        }
+
+        var filters = Filters(r, command, Parameter);
+        // bm25 is lower for better matches; the answer's rank is its negation, so higher is better on both providers.
+        command.CommandText = $"""
+            WITH matches AS (SELECT rowid AS content_id, bm25(message_search) AS score FROM message_search WHERE message_search MATCH @query),
+            candidates AS (
+                SELECT m.id, m.created_at, x.score
+                FROM matches x
+                JOIN message_contents c ON c.id = x.content_id AND c.tenant_id = @tenant
+                JOIN messages m ON m.content_id = c.id AND m.tenant_id = @tenant
+                JOIN work_sessions s ON s.id = m.work_session_id
+                WHERE 1 = 1{filters}
+                ORDER BY m.created_at DESC, m.id DESC
+                LIMIT @candidates)
+            SELECT id, -score FROM candidates ORDER BY score, created_at DESC, id DESC LIMIT @limit OFFSET @offset
+            """;
+        command.Parameters.Add(Parameter("query", r.Query.ToFts5(r.Thinking, r.ToolResults)));
+        command.Parameters.Add(Parameter("tenant", tenant.TenantId!.Value));
+        command.Parameters.Add(Parameter("candidates", options.Value.MaxRankedCandidates));
+        command.Parameters.Add(Parameter("offset", r.Offset));
+        command.Parameters.Add(Parameter("limit", r.PageSize + 1));
+        var hits = new List<(Guid, double)>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            hits.Add((Guid.Parse(reader.GetString(0)), reader.GetDouble(1)));
+        }
+
+        return hits;
+    }
+}
