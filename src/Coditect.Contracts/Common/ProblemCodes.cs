@@ -53,4 +53,10 @@ public static class ProblemCodes
     public const string NameTaken = "NAME_TAKEN";
     public const string DependencyCycle = "DEPENDENCY_CYCLE";
     public const string TaskBlocked = "TASK_BLOCKED";
+
+    public const string QuotaExceeded = "QUOTA_EXCEEDED";
+    public const string TrialAlreadyUsed = "TRIAL_ALREADY_USED";
+    public const string LicenseManaged = "LICENSE_MANAGED";
+    public const string BillingProviderManual = "BILLING_PROVIDER_MANUAL";
+    public const string SubscriptionActive = "SUBSCRIPTION_ACTIVE";
 }

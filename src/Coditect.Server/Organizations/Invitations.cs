@@ -1,5 +1,6 @@
 using Coditect.Contracts.Common;
 using Coditect.Contracts.Organizations;
+using Coditect.Server.Billing;
 using Coditect.Server.Data;
 using Coditect.Server.Identity;
 using Coditect.Server.Platform;
@@ -18,7 +19,8 @@ namespace Coditect.Server.Organizations;
 /// <c>membership.created</c>).
 /// </summary>
 public sealed class Invitations(
-    CoditectDbContext db, OrgScope orgScope, TenantScope tenantScope, TenantContext tenant, IOptions<IdentityOptions> options, TimeProvider clock)
+    CoditectDbContext db, OrgScope orgScope, TenantScope tenantScope, TenantContext tenant, IOptions<IdentityOptions> options, TimeProvider clock,
+    Quotas quotas)
 {
     private const string TokenPrefix = "cdi_";
 
@@ -58,6 +60,11 @@ public sealed class Invitations(
         if (alreadyMember)
         {
             return Refusal.Conflict(ProblemCodes.AlreadyMember, "That person is already a member.");
+        }
+
+        if (await quotas.EnsureRoomAsync(Quota.Members, 1, ct) is { } exceeded)
+        {
+            return exceeded; // members count pending invitations: each is a seat promised
         }
 
         var token = OpaqueToken.New(TokenPrefix);

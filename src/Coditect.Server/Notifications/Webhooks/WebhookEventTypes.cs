@@ -1,3 +1,4 @@
+using Coditect.Server.Billing;
 using Coditect.Server.DevContext;
 using Coditect.Server.Licensing;
 using Coditect.Server.Organizations;
@@ -23,6 +24,7 @@ public static class WebhookEventTypes
         DevContextEvents.TaskCreated, DevContextEvents.TaskUpdated, DevContextEvents.TaskDeleted, DevContextEvents.TaskBulkUpdated,
         DevContextEvents.RepositoryCreated, DevContextEvents.RepositoryUpdated, DevContextEvents.RepositoryDeleted,
         DevContextEvents.CommitsSynced,
+        BillingEvents.Created, BillingEvents.Updated, BillingEvents.TrialStarted,
     ];
 
     /// <summary>Whether an endpoint subscribed to <paramref name="subscribed"/> wants <paramref name="type"/>.</summary>

@@ -1,0 +1,106 @@
+using Coditect.Contracts.Billing;
+using Coditect.Contracts.Common;
+using Coditect.Server.Identity;
+using Coditect.Server.Organizations;
+using Coditect.Server.Platform;
+using Coditect.Server.Tenancy;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Coditect.Server.Billing;
+
+/// <summary>
+/// <c>/orgs/{org}/usage</c> and <c>/orgs/{org}/billing</c>: owners and admins read (ReadBilling), owners act
+/// (ManageBilling); usable while staff have suspended the organization. Staff set plans under
+/// <c>/api/v1/staff/organizations/{id}/billing</c>.
+/// </summary>
+public static class BillingEndpoints
+{
+    public static void MapBillingEndpoints(this RouteGroupBuilder org)
+    {
+        org.MapGet("/usage", Usage).WithTags("Billing").RequirePermission(Permission.ReadBilling).AllowWhenSuspended()
+            .WithName("getUsage").WithSummary("The plan in force and every quota's use and limit");
+        var billing = org.MapGroup("/billing").WithTags("Billing").AllowWhenSuspended();
+        billing.MapGet("/", Get).RequirePermission(Permission.ReadBilling)
+            .WithName("getBilling").WithSummary("The organization's plan, subscription status and period");
+        billing.MapPost("/trial", Trial).RequirePermission(Permission.ManageBilling)
+            .WithName("startTrial").WithSummary("Start the organization's one trial of the trial plan")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.TrialAlreadyUsed, ProblemCodes.SubscriptionActive);
+        billing.MapPost("/checkout", Checkout).RequirePermission(Permission.ManageBilling)
+            .WithName("startCheckout").WithSummary("A payment provider's checkout page for a plan (not with manual billing)")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.BillingProviderManual);
+        billing.MapPost("/portal", Portal).RequirePermission(Permission.ManageBilling)
+            .WithName("openBillingPortal").WithSummary("A payment provider's customer portal link (not with manual billing)")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.BillingProviderManual);
+    }
+
+    public static void MapStaffBilling(this RouteGroupBuilder api)
+    {
+        var billing = api.MapGroup("/staff/organizations/{id:guid}/billing").WithTags("Staff").RequireAuthorization(StaffRequirement.Policy);
+        billing.MapGet("/", StaffGet).WithName("getOrganizationBilling").WithSummary("An organization's plan, subscription status and period")
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.OrgNotFound);
+        billing.MapPut("/", StaffSet).WithName("setOrganizationPlan")
+            .WithSummary("Set an organization's plan, period end and product seats by hand (manual billing)")
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.OrgNotFound);
+    }
+
+    private static async Task<Ok<UsageOverview>> Usage(Quotas quotas, CancellationToken ct) => TypedResults.Ok(await quotas.UsageAsync(ct));
+
+    private static async Task<Ok<BillingResponse>> Get(Subscriptions subscriptions, CancellationToken ct) =>
+        TypedResults.Ok(await subscriptions.GetAsync(ct));
+
+    private static async Task<Results<Ok<BillingResponse>, ProblemHttpResult>> Trial(Subscriptions subscriptions, CancellationToken ct) =>
+        Answer(await subscriptions.StartTrialAsync(ct));
+
+    private static Results<Ok<BillingResponse>, ProblemHttpResult> Checkout(IOptions<BillingOptions> options) => Manual(options);
+
+    private static Results<Ok<BillingResponse>, ProblemHttpResult> Portal(IOptions<BillingOptions> options) => Manual(options);
+
+    private static async Task<Results<Ok<BillingResponse>, ProblemHttpResult>> StaffGet(
+        Guid id, TenantScope scope, Data.CoditectDbContext db, Subscriptions subscriptions, CancellationToken ct)
+    {
+        if (!await EnterAsync(id, scope, db, ct))
+        {
+            return Problems.NotFound(ProblemCodes.OrgNotFound, "The organization");
+        }
+
+        return TypedResults.Ok(await subscriptions.GetAsync(ct));
+    }
+
+    private static async Task<Results<Ok<BillingResponse>, ProblemHttpResult>> StaffSet(
+        Guid id, SetPlanRequest body, TenantScope scope, Data.CoditectDbContext db, Subscriptions subscriptions, CancellationToken ct)
+    {
+        if (!await EnterAsync(id, scope, db, ct))
+        {
+            return Problems.NotFound(ProblemCodes.OrgNotFound, "The organization");
+        }
+
+        return Answer(await subscriptions.SetPlanAsync(body, ct));
+    }
+
+    /// <summary>
+    /// Staff are usually not members: the request enters the organization as its tenant (as suspension does), so the
+    /// audit and outbox events belong to it. False when there is no such organization.
+    /// </summary>
+    internal static async Task<bool> EnterAsync(Guid organizationId, TenantScope scope, Data.CoditectDbContext db, CancellationToken ct)
+    {
+        await scope.BeginAsync(ct);
+        if (!await db.Set<Organization>().AsNoTracking().AnyAsync(o => o.Id == organizationId, ct))
+        {
+            return false;
+        }
+
+        await scope.EnterAsync(organizationId, ct);
+        return true;
+    }
+
+    private static Results<Ok<BillingResponse>, ProblemHttpResult> Manual(IOptions<BillingOptions> options) =>
+        Problems.Conflict(ProblemCodes.BillingProviderManual,
+            options.Value.Provider == BillingProvider.Manual
+                ? "Billing is manual on this server: platform staff set each organization's plan."
+                : "Checkout is not available on this server yet.");
+
+    private static Results<Ok<BillingResponse>, ProblemHttpResult> Answer(Outcome<BillingResponse> outcome) =>
+        outcome.Refusal is { } refusal ? refusal.ToProblem() : TypedResults.Ok(outcome.Value!);
+}
