@@ -38,11 +38,38 @@ public sealed class BillingAccount : Entity, ITenantOwned
     public string? SubscriptionId { get; set; }
     public Guid? ProductLicenseId { get; set; }
 
+    /// <summary>Stripe: when the newest subscription snapshot applied was made; older ones arriving later are stale.</summary>
+    public DateTime? StripeStateAt { get; set; }
+
     /// <summary>The plan in force at <paramref name="now"/>: the subscribed one within its period, else <paramref name="defaultPlan"/>.</summary>
     public static string PlanAt(BillingAccount? account, DateTime now, string defaultPlan) =>
         account is { Plan: { } plan, Status: not SubscriptionStatuses.Canceled } && (account.PeriodEnd is null || account.PeriodEnd > now)
             ? plan
             : defaultPlan;
+}
+
+/// <summary>A Stripe event applied to an organization (its id stored: each event is applied once).</summary>
+[NotAudited]
+public sealed class BillingEvent : Entity, ITenantOwned
+{
+    public Guid TenantId { get; set; }
+    public required string EventId { get; set; }
+    public required string Type { get; set; }
+
+    /// <summary>When Stripe made the event (its <c>created</c>).</summary>
+    public DateTime OccurredAt { get; set; }
+}
+
+internal sealed class BillingEventConfiguration : IEntityTypeConfiguration<BillingEvent>
+{
+    public void Configure(EntityTypeBuilder<BillingEvent> e)
+    {
+        e.Property(x => x.EventId).HasMaxLength(255);
+        e.Property(x => x.Type).HasMaxLength(100);
+        e.HasIndex(x => x.EventId).IsUnique();
+        e.HasIndex(x => new { x.TenantId, x.Type, x.OccurredAt });
+        e.HasOne<Organization>().WithMany().HasForeignKey(x => x.TenantId).OnDelete(DeleteBehavior.Cascade);
+    }
 }
 
 internal sealed class BillingAccountConfiguration : IEntityTypeConfiguration<BillingAccount>

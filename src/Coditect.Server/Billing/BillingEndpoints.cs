@@ -45,6 +45,51 @@ public static class BillingEndpoints
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.OrgNotFound);
     }
 
+    /// <summary>Stripe's webhook (anonymous; the signature is the credential). Only with <c>Billing:Provider=Stripe</c>.</summary>
+    public static void MapStripeWebhook(this RouteGroupBuilder api)
+    {
+        api.MapPost("/billing/stripe/webhook", StripeEvent).WithTags("Billing").AllowAnonymous().WithBodyLimit(StripeBodyLimit)
+            .WithName("receiveStripeEvent").WithSummary("Stripe's webhook: a signed event, applied once")
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.NotFound);
+    }
+
+    private const long StripeBodyLimit = 1024 * 1024;
+
+    private static async Task<Results<Ok<StripeEventAnswer>, ProblemHttpResult>> StripeEvent(
+        HttpRequest request, IOptions<BillingOptions> options, Stripe.StripeWebhook webhook, TimeProvider clock, CancellationToken ct)
+    {
+        var stripe = options.Value.Stripe;
+        if (options.Value.Provider != BillingProvider.Stripe || string.IsNullOrEmpty(stripe.WebhookSecret))
+        {
+            return Problems.NotFound(ProblemCodes.NotFound, "The route");
+        }
+
+        using var reader = new StreamReader(request.Body, System.Text.Encoding.UTF8);
+        var payload = await reader.ReadToEndAsync(ct);
+        if (!Stripe.StripeSignature.Verify(payload, request.Headers["Stripe-Signature"].ToString(), stripe.WebhookSecret, clock.GetUtcNow(),
+                TimeSpan.FromSeconds(stripe.WebhookToleranceSeconds)))
+        {
+            return Problems.Validation("stripe_signature", "is missing, does not match the body, or is older than the tolerance.");
+        }
+
+        System.Text.Json.JsonElement stripeEvent;
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(payload);
+            stripeEvent = document.RootElement.Clone();
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return Problems.Validation("body", "is not a JSON event.");
+        }
+
+        var result = await webhook.ApplyAsync(stripeEvent, ct);
+        return TypedResults.Ok(new StripeEventAnswer(result.ToString().ToLowerInvariant()));
+    }
+
+    /// <summary>What the webhook did with an event: <c>applied</c>, <c>duplicate</c> (applied before) or <c>ignored</c>.</summary>
+    public sealed record StripeEventAnswer(string Result);
+
     private static async Task<Ok<UsageOverview>> Usage(Quotas quotas, CancellationToken ct) => TypedResults.Ok(await quotas.UsageAsync(ct));
 
     private static async Task<Ok<BillingResponse>> Get(Subscriptions subscriptions, CancellationToken ct) =>
@@ -96,10 +141,9 @@ public static class BillingEndpoints
     }
 
     private static Results<Ok<BillingResponse>, ProblemHttpResult> Manual(IOptions<BillingOptions> options) =>
-        Problems.Conflict(ProblemCodes.BillingProviderManual,
-            options.Value.Provider == BillingProvider.Manual
-                ? "Billing is manual on this server: platform staff set each organization's plan."
-                : "Checkout is not available on this server yet.");
+        options.Value.Provider == BillingProvider.Manual
+            ? Problems.Conflict(ProblemCodes.BillingProviderManual, "Billing is manual on this server: platform staff set each organization's plan.")
+            : Problems.Of(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ServiceUnavailable, "Stripe checkout is not built yet.");
 
     private static Results<Ok<BillingResponse>, ProblemHttpResult> Answer(Outcome<BillingResponse> outcome) =>
         outcome.Refusal is { } refusal ? refusal.ToProblem() : TypedResults.Ok(outcome.Value!);

@@ -13,4 +13,16 @@ public static class BillingEvents
     public const string Updated = "subscription.updated";
 
     public const string TrialStarted = "subscription.trial_started";
+
+    /// <summary>Stripe: the trial ends in three days.</summary>
+    public const string TrialWillEnd = "subscription.trial_will_end";
+
+    /// <summary>The subscription ended (canceled, or deleted at Stripe); the default plan applies.</summary>
+    public const string Canceled = "subscription.canceled";
+
+    /// <summary>An invoice was paid: the period (and the product licence's expiry) moves on.</summary>
+    public const string InvoicePaid = "invoice.paid";
+
+    /// <summary>A payment failed: past due; after the grace the product licence is suspended.</summary>
+    public const string InvoicePaymentFailed = "invoice.payment_failed";
 }

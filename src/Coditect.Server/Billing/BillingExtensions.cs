@@ -12,11 +12,13 @@ public static class BillingExtensions
     public static WebApplicationBuilder AddBilling(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<BillingOptions>().BindConfiguration(BillingOptions.Section).ValidateDataAnnotations()
-            .Validate(o => o.Provider == BillingProvider.Manual, "Billing:Provider Stripe is not available in this build; use Manual.")
+            .Validate(o => o.Provider == BillingProvider.Manual || !string.IsNullOrEmpty(o.Stripe.WebhookSecret),
+                "Billing:Provider Stripe needs Billing:Stripe:WebhookSecret (the webhook endpoint's signing secret).")
             .ValidateOnStart();
         builder.Services.AddSingleton<PlanCatalog>();
         builder.Services.AddScoped<Quotas>();
         builder.Services.AddScoped<Subscriptions>();
+        builder.Services.AddScoped<Stripe.StripeWebhook>();
 
         // Members count pending invitations too: an invitation is a seat promised.
         builder.Services.AddSingleton(new QuotaCounter(Quota.Members, async (db, now, ct) =>
@@ -33,5 +35,6 @@ public static class BillingExtensions
     {
         org.MapBillingEndpoints();
         api.MapStaffBilling();
+        api.MapStripeWebhook();
     }
 }

@@ -36,6 +36,9 @@ public sealed class BillingOptions
     /// <summary>The operator's own product, as a licence billing creates in a subscribing organization; off without a name.</summary>
     public ProductLicenseOptions ProductLicense { get; set; } = new();
 
+    /// <summary><c>Billing:Stripe:*</c>, read when the provider is Stripe.</summary>
+    public StripeOptions Stripe { get; set; } = new();
+
     public string EffectiveDefaultPlan => DefaultPlan is { Length: > 0 } plan ? plan
         : Provider == BillingProvider.Stripe ? "free" : "enterprise";
 }
@@ -57,4 +60,27 @@ public sealed class ProductLicenseOptions
     public List<string> Entitlements { get; set; } = [];
 
     public bool Enabled => !string.IsNullOrWhiteSpace(Name);
+}
+
+/// <summary><c>Billing:Stripe:*</c>.</summary>
+public sealed class StripeOptions
+{
+    /// <summary>The secret API key (<c>sk_...</c>).</summary>
+    public string? SecretKey { get; set; }
+
+    /// <summary>The webhook endpoint's signing secret (<c>whsec_...</c>).</summary>
+    public string? WebhookSecret { get; set; }
+
+    /// <summary>Stripe's API base address; tests point it at a local stand-in.</summary>
+    public string ApiBase { get; set; } = "https://api.stripe.com";
+
+    /// <summary>How old a signed webhook may be, in seconds (Stripe's libraries use 300).</summary>
+    [Range(1, 3600)]
+    public int WebhookToleranceSeconds { get; set; } = 300;
+
+    /// <summary>The Stripe price of each plan: <c>Billing:Stripe:Prices:pro = price_...</c>.</summary>
+    public Dictionary<string, string> Prices { get; set; } = [];
+
+    /// <summary>The plan whose price this is, or null.</summary>
+    public string? PlanOf(string? priceId) => Prices.FirstOrDefault(p => p.Value == priceId).Key;
 }

@@ -21,6 +21,8 @@ public sealed class Subscriptions(CoditectDbContext db, PlanCatalog catalog, IOp
 {
     private BillingOptions Options => options.Value;
 
+    public bool PlanExists(string plan) => catalog.Exists(plan);
+
     public async Task<BillingResponse> GetAsync(CancellationToken ct)
     {
         var account = await db.Set<BillingAccount>().AsNoTracking().FirstOrDefaultAsync(ct);
@@ -109,8 +111,21 @@ public sealed class Subscriptions(CoditectDbContext db, PlanCatalog catalog, IOp
         return response with { ProductLicenseKey = key };
     }
 
+    /// <summary>
+    /// After a payment provider changed the (locked, tracked) account: keeps the product licence in step, saves and
+    /// raises <paramref name="type"/> (<c>subscription.created</c> instead for the organization's first plan).
+    /// </summary>
+    internal async Task<BillingResponse> ProviderChangedAsync(BillingAccount account, bool first, string type, DateTime now, CancellationToken ct)
+    {
+        await SyncProductLicenseAsync(account, now, ct);
+        await db.SaveChangesAsync(ct);
+        var response = ToResponse(account, now);
+        await db.RaiseAsync(first ? BillingEvents.Created : type, response, ct);
+        return response;
+    }
+
     /// <summary>The organization's billing row, made if missing and locked to commit, tracked for change.</summary>
-    private async Task<BillingAccount> LockedAsync(DateTime now, CancellationToken ct)
+    internal async Task<BillingAccount> LockedAsync(DateTime now, CancellationToken ct)
     {
         await Quotas.LockAsync(db, now, ct);
         return await db.Set<BillingAccount>().SingleAsync(ct);
@@ -126,7 +141,8 @@ public sealed class Subscriptions(CoditectDbContext db, PlanCatalog catalog, IOp
     {
         var product = Options.ProductLicense;
         var license = account.ProductLicenseId is { } id ? await db.Set<License>().FirstOrDefaultAsync(l => l.Id == id, ct) : null;
-        var included = product.Enabled && account.Plan is { } plan && product.Plans.Contains(plan) && account.Seats > 0;
+        var inForce = BillingAccount.PlanAt(account, now, "");
+        var included = product.Enabled && inForce.Length > 0 && product.Plans.Contains(inForce) && account.Seats > 0;
         if (!included)
         {
             if (license is not null && !license.IsExpired(now))
@@ -157,14 +173,20 @@ public sealed class Subscriptions(CoditectDbContext db, PlanCatalog catalog, IOp
         }
 
         var created = key is not null;
-        var changed = created || license.SeatsTotal != account.Seats || license.ExpiresAt != account.PeriodEnd;
+        // Past due beyond the grace: suspended until a payment arrives (checked whenever billing changes).
+        var state = account.PastDueSince is { } since && since.AddDays(Options.GraceDays) <= now ? LicenseState.Suspended : LicenseState.Active;
+        var type = created ? LicensingEvents.Created
+            : state != license.State ? (state == LicenseState.Suspended ? LicensingEvents.Suspended : LicensingEvents.Reinstated)
+            : license.SeatsTotal != account.Seats || license.ExpiresAt != account.PeriodEnd ? LicensingEvents.Updated
+            : null;
         license.SeatsTotal = account.Seats;
         license.ExpiresAt = account.PeriodEnd;
-        if (changed)
+        license.State = state;
+        if (type is not null)
         {
             await db.SaveChangesAsync(ct);
             var used = created ? 0 : await LicenseEndpoints.SeatsUsedAsync(db, license.Id, now, ct);
-            await db.RaiseAsync(created ? LicensingEvents.Created : LicensingEvents.Updated, license.ToResponse(used, now), ct);
+            await db.RaiseAsync(type, license.ToResponse(used, now), ct);
         }
 
         return key;

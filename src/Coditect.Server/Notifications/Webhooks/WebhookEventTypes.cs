@@ -24,7 +24,8 @@ public static class WebhookEventTypes
         DevContextEvents.TaskCreated, DevContextEvents.TaskUpdated, DevContextEvents.TaskDeleted, DevContextEvents.TaskBulkUpdated,
         DevContextEvents.RepositoryCreated, DevContextEvents.RepositoryUpdated, DevContextEvents.RepositoryDeleted,
         DevContextEvents.CommitsSynced,
-        BillingEvents.Created, BillingEvents.Updated, BillingEvents.TrialStarted,
+        BillingEvents.Created, BillingEvents.Updated, BillingEvents.TrialStarted, BillingEvents.TrialWillEnd, BillingEvents.Canceled,
+        BillingEvents.InvoicePaid, BillingEvents.InvoicePaymentFailed,
     ];
 
     /// <summary>Whether an endpoint subscribed to <paramref name="subscribed"/> wants <paramref name="type"/>.</summary>

@@ -14,6 +14,7 @@ CREATE TABLE billing_accounts (
     customer_id character varying(255),
     subscription_id character varying(255),
     product_license_id uuid,
+    stripe_state_at timestamp with time zone,
     created_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone NOT NULL,
     CONSTRAINT pk_billing_accounts PRIMARY KEY (id),
@@ -21,6 +22,22 @@ CREATE TABLE billing_accounts (
 );
 CREATE UNIQUE INDEX ix_billing_accounts_tenant_id ON billing_accounts (tenant_id);
 
+-- Stripe events applied, by Stripe's event id: each is applied once, whichever node receives it.
+CREATE TABLE billing_events (
+    id uuid NOT NULL,
+    tenant_id uuid NOT NULL,
+    event_id character varying(255) NOT NULL,
+    type character varying(100) NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    CONSTRAINT pk_billing_events PRIMARY KEY (id),
+    CONSTRAINT fk_billing_events_organizations_tenant_id FOREIGN KEY (tenant_id) REFERENCES organizations (id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX ix_billing_events_event_id ON billing_events (event_id);
+CREATE INDEX ix_billing_events_tenant_id_type_occurred_at ON billing_events (tenant_id, type, occurred_at);
+
 SELECT app_enable_tenant_rls('billing_accounts');
+SELECT app_enable_tenant_rls('billing_events');
 
 ALTER TABLE licenses ADD COLUMN managed_by character varying(16);
