@@ -55,3 +55,9 @@ public sealed record BillingResponse(
 
 /// <summary>Staff set an organization's plan and period (manual provider). <c>period_end</c> null: no end.</summary>
 public sealed record SetPlanRequest(string? Plan, DateTime? PeriodEnd = null, int? Seats = null);
+
+/// <summary><c>POST /orgs/{org}/billing/checkout</c>: the plan to subscribe to and the product licence's seats (default 1).</summary>
+public sealed record CheckoutRequest(string? Plan, int? Seats = null);
+
+/// <summary>Where to send the owner: Stripe's checkout page, or its customer portal.</summary>
+public sealed record BillingLink(string Url);

@@ -59,4 +59,5 @@ public static class ProblemCodes
     public const string LicenseManaged = "LICENSE_MANAGED";
     public const string BillingProviderManual = "BILLING_PROVIDER_MANUAL";
     public const string SubscriptionActive = "SUBSCRIPTION_ACTIVE";
+    public const string NoSubscription = "NO_SUBSCRIPTION";
 }

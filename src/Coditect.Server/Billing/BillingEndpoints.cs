@@ -28,11 +28,11 @@ public static class BillingEndpoints
             .WithName("startTrial").WithSummary("Start the organization's one trial of the trial plan")
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.TrialAlreadyUsed, ProblemCodes.SubscriptionActive);
         billing.MapPost("/checkout", Checkout).RequirePermission(Permission.ManageBilling)
-            .WithName("startCheckout").WithSummary("A payment provider's checkout page for a plan (not with manual billing)")
+            .WithName("startCheckout").WithSummary("Stripe's checkout page for a plan and seats (not with manual billing)")
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.BillingProviderManual);
         billing.MapPost("/portal", Portal).RequirePermission(Permission.ManageBilling)
-            .WithName("openBillingPortal").WithSummary("A payment provider's customer portal link (not with manual billing)")
-            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.BillingProviderManual);
+            .WithName("openBillingPortal").WithSummary("Stripe's customer portal: change the card, cancel (not with manual billing)")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.BillingProviderManual, ProblemCodes.NoSubscription);
     }
 
     public static void MapStaffBilling(this RouteGroupBuilder api)
@@ -98,9 +98,16 @@ public static class BillingEndpoints
     private static async Task<Results<Ok<BillingResponse>, ProblemHttpResult>> Trial(Subscriptions subscriptions, CancellationToken ct) =>
         Answer(await subscriptions.StartTrialAsync(ct));
 
-    private static Results<Ok<BillingResponse>, ProblemHttpResult> Checkout(IOptions<BillingOptions> options) => Manual(options);
+    private static async Task<Results<Ok<BillingLink>, ProblemHttpResult>> Checkout(
+        CheckoutRequest body, IOptions<BillingOptions> options, Stripe.StripeCheckout stripe, CancellationToken ct) =>
+        options.Value.Provider == BillingProvider.Manual ? Manual() : Link(await stripe.CheckoutAsync(body, ct));
 
-    private static Results<Ok<BillingResponse>, ProblemHttpResult> Portal(IOptions<BillingOptions> options) => Manual(options);
+    private static async Task<Results<Ok<BillingLink>, ProblemHttpResult>> Portal(
+        IOptions<BillingOptions> options, Stripe.StripeCheckout stripe, CancellationToken ct) =>
+        options.Value.Provider == BillingProvider.Manual ? Manual() : Link(await stripe.PortalAsync(ct));
+
+    private static Results<Ok<BillingLink>, ProblemHttpResult> Link(Outcome<BillingLink> outcome) =>
+        outcome.Refusal is { } refusal ? refusal.ToProblem() : TypedResults.Ok(outcome.Value!);
 
     private static async Task<Results<Ok<BillingResponse>, ProblemHttpResult>> StaffGet(
         Guid id, TenantScope scope, Data.CoditectDbContext db, Subscriptions subscriptions, CancellationToken ct)
@@ -140,10 +147,8 @@ public static class BillingEndpoints
         return true;
     }
 
-    private static Results<Ok<BillingResponse>, ProblemHttpResult> Manual(IOptions<BillingOptions> options) =>
-        options.Value.Provider == BillingProvider.Manual
-            ? Problems.Conflict(ProblemCodes.BillingProviderManual, "Billing is manual on this server: platform staff set each organization's plan.")
-            : Problems.Of(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ServiceUnavailable, "Stripe checkout is not built yet.");
+    private static ProblemHttpResult Manual() =>
+        Problems.Conflict(ProblemCodes.BillingProviderManual, "Billing is manual on this server: platform staff set each organization's plan.");
 
     private static Results<Ok<BillingResponse>, ProblemHttpResult> Answer(Outcome<BillingResponse> outcome) =>
         outcome.Refusal is { } refusal ? refusal.ToProblem() : TypedResults.Ok(outcome.Value!);

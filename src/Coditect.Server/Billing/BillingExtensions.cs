@@ -12,13 +12,15 @@ public static class BillingExtensions
     public static WebApplicationBuilder AddBilling(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<BillingOptions>().BindConfiguration(BillingOptions.Section).ValidateDataAnnotations()
-            .Validate(o => o.Provider == BillingProvider.Manual || !string.IsNullOrEmpty(o.Stripe.WebhookSecret),
-                "Billing:Provider Stripe needs Billing:Stripe:WebhookSecret (the webhook endpoint's signing secret).")
+            .Validate(o => o.Provider == BillingProvider.Manual || (!string.IsNullOrEmpty(o.Stripe.WebhookSecret) && !string.IsNullOrEmpty(o.Stripe.SecretKey)),
+                "Billing:Provider Stripe needs Billing:Stripe:SecretKey and Billing:Stripe:WebhookSecret.")
             .ValidateOnStart();
         builder.Services.AddSingleton<PlanCatalog>();
         builder.Services.AddScoped<Quotas>();
         builder.Services.AddScoped<Subscriptions>();
         builder.Services.AddScoped<Stripe.StripeWebhook>();
+        builder.Services.AddScoped<Stripe.StripeCheckout>();
+        builder.Services.AddHttpClient(Stripe.StripeCheckout.HttpClientName);
 
         // Members count pending invitations too: an invitation is a seat promised.
         builder.Services.AddSingleton(new QuotaCounter(Quota.Members, async (db, now, ct) =>

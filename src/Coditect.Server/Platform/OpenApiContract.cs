@@ -83,6 +83,7 @@ public static partial class OpenApiContract
         [ProblemCodes.TrialAlreadyUsed] = "the organization has had its one trial",
         [ProblemCodes.LicenseManaged] = "billing manages this licence (`managed_by: billing`); change the subscription instead",
         [ProblemCodes.BillingProviderManual] = "billing is manual on this server: platform staff set plans; there is no checkout or portal",
+        [ProblemCodes.NoSubscription] = "the organization has never checked out, so there is no customer portal",
         [ProblemCodes.SubscriptionActive] = "the organization has a paid subscription in force; a trial would replace it",
     };
 

@@ -14,11 +14,18 @@ namespace Coditect.Server.Tests.Billing;
 public abstract class StripeApp : CoditectApp
 {
     public const string Secret = "whsec_test_0123456789abcdef";
+    public const string ApiKey = "sk_test_standin";
+
+    /// <summary>Stripe's API, stood in for on loopback.</summary>
+    public StripeStandIn Stripe { get; } = StripeStandIn.Start();
 
     protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
     [
         new("Billing:Provider", "Stripe"),
         new("Billing:Stripe:WebhookSecret", Secret),
+        new("Billing:Stripe:SecretKey", ApiKey),
+        new("Billing:Stripe:ApiBase", Stripe.BaseUrl),
+        new("App:PublicUrl", "https://coditect.example.com"),
         new("Billing:Stripe:Prices:pro", "price_pro"),
         new("Billing:Stripe:Prices:enterprise", "price_enterprise"),
         new("Billing:ProductLicense:Name", "Coditect Pro"),
