@@ -30,6 +30,9 @@ public static class BillingEndpoints
         billing.MapPost("/checkout", Checkout).RequirePermission(Permission.ManageBilling)
             .WithName("startCheckout").WithSummary("Stripe's checkout page for a plan and seats (not with manual billing)")
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.BillingProviderManual);
+        billing.MapPost("/cancel", Cancel).RequirePermission(Permission.ManageBilling)
+            .WithName("cancelSubscription").WithSummary("Cancel the Stripe subscription at the end of its period (not with manual billing)")
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.BillingProviderManual, ProblemCodes.NoSubscription);
         billing.MapPost("/portal", Portal).RequirePermission(Permission.ManageBilling)
             .WithName("openBillingPortal").WithSummary("Stripe's customer portal: change the card, cancel (not with manual billing)")
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.BillingProviderManual, ProblemCodes.NoSubscription);
@@ -105,6 +108,10 @@ public static class BillingEndpoints
     private static async Task<Results<Ok<BillingLink>, ProblemHttpResult>> Portal(
         IOptions<BillingOptions> options, Stripe.StripeCheckout stripe, CancellationToken ct) =>
         options.Value.Provider == BillingProvider.Manual ? Manual() : Link(await stripe.PortalAsync(ct));
+
+    private static async Task<Results<Ok<BillingResponse>, ProblemHttpResult>> Cancel(
+        IOptions<BillingOptions> options, Stripe.StripeCheckout stripe, CancellationToken ct) =>
+        options.Value.Provider == BillingProvider.Manual ? Manual() : Answer(await stripe.CancelAsync(ct));
 
     private static Results<Ok<BillingLink>, ProblemHttpResult> Link(Outcome<BillingLink> outcome) =>
         outcome.Refusal is { } refusal ? refusal.ToProblem() : TypedResults.Ok(outcome.Value!);

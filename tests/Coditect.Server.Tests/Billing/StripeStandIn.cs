@@ -37,6 +37,8 @@ public sealed class StripeStandIn : IAsyncDisposable
             n => new { id = $"cs_test_{n}", @object = "checkout.session", mode = "subscription", url = $"https://checkout.stripe.com/c/pay/cs_test_{n}" }));
         app.MapPost("/v1/billing_portal/sessions", async (HttpRequest r) => await standIn.RecordAsync(r, "billing_portal.session",
             n => new { id = $"bps_{n}", @object = "billing_portal.session", url = $"https://billing.stripe.com/p/session/{n}" }));
+        app.MapPost("/v1/subscriptions/{id}", async (HttpRequest r, string id) => await standIn.RecordAsync(r, "subscription",
+            _ => new { id, @object = "subscription", status = "active", cancel_at_period_end = true }));
         app.StartAsync().GetAwaiter().GetResult();
         return standIn;
     }

@@ -162,6 +162,26 @@ public abstract class StripeWebhookTests<TApp>(TApp app) : IClassFixture<TApp> w
     }
 
     [Fact]
+    public async Task Cancel_asks_Stripe_to_end_the_subscription_at_the_period_end_and_access_lasts_until_then()
+    {
+        var owner = await _anonymous.RegisterAsync();
+        await (await owner.Client.PostAsync($"{owner.OrgPath}/billing/cancel")).ShouldBeProblemAsync(HttpStatusCode.Conflict, ProblemCodes.NoSubscription);
+        var start = app.Clock.GetUtcNow().UtcDateTime;
+        var life = new Life(owner.OrgId, start);
+        (await AnswerAsync(life.Checkout())).ShouldBe("applied");
+        (await AnswerAsync(life.Subscription("created", "active", quantity: 2, periodEnd: start.AddDays(30)))).ShouldBe("applied");
+
+        var canceled = await (await owner.Client.PostAsync($"{owner.OrgPath}/billing/cancel")).ReadAsync<BillingResponse>(HttpStatusCode.OK);
+
+        canceled.CancelAtPeriodEnd.ShouldBeTrue();
+        canceled.Plan.ShouldBe("pro");
+        var request = app.Stripe.To($"/v1/subscriptions/{life.SubscriptionId}").ShouldHaveSingleItem();
+        request.Form["cancel_at_period_end"].ShouldBe("true");
+        request.IdempotencyKey.ShouldBe($"cancel-{life.SubscriptionId}");
+        (await LicenseOf(owner, canceled)).Status.ShouldBe(LicenseStatuses.Active);
+    }
+
+    [Fact]
     public async Task One_event_received_twice_at_the_same_time_is_applied_once()
     {
         var owner = await _anonymous.RegisterAsync();
@@ -212,7 +232,7 @@ public abstract class StripeWebhookTests<TApp>(TApp app) : IClassFixture<TApp> w
         public List<string> All() => _all;
 
         private string Customer => "cus_" + _tag;
-        private string SubscriptionId => "sub_" + _tag;
+        public string SubscriptionId => "sub_" + _tag;
 
         public string Checkout() => Event("checkout.session.completed", new
         {

@@ -101,6 +101,30 @@ public sealed class StripeCheckout(
         return new BillingLink(session.Url);
     }
 
+    /// <summary>
+    /// Cancels at the period's end (access lasts until then; Stripe's <c>customer.subscription.deleted</c> ends it), and
+    /// records <c>cancel_at_period_end</c> now. 409 <c>NO_SUBSCRIPTION</c> without a Stripe subscription.
+    /// </summary>
+    public async Task<Outcome<BillingResponse>> CancelAsync(CancellationToken ct)
+    {
+        var organization = org.Organization;
+        var account = await db.Set<BillingAccount>().AsNoTracking().FirstOrDefaultAsync(ct);
+        if (account?.SubscriptionId is not { } subscriptionId || account.Status == Contracts.Billing.SubscriptionStatuses.Canceled)
+        {
+            return Refusal.Conflict(ProblemCodes.NoSubscription, "This organization has no Stripe subscription to cancel.");
+        }
+
+        await scope.CommitAsync(ct);
+        await new SubscriptionService(Client()).UpdateAsync(subscriptionId, new SubscriptionUpdateOptions { CancelAtPeriodEnd = true },
+            new RequestOptions { IdempotencyKey = $"cancel-{subscriptionId}" }, ct);
+
+        await scope.EnterAsync(organization.Id, ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var locked = await subscriptions.LockedAsync(now, ct);
+        locked.CancelAtPeriodEnd = true;
+        return await subscriptions.ProviderChangedAsync(locked, first: false, BillingEvents.Updated, now, ct);
+    }
+
     private StripeClient Client()
     {
         var stripe = options.Value.Stripe;
