@@ -21,6 +21,8 @@ public static class BillingExtensions
         builder.Services.AddScoped<Stripe.StripeWebhook>();
         builder.Services.AddScoped<Stripe.StripeCheckout>();
         builder.Services.AddHttpClient(Stripe.StripeCheckout.HttpClientName);
+        builder.Services.AddSingleton<BillingGrace>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<BillingGrace>());
 
         // Members count pending invitations too: an invitation is a seat promised.
         builder.Services.AddSingleton(new QuotaCounter(Quota.Members, async (db, now, ct) =>

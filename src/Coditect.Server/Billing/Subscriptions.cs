@@ -124,6 +124,15 @@ public sealed class Subscriptions(CoditectDbContext db, PlanCatalog catalog, IOp
         return response;
     }
 
+    /// <summary>Brings the product licence in step with the account as it is now (the grace job: past due too long).</summary>
+    internal async Task RecheckProductLicenseAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var account = await LockedAsync(now, ct);
+        await SyncProductLicenseAsync(account, now, ct);
+        await db.SaveChangesAsync(ct);
+    }
+
     /// <summary>The organization's billing row, made if missing and locked to commit, tracked for change.</summary>
     internal async Task<BillingAccount> LockedAsync(DateTime now, CancellationToken ct)
     {

@@ -4,7 +4,9 @@ using System.Text.Json;
 using Coditect.Contracts.Billing;
 using Coditect.Contracts.Common;
 using Coditect.Contracts.Licensing;
+using Coditect.Server.Billing;
 using Coditect.Server.Billing.Stripe;
+using Microsoft.Extensions.DependencyInjection;
 using Coditect.Server.Data;
 using Coditect.Server.Tests.Infrastructure;
 
@@ -179,6 +181,37 @@ public abstract class StripeWebhookTests<TApp>(TApp app) : IClassFixture<TApp> w
         request.Form["cancel_at_period_end"].ShouldBe("true");
         request.IdempotencyKey.ShouldBe($"cancel-{life.SubscriptionId}");
         (await LicenseOf(owner, canceled)).Status.ShouldBe(LicenseStatuses.Active);
+    }
+
+    [Fact]
+    public async Task Past_due_beyond_the_grace_suspends_the_product_licence_and_a_payment_reinstates_it()
+    {
+        var owner = await _anonymous.RegisterAsync();
+        var start = app.Clock.GetUtcNow().UtcDateTime;
+        var life = new Life(owner.OrgId, start);
+        (await AnswerAsync(life.Checkout())).ShouldBe("applied");
+        (await AnswerAsync(life.Subscription("created", "active", quantity: 2, periodEnd: start.AddDays(30)))).ShouldBe("applied");
+        var billing = await BillingOf(owner);
+        (await AnswerAsync(life.Invoice("payment_failed", start.AddDays(60)))).ShouldBe("applied");
+        var grace = app.Services.GetRequiredService<BillingGrace>();
+
+        await grace.SweepOnceAsync(CancellationToken.None);
+        (await LicenseOf(owner, billing)).Status.ShouldBe(LicenseStatuses.Active); // within the grace
+
+        app.Clock.Advance(TimeSpan.FromDays(8));
+        await grace.SweepOnceAsync(CancellationToken.None);
+        var again = await SignInAsync(owner);
+        (await LicenseOf(again, billing)).Status.ShouldBe(LicenseStatuses.Suspended);
+
+        (await AnswerAsync(life.Invoice("paid", start.AddDays(60)))).ShouldBe("applied");
+        (await LicenseOf(again, billing)).Status.ShouldBe(LicenseStatuses.Active);
+    }
+
+    private async Task<Caller> SignInAsync(Caller caller)
+    {
+        var tokens = await (await _anonymous.PostAsync("/api/v1/auth/login", new Contracts.Identity.LoginRequest(caller.Email, caller.Password)))
+            .ReadAsync<Contracts.Identity.TokenResponse>(HttpStatusCode.OK);
+        return caller with { Client = _anonymous.WithBearer(tokens.AccessToken), Tokens = tokens with { Organization = caller.Tokens.Organization } };
     }
 
     [Fact]
