@@ -1,4 +1,5 @@
 using Coditect.Server.Audit;
+using Coditect.Server.Billing;
 using Coditect.Server.WebConsole;
 using Coditect.Server.Data;
 using Coditect.Server.DevContext;
@@ -22,6 +23,7 @@ builder.AddOrganizations();
 builder.AddLicensing();
 builder.AddNotifications();
 builder.AddDevContext();
+builder.AddBilling();
 builder.AddConsole();
 
 var app = builder.Build();
@@ -40,6 +42,7 @@ org.MapAudit();
 app.MapLicensing(org);
 app.MapNotifications(api, org);
 org.MapDevContext();
+api.MapBilling(org);
 app.MapSigning();
 app.MapHealth();
 app.MapApiDocs();

@@ -58,4 +58,11 @@ public static class ProblemCodes
     public const string ConversationNotFound = "CONVERSATION_NOT_FOUND";
     public const string ContentNotFound = "CONTENT_NOT_FOUND";
     public const string ExternalIdTaken = "EXTERNAL_ID_TAKEN";
+
+    public const string QuotaExceeded = "QUOTA_EXCEEDED";
+    public const string TrialAlreadyUsed = "TRIAL_ALREADY_USED";
+    public const string LicenseManaged = "LICENSE_MANAGED";
+    public const string BillingProviderManual = "BILLING_PROVIDER_MANUAL";
+    public const string SubscriptionActive = "SUBSCRIPTION_ACTIVE";
+    public const string NoSubscription = "NO_SUBSCRIPTION";
 }

@@ -42,7 +42,15 @@ public sealed record LicenseResponse(
     IReadOnlyList<string> Entitlements,
     Dictionary<string, JsonElement> Metadata,
     DateTime CreatedAt,
-    DateTime UpdatedAt);
+    DateTime UpdatedAt,
+    string? ManagedBy = null);
+
+/// <summary>A licence's <c>managed_by</c> on the wire: who owns a licence its organization may not change.</summary>
+public static class LicenseOwners
+{
+    /// <summary>The operator's product licence, made and kept in step by the organization's subscription.</summary>
+    public const string Billing = "billing";
+}
 
 public sealed record RenewLicenseRequest(DateTime? ExpiresAt);
 

@@ -35,6 +35,9 @@ public sealed class License : Entity, ITenantOwned
     /// <summary>JSON object, the vendor's own data.</summary>
     public string Metadata { get; set; } = "{}";
 
+    /// <summary>Who owns the licence when not its organization: <c>billing</c> for the product licence a subscription manages.</summary>
+    public string? ManagedBy { get; set; }
+
     public bool IsExpired(DateTime now) => ExpiresAt is { } expiry && expiry <= now;
 
     /// <summary>What clients see: suspension wins over expiry.</summary>

@@ -11,6 +11,7 @@ internal sealed class LicenseConfiguration : IEntityTypeConfiguration<License>
         license.Property(l => l.Name).HasMaxLength(200);
         license.Property(l => l.KeyHash).HasMaxLength(64);
         license.Property(l => l.KeyPreview).HasMaxLength(32);
+        license.Property(l => l.ManagedBy).HasMaxLength(16);
         license.Property(l => l.State).HasConversion(s => s == LicenseState.Active ? "active" : "suspended",
             s => s == "active" ? LicenseState.Active : LicenseState.Suspended).HasMaxLength(16);
         license.HasIndex(l => l.KeyHash).IsUnique();

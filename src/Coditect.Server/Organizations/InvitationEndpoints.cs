@@ -24,6 +24,7 @@ public static class InvitationEndpoints
             .WithName("listInvitations").WithSummary("List pending invitations, newest first").WithPaging();
         invitations.MapPost("/", Create).RequirePermission(Permission.ManageMembers)
             .WithName("createInvitation").WithSummary("Invite an email with a role")
+            .ProducesProblems(StatusCodes.Status402PaymentRequired, ProblemCodes.QuotaExceeded)
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.AlreadyMember);
         invitations.MapDelete("/{id:guid}", Revoke).RequirePermission(Permission.ManageMembers)
             .WithName("revokeInvitation").WithSummary("Revoke a pending invitation")

@@ -1,5 +1,6 @@
 using Coditect.Contracts.Common;
 using Coditect.Contracts.Organizations;
+using Coditect.Server.Billing;
 using Coditect.Server.Data;
 using Coditect.Server.Identity;
 using Coditect.Server.Notifications.Email;
@@ -21,7 +22,7 @@ namespace Coditect.Server.Organizations;
 /// </summary>
 public sealed class Invitations(
     CoditectDbContext db, OrgScope orgScope, TenantScope tenantScope, TenantContext tenant, Mailbox mailbox, IOptions<IdentityOptions> options,
-    TimeProvider clock)
+    TimeProvider clock, Quotas quotas)
 {
     private const string TokenPrefix = "cdi_";
 
@@ -61,6 +62,11 @@ public sealed class Invitations(
         if (alreadyMember)
         {
             return Refusal.Conflict(ProblemCodes.AlreadyMember, "That person is already a member.");
+        }
+
+        if (await quotas.EnsureRoomAsync(Quota.Members, 1, ct) is { } exceeded)
+        {
+            return exceeded; // members count pending invitations: each is a seat promised
         }
 
         var token = OpaqueToken.New(TokenPrefix);

@@ -32,6 +32,12 @@ public enum Permission
 
     /// <summary>Dev Context: delete a project with everything in it.</summary>
     DeleteProjects,
+
+    /// <summary>Billing: read the plan, the quotas' use and the subscription.</summary>
+    ReadBilling,
+
+    /// <summary>Billing: start the trial, check out, open the payment portal, cancel.</summary>
+    ManageBilling,
 }
 
 /// <summary>
@@ -48,6 +54,7 @@ public static class Roles
             Permission.ManageApiKeys, Permission.ReadAudit, Permission.ReadLicenses, Permission.ManageLicenses,
             Permission.ManageWebhooks,
             Permission.ReadWork, Permission.ManageWork, Permission.DeleteProjects,
+            Permission.ReadBilling,
         ],
         [Role.Member] = [Permission.ReadOrganization, Permission.ReadMembers, Permission.ReadLicenses, Permission.ReadWork, Permission.ManageWork],
         [Role.Viewer] = [Permission.ReadOrganization, Permission.ReadMembers, Permission.ReadLicenses, Permission.ReadWork],

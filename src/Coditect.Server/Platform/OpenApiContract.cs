@@ -84,6 +84,12 @@ public static partial class OpenApiContract
         [ProblemCodes.ExternalIdTaken] = "another work session of this organization and tool has that `external_id` (`id` names it)",
         [ProblemCodes.DependencyCycle] = "the dependency would close a cycle; `cycle` lists its tasks in order",
         [ProblemCodes.TaskBlocked] = "a task it depends on is not done (`blocking` lists them); send `force: true` to override",
+        [ProblemCodes.QuotaExceeded] = "the organization's plan allows no more of this (`quota`, `limit`, `used`, `plan`); nothing was stored",
+        [ProblemCodes.TrialAlreadyUsed] = "the organization has had its one trial",
+        [ProblemCodes.LicenseManaged] = "billing manages this licence (`managed_by: billing`); change the subscription instead",
+        [ProblemCodes.BillingProviderManual] = "billing is manual on this server: platform staff set plans; there is no checkout or portal",
+        [ProblemCodes.NoSubscription] = "the organization has never checked out, so there is no customer portal",
+        [ProblemCodes.SubscriptionActive] = "the organization has a paid subscription in force; a trial would replace it",
     };
 
     /// <summary>The tags features give their endpoints, described for the document's readers.</summary>
@@ -102,7 +108,8 @@ public static partial class OpenApiContract
         ["Projects"] = "Dev Context: projects, their versioned plans, markdown import and export, and statistics.",
         ["Tasks"] = "Dev Context: task lists and tasks (checkbox, assignee, order, dependencies) with `KEY-number` references.",
         ["Repositories"] = "Dev Context: git repositories, commit sync (idempotent by SHA) and where each branch's sync stands.",
-        ["Staff"] = "Platform operators (users flagged staff, never an API key): suspend and unsuspend any organization.",
+        ["Staff"] = "Platform operators (users flagged staff, never an API key): suspend and unsuspend any organization, set its plan.",
+        ["Billing"] = "The organization's plan, its quotas and their use, trial and subscription.",
     };
 
     [GeneratedRegex(@"\{([^}:?*=]+)[^}]*\}")]

@@ -180,6 +180,17 @@ internal static partial class OpenApiSchemas
         {
             ["expires_at"] = Required with { Description = "The new expiry, in the future." },
         },
+        [typeof(Contracts.Billing.CheckoutRequest)] = new()
+        {
+            ["plan"] = Required with { MaxLength = 32, Description = "A plan with a Stripe price (`Billing:Stripe:Prices:{plan}`)." },
+            ["seats"] = OptionalOrNull with { Minimum = 1, Maximum = 1_000_000, Description = "The subscription's quantity: the product licence's seats. Default 1." },
+        },
+        [typeof(Contracts.Billing.SetPlanRequest)] = new()
+        {
+            ["plan"] = OptionalOrNull with { MaxLength = 32, Description = "A plan (free, pro, enterprise or one from `Plans:*`); null or left out: the default plan." },
+            ["period_end"] = OptionalOrNull with { Description = "When the plan ends, in the future; null or left out: no end." },
+            ["seats"] = OptionalOrNull with { Minimum = 0, Maximum = 1_000_000, Description = "The product licence's seats; left out: unchanged (at least 1)." },
+        },
         [typeof(AcquireRequest)] = new()
         {
             ["license_key"] = Text(Required, 64),

@@ -352,7 +352,7 @@ public abstract partial class OpenApiInputWalkTests<TApp>(TApp app) : IClassFixt
     {
         public static async Task<World> CreateAsync(Client anonymous)
         {
-            var caller = await anonymous.RegisterAsync();
+            var caller = await anonymous.RegisterStaffAsync(); // staff, so that the staff API's bodies are walked too
             var license = await caller.CreateLicenseAsync(1000);
             var session = await anonymous.AcquireSeatAsync(license.LicenseKey!, "walk-machine");
             var invitation = await (await caller.Client.PostAsync($"{caller.OrgPath}/invitations",
@@ -374,6 +374,7 @@ public abstract partial class OpenApiInputWalkTests<TApp>(TApp app) : IClassFixt
             "id" when template.Contains("/projects/", StringComparison.Ordinal) => Work.Project.Id.ToString(),
             "id" when template.Contains("/teams/", StringComparison.Ordinal) => Work.Team.Id.ToString(),
             "id" when template.Contains("/repositories/", StringComparison.Ordinal) => Work.Repository.Id.ToString(),
+            "id" when template.Contains("/staff/organizations/", StringComparison.Ordinal) => Caller.OrgId.ToString(),
             "listId" => Work.List.Id.ToString(),
             "task" => Work.Task.Reference,
             "dependsOn" => Work.Other.Reference,

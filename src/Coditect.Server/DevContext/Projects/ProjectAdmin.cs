@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Coditect.Contracts.Common;
 using Coditect.Contracts.DevContext;
+using Coditect.Server.Billing;
 using Coditect.Server.Data;
 using Coditect.Server.DevContext.Repositories;
 using Coditect.Server.DevContext.Teams;
@@ -17,7 +18,7 @@ namespace Coditect.Server.DevContext.Projects;
 /// keeps the old one as an alias), delete with everything in it. Audited from the save (<c>project.*</c>), with
 /// <c>project.*</c> events.
 /// </summary>
-public sealed class ProjectAdmin(CoditectDbContext db, TenantContext tenant)
+public sealed class ProjectAdmin(CoditectDbContext db, TenantContext tenant, Quotas quotas)
 {
     public static readonly SortKeys<Project> Sorts = new SortKeys<Project>(p => p.Id, "name", false)
         .Add("name", p => p.Name).Add("key", p => p.Key).Add("slug", p => p.Slug)
@@ -51,6 +52,11 @@ public sealed class ProjectAdmin(CoditectDbContext db, TenantContext tenant)
         if (key is not null && await db.Set<ProjectKey>().AnyAsync(k => k.Key == key, ct))
         {
             return Answers.Taken(ProblemCodes.ProjectKeyTaken, "key", "project");
+        }
+
+        if (await quotas.EnsureRoomAsync(Quota.Projects, 1, ct) is { } exceeded)
+        {
+            return exceeded;
         }
 
         slug ??= await FreeSlugAsync(Slugs.FromName(name), ct);

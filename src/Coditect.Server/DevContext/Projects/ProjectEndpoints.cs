@@ -20,6 +20,7 @@ public static class ProjectEndpoints
         var projects = org.MapGroup("/projects").WithTags("Projects");
         projects.MapPost("/", Create).RequirePermission(Permission.ManageWork).WithLongText("description")
             .WithName("createProject").WithSummary("Create a project; its key is derived from the name unless given")
+            .ProducesProblems(StatusCodes.Status402PaymentRequired, ProblemCodes.QuotaExceeded)
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.NameTaken, ProblemCodes.ProjectKeyTaken);
         projects.MapGet("/", List).RequirePermission(Permission.ReadWork)
             .WithName("listProjects").WithSummary("List projects")

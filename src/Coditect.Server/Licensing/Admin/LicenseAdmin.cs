@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Coditect.Contracts.Common;
 using Coditect.Contracts.Licensing;
 using Coditect.Server.Audit;
+using Coditect.Server.Billing;
 using Coditect.Server.Data;
 using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Platform;
@@ -19,21 +20,28 @@ namespace Coditect.Server.Licensing.Admin;
 /// organization its permission check entered, and raises its outbox event there; the audit trail follows from the
 /// save (<c>license.*</c>) or is written explicitly (<c>session.kicked</c>). Callers decide how to answer.
 /// </summary>
-public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeProvider clock)
+public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeProvider clock, Quotas quotas)
 {
     private static readonly TimeSpan MaxHourRange = TimeSpan.FromDays(31);
     private static readonly TimeSpan MaxDayRange = TimeSpan.FromDays(366);
 
     /// <summary>
-    /// What a use case did: the licence as the API shows it, or the field errors, or neither (<see cref="NotFound"/>)
-    /// when no such licence is visible.
+    /// What a use case did: the licence as the API shows it, or the field errors, or a refusal (402
+    /// <c>QUOTA_EXCEEDED</c>, 409 <c>LICENSE_MANAGED</c>; its title is also among the errors, for a form), or none of
+    /// them (<see cref="NotFound"/>) when no such licence is visible.
     /// </summary>
-    public sealed record Outcome(LicenseResponse? License, Validator Errors)
+    public sealed record Outcome(LicenseResponse? License, Validator Errors, Refusal? Refusal = null)
     {
         public bool Succeeded => License is not null;
-        public bool NotFound => License is null && Errors.IsValid;
+        public bool NotFound => License is null && Errors.IsValid && Refusal is null;
 
         internal static Outcome Missing() => new(null, new Validator());
+
+        internal static Outcome Refused(Refusal refusal, Validator errors, string field)
+        {
+            errors.Add(field, refusal.Title);
+            return new(null, errors, refusal);
+        }
     }
 
     /// <summary>A list's filters: <c>status</c> (active, suspended, expired or empty for all) and <c>search</c> (the name contains it).</summary>
@@ -87,6 +95,16 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
             return new Outcome(null, errors);
         }
 
+        if (await quotas.EnsureWithinAsync(Quota.SeatsPerLicense, seats, 0, ct) is { } tooMany)
+        {
+            return Outcome.Refused(tooMany, errors, "seats_total");
+        }
+
+        if (await quotas.EnsureRoomAsync(Quota.Licenses, 1, ct) is { } exceeded)
+        {
+            return Outcome.Refused(exceeded, errors, "name");
+        }
+
         var key = LicenseKeys.New();
         var license = new License
         {
@@ -137,8 +155,15 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
     }
 
     /// <summary>Changes the members <paramref name="update"/> sets. <paramref name="errors"/> may hold the caller's own parse errors.</summary>
-    public Task<Outcome> UpdateAsync(Guid id, LicenseUpdate update, Validator errors, CancellationToken ct) =>
-        ChangeAsync(id, LicensingEvents.Updated, errors, (license, now) =>
+    public async Task<Outcome> UpdateAsync(Guid id, LicenseUpdate update, Validator errors, CancellationToken ct)
+    {
+        if (update.SeatsTotal is { Value: { } wanted } && await db.Set<License>().AsNoTracking().FirstOrDefaultAsync(l => l.Id == id, ct) is { } current
+            && current.ManagedBy is null && await quotas.EnsureWithinAsync(Quota.SeatsPerLicense, wanted, current.SeatsTotal, ct) is { } tooMany)
+        {
+            return Outcome.Refused(tooMany, errors, "seats_total"); // lowering is always allowed; growing past the plan is not
+        }
+
+        return await ChangeAsync(id, LicensingEvents.Updated, errors, (license, now) =>
         {
             if (update.Name is { } name)
             {
@@ -166,6 +191,7 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
                 license.Metadata = LicenseInput.Metadata(errors, metadata.Value);
             }
         }, ct);
+    }
 
     /// <summary>Suspends the licence: acquires and heartbeats are refused; live leases lapse within one lease.</summary>
     public Task<Outcome> SuspendAsync(Guid id, CancellationToken ct) =>
@@ -187,20 +213,28 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
             license.ExpiresAt = LicenseInput.FutureExpiry(errors, expiresAt, now);
         }, ct);
 
-    /// <summary>Deletes the licence with its sessions and usage (every seat is free at once); false when none is visible.</summary>
-    public async Task<bool> DeleteAsync(Guid id, CancellationToken ct)
+    /// <summary>
+    /// Deletes the licence with its sessions and usage (every seat is free at once); null when done, else 404
+    /// <c>LICENSE_NOT_FOUND</c> or 409 <c>LICENSE_MANAGED</c>.
+    /// </summary>
+    public async Task<Refusal?> DeleteAsync(Guid id, CancellationToken ct)
     {
         var license = await db.Set<License>().FirstOrDefaultAsync(l => l.Id == id, ct);
         if (license is null)
         {
-            return false;
+            return Refusal.NotFound(ProblemCodes.LicenseNotFound, "The licence");
+        }
+
+        if (license.ManagedBy is not null)
+        {
+            return Managed();
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
         await db.RaiseAsync(LicensingEvents.Deleted, license.ToResponse(await LicenseEndpoints.SeatsUsedAsync(db, id, now, ct), now), ct);
         db.Remove(license); // its sessions and usage go with it (ON DELETE CASCADE): every seat is free at once
         await db.SaveChangesAsync(ct);
-        return true;
+        return null;
     }
 
     /// <summary>Reads the sessions' <c>status</c> filter (active, expired, released, kicked or empty for all).</summary>
@@ -373,6 +407,11 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
             return Outcome.Missing();
         }
 
+        if (license.ManagedBy is not null)
+        {
+            return Outcome.Refused(Managed(), errors, "license");
+        }
+
         change(license, now);
         if (!errors.IsValid)
         {
@@ -384,6 +423,10 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
         await db.RaiseAsync(type, response, ct);
         return new Outcome(response, errors);
     }
+
+    /// <summary>409 <c>LICENSE_MANAGED</c>: billing owns the product licence; the subscription changes it.</summary>
+    public static Refusal Managed() => Refusal.Conflict(ProblemCodes.LicenseManaged,
+        "Billing manages this licence: change the organization's subscription instead.");
 
     private static DateTime? ParseTime(IQueryCollection query, string name, Validator errors)
     {

@@ -17,7 +17,8 @@ public static class LicenseEndpoints
     {
         var licenses = org.MapGroup("/licenses").WithTags("Licences");
         licenses.MapPost("/", Create).RequirePermission(Permission.ManageLicenses)
-            .WithName("createLicense").WithSummary("Create a licence; the answer shows its key once");
+            .WithName("createLicense").WithSummary("Create a licence; the answer shows its key once")
+            .ProducesProblems(StatusCodes.Status402PaymentRequired, ProblemCodes.QuotaExceeded);
         licenses.MapGet("/", List).RequirePermission(Permission.ReadLicenses)
             .WithName("listLicenses").WithSummary("List licences, newest first").WithPaging()
             .WithQuery(
@@ -29,19 +30,25 @@ public static class LicenseEndpoints
         licenses.MapPatch("/{id:guid}", Update).RequirePermission(Permission.ManageLicenses)
             .WithName("updateLicense").WithSummary("Change the members of a licence that are sent")
             .Accepts<UpdateLicenseRequest>("application/json")
-            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound)
+            .ProducesProblems(StatusCodes.Status402PaymentRequired, ProblemCodes.QuotaExceeded)
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.LicenseManaged);
         licenses.MapDelete("/{id:guid}", Delete).RequirePermission(Permission.ManageLicenses)
             .WithName("deleteLicense").WithSummary("Delete a licence with its sessions and usage history")
-            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound)
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.LicenseManaged);
         licenses.MapPost("/{id:guid}/suspend", Suspend).RequirePermission(Permission.ManageLicenses)
             .WithName("suspendLicense").WithSummary("Suspend a licence: acquires and heartbeats are refused")
-            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound)
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.LicenseManaged);
         licenses.MapPost("/{id:guid}/reinstate", Reinstate).RequirePermission(Permission.ManageLicenses)
             .WithName("reinstateLicense").WithSummary("Reinstate a suspended licence")
-            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound)
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.LicenseManaged);
         licenses.MapPost("/{id:guid}/renew", Renew).RequirePermission(Permission.ManageLicenses)
             .WithName("renewLicense").WithSummary("Set a licence's new expiry")
-            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound)
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.LicenseManaged);
     }
 
     private static async Task<Results<Created<LicenseResponse>, ProblemHttpResult>> Create(
@@ -50,7 +57,7 @@ public static class LicenseEndpoints
         var created = await licenses.CreateAsync(body, new Validator(), ct);
         return created.License is { } license
             ? TypedResults.Created($"/api/v1/orgs/{scope.Organization.Slug}/licenses/{license.Id}", license)
-            : Problems.Validation(created.Errors);
+            : created.Refusal?.ToProblem() ?? Problems.Validation(created.Errors);
     }
 
     /// <summary>Newest first; <c>status</c> = active|suspended|expired, <c>search</c> matches the name.</summary>
@@ -107,7 +114,7 @@ public static class LicenseEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid id, LicenseAdmin licenses, CancellationToken ct) =>
-        await licenses.DeleteAsync(id, ct) ? TypedResults.NoContent() : NotFound();
+        await licenses.DeleteAsync(id, ct) is { } refusal ? refusal.ToProblem() : TypedResults.NoContent();
 
     private static async Task<Results<Ok<LicenseResponse>, ProblemHttpResult>> Suspend(Guid id, LicenseAdmin licenses, CancellationToken ct) =>
         Answer(await licenses.SuspendAsync(id, ct));
@@ -120,6 +127,7 @@ public static class LicenseEndpoints
 
     private static Results<Ok<LicenseResponse>, ProblemHttpResult> Answer(LicenseAdmin.Outcome outcome) =>
         outcome.License is { } license ? TypedResults.Ok(license)
+        : outcome.Refusal is { } refusal ? refusal.ToProblem()
         : outcome.NotFound ? NotFound()
         : Problems.Validation(outcome.Errors);
 
@@ -132,5 +140,5 @@ public static class LicenseEndpoints
         l.Id, l.Name, key, l.KeyPreview, l.SeatsTotal, seatsUsed, l.ExpiresAt, l.StatusAt(now),
         LedgerRules.ParseEntitlements(l.Entitlements),
         JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(l.Metadata) ?? [],
-        l.CreatedAt, l.UpdatedAt);
+        l.CreatedAt, l.UpdatedAt, l.ManagedBy);
 }

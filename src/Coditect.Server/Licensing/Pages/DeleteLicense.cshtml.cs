@@ -25,9 +25,14 @@ public sealed class DeleteLicenseModel(LicenseAdmin licenses) : ConsolePage
 
     public async Task<IActionResult> OnPostAsync(Guid id, CancellationToken ct)
     {
-        if (await licenses.GetAsync(id, ct) is not { } license || !await licenses.DeleteAsync(id, ct))
+        if (await licenses.GetAsync(id, ct) is not { } license)
         {
             return NotFound();
+        }
+
+        if (await licenses.DeleteAsync(id, ct) is { } refusal)
+        {
+            return refusal.Status == StatusCodes.Status404NotFound ? NotFound() : RedirectWith(Shell.OrgPath($"/licenses/{id}"), refusal.Title);
         }
 
         return RedirectWith(Shell.OrgPath("/licenses"), $"{license.Name} is deleted.");

@@ -1,3 +1,4 @@
+using Coditect.Server.Billing;
 using Coditect.Server.DevContext;
 using Coditect.Server.Licensing;
 using Coditect.Server.Organizations;
@@ -28,6 +29,8 @@ public static class WebhookEventTypes
         DevContextEvents.CommitsSynced,
         DevContextEvents.WorkSessionCreated, DevContextEvents.WorkSessionDeleted, DevContextEvents.WorkSessionImported,
         DevContextEvents.ConversationCreated, DevContextEvents.MessagesAppended,
+        BillingEvents.Created, BillingEvents.Updated, BillingEvents.TrialStarted, BillingEvents.TrialWillEnd, BillingEvents.Canceled,
+        BillingEvents.InvoicePaid, BillingEvents.InvoicePaymentFailed,
     ];
 
     /// <summary>Whether an endpoint subscribed to <paramref name="subscribed"/> wants <paramref name="type"/>.</summary>
