@@ -7,6 +7,7 @@ using Coditect.Server.DevContext.Teams;
 using Coditect.Server.DevContext.Import;
 using Coditect.Server.DevContext.Search;
 using Coditect.Server.DevContext.WorkSessions;
+using Microsoft.EntityFrameworkCore;
 
 namespace Coditect.Server.DevContext;
 
@@ -34,6 +35,9 @@ public static class DevContextExtensions
         builder.Services.AddScoped<TranscriptImport>();
         builder.Services.AddScoped<WorkSessionStats>();
         builder.Services.AddScoped<MessageQuotaCounter>();
+        // What billing's /usage reports for the message quotas (enforcement at append is still to come).
+        builder.Services.AddSingleton(new Billing.QuotaCounter(Billing.Quota.Messages, (db, _, ct) => db.Set<Message>().LongCountAsync(ct)));
+        builder.Services.AddSingleton(new Billing.QuotaCounter(Billing.Quota.MessageBytes, (db, _, ct) => db.Set<MessageContent>().SumAsync(c => (long)c.Bytes, ct)));
         return builder;
     }
 
