@@ -75,6 +75,10 @@ fi
 if [ "${#trx_files[@]}" -eq 0 ]; then
   failed=$((failed > 0 ? failed : 1))
 fi
+# The failed tests by name, last, where a CI log that shows only its tail still shows them.
+for trx in "${trx_files[@]}"; do
+  grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*>' "$trx" | grep -o 'testName="[^"]*"' | sed 's/^testName="/failed: /; s/"$//' || true
+done
 # Line coverage of the shipped assemblies, merged over every test project (coverlet; docs/benchmarks.md#coverage).
 python3 "$root/scripts/coverage.py" "$results" || true
 echo "$passed passed, $failed failed, $skipped skipped"
