@@ -143,6 +143,45 @@ public sealed class RedisLedgerTests(RedisApp app) : IClassFixture<RedisApp>, ID
     }
 
     [Fact]
+    public async Task A_lease_a_stopped_node_extended_only_in_redis_keeps_its_seat_until_the_promised_end()
+    {
+        var vendor = await _anonymous.RegisterAsync();
+        var license = await vendor.CreateLicenseAsync(seats: 1);
+        var key = license.LicenseKey!;
+        var lease = await _anonymous.AcquireSeatAsync(key, "m1");
+        var committed = await ExpiresAtAsync(lease.SessionId);
+
+        // A node answered a heartbeat from Redis, then died before its write-behind reached PostgreSQL.
+        var promised = committed.AddMinutes(3);
+        await _redis.GetDatabase().SortedSetAddAsync(RedisScripts.Leases(license.Id), lease.SessionId.ToString("N"), RedisSeatLedger.Millis(promised));
+        app.Clock.Advance(committed - app.Clock.GetUtcNow().UtcDateTime + TimeSpan.FromSeconds(1)); // past what PostgreSQL knows
+
+        await app.Services.GetRequiredService<LeaseSweeper>().SweepOnceAsync(CancellationToken.None);
+
+        (await ExpiresAtAsync(lease.SessionId)).ShouldBe(promised, TimeSpan.FromMilliseconds(1));
+        await (await _anonymous.AcquireAsync(key, "m2")).ShouldBeProblemAsync(HttpStatusCode.Conflict, ProblemCodes.NoSeatsAvailable);
+        var again = await _anonymous.AcquireAsync(key, "m1");
+        (await again.ReadAsync<AcquireResponse>(HttpStatusCode.OK)).SessionId.ShouldBe(lease.SessionId, "the same lease, renewed");
+    }
+
+    [Fact]
+    public async Task A_heartbeat_on_a_lease_a_stopped_node_extended_only_in_redis_is_answered_by_postgres()
+    {
+        var vendor = await _anonymous.RegisterAsync();
+        var license = await vendor.CreateLicenseAsync(seats: 1);
+        var key = license.LicenseKey!;
+        var lease = await _anonymous.AcquireSeatAsync(key, "m1");
+        var committed = await ExpiresAtAsync(lease.SessionId);
+        var promised = committed.AddMinutes(3);
+        await _redis.GetDatabase().SortedSetAddAsync(RedisScripts.Leases(license.Id), lease.SessionId.ToString("N"), RedisSeatLedger.Millis(promised));
+        app.Clock.Advance(committed - app.Clock.GetUtcNow().UtcDateTime + TimeSpan.FromSeconds(1));
+
+        var beat = await (await _anonymous.HeartbeatAsync(key, lease.SessionId)).ReadAsync<HeartbeatResponse>(HttpStatusCode.OK);
+
+        (await ExpiresAtAsync(lease.SessionId)).ShouldBe(beat.ExpiresAt, TimeSpan.FromMilliseconds(1));
+    }
+
+    [Fact]
     public async Task A_licences_first_acquire_loads_its_redis_cache_so_its_first_heartbeat_is_served_by_redis()
     {
         var vendor = await _anonymous.RegisterAsync();

@@ -145,7 +145,7 @@ public sealed class HeartbeatWriteBehind(
     /// keys share a slot), up to <see cref="ConfirmLicensesPerCall"/> per script call, and all calls are sent at once:
     /// a flush touching thousands of cold licences costs a few calls, not one per licence queued ahead of heartbeats.
     /// </summary>
-    private async Task ConfirmAsync(List<(Guid SessionId, Guid LicenseId, DateTime ExpiresAt)> committed)
+    internal async Task ConfirmAsync(IReadOnlyCollection<(Guid SessionId, Guid LicenseId, DateTime ExpiresAt)> committed)
     {
         try
         {

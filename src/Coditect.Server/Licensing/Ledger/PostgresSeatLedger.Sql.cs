@@ -240,6 +240,28 @@ public sealed partial class PostgresSeatLedger
         "SELECT s.license_id, s.id FROM license_sessions s WHERE s.status <> 'active' AND s.updated_at >= $1",
     ];
 
+    // $1 horizon, $2 limit. Leases that still hold their seat and lapse before the horizon (or have lapsed, unswept),
+    // soonest first: the ones a node that died may have heartbeated in Redis without writing here.
+    private static readonly string[] LapsingSql =
+    [
+        "SELECT set_config('app.system', 'on', true)",
+        "SELECT s.id, s.license_id, s.expires_at FROM license_sessions s WHERE s.status = 'active' AND s.expires_at <= $1 ORDER BY s.expires_at LIMIT $2",
+    ];
+
+    // $1 ids, $2 expiries Redis promised, $3 now. A lease that still holds its seat (status active, lapsed or not)
+    // takes the expiry a client was promised: its seat was never given to anyone else, because only an acquire or a
+    // sweep ends a lapsed lease, and each of those re-reads the row after this update (or this update finds it ended).
+    private static readonly string[] AdoptSql =
+    [
+        "SELECT set_config('app.system', 'on', true)",
+        """
+        UPDATE license_sessions s SET expires_at = v.expires_at, updated_at = $3
+        FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, expires_at)
+        WHERE s.id = v.id AND s.status = 'active' AND s.expires_at < v.expires_at
+        RETURNING s.id, s.license_id, s.expires_at
+        """,
+    ];
+
     // $1 ids, $2 expiries, $3 first heartbeat times, $4 last heartbeat times, $5 counts, $6 now. A lease PostgreSQL
     // sees as lapsed (now, or before the first of the heartbeats) is never extended: its seat may already be another's.
     private static readonly string[] FlushHeartbeatsSql =

@@ -196,15 +196,42 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
             heartbeats.Select(h => DateTime.SpecifyKind(h.At, DateTimeKind.Utc)).ToArray(),
             heartbeats.Select(h => h.Count).ToArray(),
             now);
+        return await ReadLeasesAsync(batch, ct);
+    }
+
+    /// <summary>Leases still holding a seat whose expiry comes before <paramref name="horizon"/>, soonest first.</summary>
+    public async Task<IReadOnlyList<(Guid SessionId, Guid LicenseId, DateTime ExpiresAt)>> LapsingSessionsAsync(
+        DateTime horizon, int limit, CancellationToken ct)
+    {
+        await using var batch = await BatchAsync(LapsingSql, ct, horizon, limit);
+        return await ReadLeasesAsync(batch, ct);
+    }
+
+    /// <summary>
+    /// Gives leases that still hold their seat the later expiries Redis promised their clients (the heartbeats of a node
+    /// that stopped before writing them); returns the leases it extended.
+    /// </summary>
+    public async Task<IReadOnlyList<(Guid SessionId, Guid LicenseId, DateTime ExpiresAt)>> AdoptExpiriesAsync(
+        IReadOnlyList<(Guid SessionId, DateTime ExpiresAt)> promised, DateTime now, CancellationToken ct)
+    {
+        await using var batch = await BatchAsync(AdoptSql, ct,
+            promised.Select(p => p.SessionId).ToArray(),
+            promised.Select(p => DateTime.SpecifyKind(p.ExpiresAt, DateTimeKind.Utc)).ToArray(),
+            now);
+        return await ReadLeasesAsync(batch, ct);
+    }
+
+    private static async Task<List<(Guid SessionId, Guid LicenseId, DateTime ExpiresAt)>> ReadLeasesAsync(LedgerBatch batch, CancellationToken ct)
+    {
         await using var reader = await batch.ExecuteReaderAsync(ct);
         await reader.NextResultAsync(ct);
-        var extended = new List<(Guid, Guid, DateTime)>(heartbeats.Count);
+        var leases = new List<(Guid, Guid, DateTime)>();
         while (await reader.ReadAsync(ct))
         {
-            extended.Add((reader.GetGuid(0), reader.GetGuid(1), reader.GetDateTime(2)));
+            leases.Add((reader.GetGuid(0), reader.GetGuid(1), reader.GetDateTime(2)));
         }
 
-        return extended;
+        return leases;
     }
 
     private async Task<LedgerBatch> BatchAsync(string[] statements, CancellationToken ct, params object?[] parameters)

@@ -18,8 +18,8 @@ internal static class RedisScripts
     /// KEYS leases, hw, ready, confirmed; ARGV session, now, new expiry, margin. Returns <c>=</c> and the hardware id
     /// when the live lease was extended; <c>!rebuild</c> when this licence's cache is not loaded (Redis lost its data:
     /// rebuild, then retry); <c>!miss</c> when the session is not a live lease here (PostgreSQL answers exactly why);
-    /// <c>!pg</c> when PostgreSQL's committed expiry is less than the margin away, so PostgreSQL must extend the lease
-    /// itself. Redis thus only answers for a lease PostgreSQL will still count as live when the write-behind lands.
+    /// <c>!pg:</c> and the lease's expiry here when PostgreSQL's committed expiry is less than the margin away, so
+    /// PostgreSQL must extend the lease itself. Redis thus only answers for a lease PostgreSQL will still count as live when the write-behind lands.
     /// A lapsed lease is dropped, never extended.
     /// </summary>
     public const string Heartbeat = """
@@ -34,7 +34,7 @@ internal static class RedisScripts
         local hardware = redis.call('HGET', KEYS[2], ARGV[1])
         if not hardware then return '!miss' end
         local confirmed = redis.call('HGET', KEYS[4], ARGV[1])
-        if not confirmed or tonumber(confirmed) - tonumber(ARGV[2]) < tonumber(ARGV[4]) then return '!pg' end
+        if not confirmed or tonumber(confirmed) - tonumber(ARGV[2]) < tonumber(ARGV[4]) then return '!pg:' .. score end
         redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
         return '=' .. hardware
         """;

@@ -103,6 +103,7 @@ public sealed class RedisSeatLedger(
         }
 
         var repairing = false;
+        DateTime? promised = null;
         try
         {
             var answer = await HeartbeatInRedisAsync(license!, sessionId, now, newExpiry, ct);
@@ -113,6 +114,7 @@ public sealed class RedisSeatLedger(
             }
 
             repairing = answer == "!miss";
+            promised = answer.StartsWith("!pg:", StringComparison.Ordinal) ? FromMillis(answer[4..]) : null;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
@@ -128,6 +130,15 @@ public sealed class RedisSeatLedger(
         // Not a live lease in Redis, or one PostgreSQL must extend itself: PostgreSQL knows exactly why it is refused,
         // or extends it (then it is cached again, with the expiry PostgreSQL just committed).
         var result = await database.HeartbeatAsync(keyHash, sessionId, now, newExpiry, ct);
+        if (result.Outcome == LeaseOutcome.SessionExpired && promised > now && promised > result.ExpiresAt &&
+            (await database.AdoptExpiriesAsync([(sessionId, promised.Value)], now, ct)).Count == 1)
+        {
+            // Redis promised this lease longer than PostgreSQL knows: the node that answered those heartbeats stopped
+            // before writing them. The lease never lost its seat, so it keeps the promise and is extended now.
+            stats.RepairedBy(1);
+            result = await database.HeartbeatAsync(keyHash, sessionId, now, newExpiry, ct);
+        }
+
         if (result.Outcome == LeaseOutcome.Ok)
         {
             stats.RepairedBy(repairing ? 1 : 0);
@@ -152,10 +163,14 @@ public sealed class RedisSeatLedger(
     public Task<ValidateResult> ValidateAsync(string keyHash, string? hardwareId, DateTime now, CancellationToken ct) =>
         database.ValidateAsync(keyHash, hardwareId, now, ct);
 
-    /// <summary>Flushes heartbeats, sweeps in PostgreSQL, then reconciles: drops from Redis every lease PostgreSQL ended lately.</summary>
+    /// <summary>
+    /// Flushes heartbeats, adopts the heartbeats a stopped node left only in Redis, sweeps in PostgreSQL, then
+    /// reconciles: drops from Redis every lease PostgreSQL ended lately.
+    /// </summary>
     public async Task<SweepResult> SweepAsync(DateTime now, CancellationToken ct)
     {
         await writeBehind.FlushAsync(ct);
+        await AdoptOrphanedHeartbeatsAsync(now, ct);
         var swept = await database.SweepAsync(now, ct);
 
         var (since, full) = ReconcileFrom(now);
@@ -167,6 +182,58 @@ public sealed class RedisSeatLedger(
         Reconciled(now, full, complete: removed.All(r => r is not null));
 
         return swept;
+    }
+
+    /// <summary>Leases looked at per sweep for heartbeats a stopped node left in Redis.</summary>
+    private const int AdoptBatch = 5000;
+
+    private readonly LogThrottle _adoptLines = new(TimeSpan.FromSeconds(10));
+
+    /// <summary>
+    /// A node killed before its write-behind flushed leaves leases whose clients were promised more than PostgreSQL
+    /// knows; Redis still holds those promises. Before PostgreSQL ends anything, the leases that lapse before the next
+    /// sweeps (or have lapsed, unswept) take the later expiry Redis holds, so a seat is never freed before the lease its
+    /// client was given ends. A healthy node's own heartbeats are flushed by then, so this finds nothing to do.
+    /// </summary>
+    private async Task AdoptOrphanedHeartbeatsAsync(DateTime now, CancellationToken ct)
+    {
+        var horizon = now + (2 * TimeSpan.FromSeconds(options.Value.SweepIntervalSeconds)) + writeBehind.Interval;
+        var lapsing = await database.LapsingSessionsAsync(horizon, AdoptBatch, ct);
+        if (lapsing.Count == 0)
+        {
+            return;
+        }
+
+        List<(Guid SessionId, DateTime ExpiresAt)> promised;
+        try
+        {
+            var scored = await Task.WhenAll(lapsing.GroupBy(l => l.LicenseId).Select(async licence =>
+            {
+                var leases = licence.ToArray();
+                var scores = await Redis.SortedSetScoresAsync(RedisScripts.Leases(licence.Key), [.. leases.Select(l => (RedisValue)l.SessionId.ToString("N"))]);
+                return leases.Zip(scores, (lease, score) => (lease.SessionId, Known: lease.ExpiresAt, Promised: score is { } ms ? FromMillis(ms) : (DateTime?)null));
+            }));
+            promised = [.. scored.SelectMany(s => s).Where(s => s.Promised > s.Known).Select(s => (s.SessionId, s.Promised!.Value))];
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            stats.FellBack();
+            return; // nothing Redis promised can be read, nor was anything it promised lately served
+        }
+
+        if (promised.Count == 0)
+        {
+            return;
+        }
+
+        var adopted = await database.AdoptExpiriesAsync(promised, now, ct);
+        await writeBehind.ConfirmAsync(adopted);
+        stats.RepairedBy(adopted.Count);
+        if (adopted.Count > 0 && _adoptLines.Count(out var passes))
+        {
+            logger.LogInformation("Wrote {Count} lease expiries to PostgreSQL that only Redis held (a node stopped before flushing its heartbeats); {Passes} such pass(es) since the last such line",
+                adopted.Count, passes);
+        }
     }
 
     /// <summary>How far back a full reconciliation looks: wide enough that failed passes are covered by later ones.</summary>
@@ -323,6 +390,10 @@ public sealed class RedisSeatLedger(
 
     internal static RedisKey[] Keys(Guid licenseId) =>
         [RedisScripts.Leases(licenseId), RedisScripts.Hardware(licenseId), RedisScripts.Ready(licenseId), RedisScripts.Confirmed(licenseId)];
+
+    internal static DateTime FromMillis(double millis) => DateTime.UnixEpoch.AddMilliseconds(millis);
+
+    private static DateTime FromMillis(string millis) => FromMillis(double.Parse(millis, System.Globalization.CultureInfo.InvariantCulture));
 
     internal static long Millis(DateTime time) => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
 }
