@@ -52,7 +52,7 @@ internal static partial class CliApp
     internal static RootCommand Build(Terminal terminal)
     {
         var root = new RootCommand("""
-            coditect: manage CODITECT licences, sessions and leases, and Dev Context projects, tasks, plans and repositories.
+            coditect: manage CODITECT licences, sessions and leases, and Dev Context projects, tasks, plans, repositories and AI work sessions.
 
             Exit codes: 0 ok, 1 other error, 2 usage, 3 not found, 4 no seats, 5 not signed in or not allowed,
             6 server unavailable. Errors are one line on stderr. Environment: CODITECT_SERVER, CODITECT_ORG,
@@ -74,6 +74,7 @@ internal static partial class CliApp
         root.Add(TasksCommand(terminal));
         root.Add(PlansCommand(terminal));
         root.Add(RepoCommand(terminal));
+        root.Add(ContextCommand(terminal));
         return root;
     }
 

@@ -29,7 +29,8 @@ public sealed partial class AdminClient : IDisposable
         }
 
         ServerUri = serverUri.AbsoluteUri[serverUri.AbsoluteUri.Length - 1] == '/' ? serverUri : new Uri(serverUri.AbsoluteUri + "/");
-        (_http, _ownsHttp) = httpClient is null ? (new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, true) : (httpClient, false);
+        // The client's own deadline is per call (RequestTimeout, or UploadTimeout for a file), so the HttpClient has none.
+        (_http, _ownsHttp) = httpClient is null ? (new HttpClient { Timeout = Timeout.InfiniteTimeSpan }, true) : (httpClient, false);
     }
 
     /// <summary>Raised after the client refreshed its tokens by itself, so a caller can store the new ones.</summary>
@@ -37,6 +38,12 @@ public sealed partial class AdminClient : IDisposable
 
     /// <summary>The server's base address.</summary>
     public Uri ServerUri { get; }
+
+    /// <summary>How long a call may take before it fails as unanswered (default 30 s).</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a file upload (a transcript import) may take (default 30 min): a large file streams for minutes.</summary>
+    public TimeSpan UploadTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>The bearer credential sent with each request: an access token or an API key.</summary>
     public string? AccessToken { get; set; }
@@ -225,7 +232,11 @@ public sealed partial class AdminClient : IDisposable
     private async Task<T> SendOnceAsync<T>(HttpMethod method, string path, object? body, bool authenticated, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, new Uri(ServerUri, path));
-        if (body is not null)
+        if (body is Func<HttpContent> upload)
+        {
+            request.Content = upload(); // made again for a repeated call: a stream is read once
+        }
+        else if (body is not null)
         {
             request.Content = Wire.Body(body);
         }
@@ -240,15 +251,17 @@ public sealed partial class AdminClient : IDisposable
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AccessToken);
         }
 
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(body is Func<HttpContent> ? UploadTimeout : RequestTimeout);
         try
         {
             if (typeof(T) == typeof(object))
             {
-                await Wire.SendAsync(_http, request, ct).ConfigureAwait(false);
+                await Wire.SendAsync(_http, request, deadline.Token).ConfigureAwait(false);
                 return default!;
             }
 
-            return await Wire.SendAsync<T>(_http, request, ct).ConfigureAwait(false);
+            return await Wire.SendAsync<T>(_http, request, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
         {

@@ -75,7 +75,7 @@ public static class WorkSessionEndpoints
             .WithQuery(
                 QueryParameter.OneOf("format", "The file's format.", TranscriptImport.Formats),
                 new QueryParameter("project_id", "Attach the imported work sessions to this project.") { Format = "uuid" },
-                QueryParameter.Text("external_id", "For `chat`: the work session's external id (a re-import finds it); default: the content's SHA-256.", maxLength: 200),
+                QueryParameter.Text("external_id", "For `chat`: the work session's external id, so that a re-import finds it (without one, each import is a new work session; the CLI sends the file's SHA-256).", maxLength: 200),
                 QueryParameter.Text("title", "For `chat`: the work session's title.", maxLength: 200))
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.ProjectNotFound);
         sessions.MapGet("/stats", Stats).RequirePermission(Permission.ReadWork)
