@@ -35,9 +35,9 @@ public static class DevContextExtensions
         builder.Services.AddScoped<TranscriptImport>();
         builder.Services.AddScoped<WorkSessionStats>();
         builder.Services.AddScoped<MessageQuotaCounter>();
-        // What billing's /usage reports for the message quotas (enforcement at append is still to come).
-        builder.Services.AddSingleton(new Billing.QuotaCounter(Billing.Quota.Messages, (db, _, ct) => db.Set<Message>().LongCountAsync(ct)));
-        builder.Services.AddSingleton(new Billing.QuotaCounter(Billing.Quota.MessageBytes, (db, _, ct) => db.Set<MessageContent>().SumAsync(c => (long)c.Bytes, ct)));
+        // The message quotas, as billing's /usage reports them and the message log enforces them at every append.
+        builder.Services.AddSingleton(new Billing.QuotaCounter(Billing.Quota.Messages, (db, _, ct) => MessageQuotaCounter.MessagesAsync(db, ct)));
+        builder.Services.AddSingleton(new Billing.QuotaCounter(Billing.Quota.MessageBytes, (db, _, ct) => MessageQuotaCounter.BytesAsync(db, ct)));
         return builder;
     }
 

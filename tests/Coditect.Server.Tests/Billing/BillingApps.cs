@@ -16,6 +16,8 @@ public abstract class BillingApp : CoditectApp
         new("Billing:ProductLicense:TrialSeats", "5"),
         new("Plans:team:projects", "4"),
         new("Plans:team:members", ""),
+        new("Plans:tiny:messages", "3"),
+        new("Plans:tiny:message_bytes", "400"),
     ];
 }
 

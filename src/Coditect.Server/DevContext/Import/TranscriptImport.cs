@@ -50,20 +50,23 @@ public sealed partial class TranscriptImport(CoditectDbContext db, TenantContext
         }
 
         var run = new Run(this, options);
-        switch (options.Format)
+        try
         {
-            case ClaudeCode:
-                await run.ClaudeCodeAsync(body, ct);
-                break;
-            case Coditect:
-                await run.ExportAsync(body, ct);
-                break;
-            default:
-                await run.ChatAsync(body, ct);
-                break;
+            var reading = options.Format switch
+            {
+                ClaudeCode => run.ClaudeCodeAsync(body, ct),
+                Coditect => run.ExportAsync(body, ct),
+                _ => run.ChatAsync(body, ct),
+            };
+            await reading;
+            await run.FinishAsync(ct);
+        }
+        catch (MessageQuotaExceededException e)
+        {
+            // What earlier batches stored stays (an import is resumable): importing again after an upgrade goes on.
+            return e.Refusal;
         }
 
-        await run.FinishAsync(ct);
         return run.Response();
     }
 

@@ -34,6 +34,15 @@ public sealed record PreparedMessage(
     public SearchFields Search() => SearchText.Fields(Blocks);
 }
 
+/// <summary>
+/// A batch would take the organization past its plan's message quota (<see cref="Billing.Quota.Messages"/> or
+/// <see cref="Billing.Quota.MessageBytes"/>); thrown before the batch writes anything, answered as 402 QUOTA_EXCEEDED.
+/// </summary>
+public sealed class MessageQuotaExceededException(Refusal refusal) : Exception(refusal.Title)
+{
+    public Refusal Refusal { get; } = refusal;
+}
+
 /// <summary>What one stored batch did.</summary>
 public sealed record AppendResult(int Inserted, int AlreadyKnown, int NewContents, long NewBytes, List<Guid> Ids);
 
@@ -42,9 +51,10 @@ public sealed record AppendResult(int Inserted, int AlreadyKnown, int NewContent
 /// A batch's contents are looked up by hash in the organization and only new ones stored (with their search index
 /// entry); positions come from <c>conversations.next_position</c> (<c>UPDATE ... RETURNING</c>, the row lock orders
 /// parallel appends); a message whose external id the conversation has is skipped, so re-imports add nothing.
-/// Messages and contents are not audited (decisions, "Audit volume").
+/// Messages and contents are not audited (decisions, "Audit volume"). The plan's message and byte quotas are checked
+/// before a batch writes: new messages, and the bytes of contents the organization does not have yet.
 /// </summary>
-public sealed class MessageLog(CoditectDbContext db, TenantContext tenant)
+public sealed class MessageLog(CoditectDbContext db, TenantContext tenant, Billing.Quotas quotas)
 {
     public const int MaxBatch = 1000;
     public const int MaxBlocks = 200;
@@ -107,7 +117,16 @@ public sealed class MessageLog(CoditectDbContext db, TenantContext tenant)
             return Refusal.Invalid(errors);
         }
 
-        var result = await AppendPreparedAsync(session.Id, conversation.Id, prepared, ct);
+        AppendResult result;
+        try
+        {
+            result = await AppendPreparedAsync(session.Id, conversation.Id, prepared, ct);
+        }
+        catch (MessageQuotaExceededException e)
+        {
+            return e.Refusal;
+        }
+
         if (result.Inserted > 0)
         {
             await db.RaiseAsync(DevContextEvents.MessagesAppended, new
@@ -291,6 +310,11 @@ public sealed class MessageLog(CoditectDbContext db, TenantContext tenant)
             return new AppendResult(0, alreadyKnown, 0, 0, ids);
         }
 
+        if (await quotas.EnsureRoomAsync(Billing.Quota.Messages, fresh.Count, ct) is { } full)
+        {
+            throw new MessageQuotaExceededException(full);
+        }
+
         var (contentIds, newContents, newBytes) = await StoreContentsAsync(tenantId, fresh.Select(f => f.Message), ct);
         var now = db.UtcNow;
         var next = (await db.Database.SqlQuery<int>($"""
@@ -347,6 +371,11 @@ public sealed class MessageLog(CoditectDbContext db, TenantContext tenant)
         if (missing.Count == 0)
         {
             return (ids, 0, 0);
+        }
+
+        if (await quotas.EnsureRoomAsync(Billing.Quota.MessageBytes, missing.Sum(m => (long)m.Bytes), ct) is { } full)
+        {
+            throw new MessageQuotaExceededException(full);
         }
 
         var now = db.UtcNow;

@@ -55,11 +55,13 @@ public static class WorkSessionEndpoints
         sessions.MapPost("/{id:guid}/messages", AppendMain).RequirePermission(Permission.ManageWork)
             .WithLongText(MessageTextFields).WithBodyLimit(MessageLog.BodyLimit)
             .WithName("appendMessages").WithSummary("Append up to 1,000 messages to the work session's main conversation")
-            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.WorkSessionNotFound);
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.WorkSessionNotFound)
+            .ProducesProblems(StatusCodes.Status402PaymentRequired, ProblemCodes.QuotaExceeded);
         sessions.MapPost("/{id:guid}/conversations/{conversationId:guid}/messages", Append).RequirePermission(Permission.ManageWork)
             .WithLongText(MessageTextFields).WithBodyLimit(MessageLog.BodyLimit)
             .WithName("appendConversationMessages").WithSummary("Append up to 1,000 messages to a conversation")
-            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.WorkSessionNotFound, ProblemCodes.ConversationNotFound);
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.WorkSessionNotFound, ProblemCodes.ConversationNotFound)
+            .ProducesProblems(StatusCodes.Status402PaymentRequired, ProblemCodes.QuotaExceeded);
         sessions.MapGet("/{id:guid}/export", ExportOne).RequirePermission(Permission.ReadWork)
             .WithName("exportWorkSession").WithSummary("Export a work session as JSON Lines (the format import reads back)")
             .Produces(StatusCodes.Status200OK, contentType: SessionExport.ContentType)
@@ -77,6 +79,7 @@ public static class WorkSessionEndpoints
                 new QueryParameter("project_id", "Attach the imported work sessions to this project.") { Format = "uuid" },
                 QueryParameter.Text("external_id", "For `chat`: the work session's external id, so that a re-import finds it (without one, each import is a new work session; the CLI sends the file's SHA-256).", maxLength: 200),
                 QueryParameter.Text("title", "For `chat`: the work session's title.", maxLength: 200))
+            .ProducesProblems(StatusCodes.Status402PaymentRequired, ProblemCodes.QuotaExceeded)
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.ProjectNotFound);
         sessions.MapGet("/stats", Stats).RequirePermission(Permission.ReadWork)
             .WithName("getWorkSessionStats").WithSummary("Work-session statistics of the organization or a project")

@@ -72,7 +72,19 @@ public sealed class MessageQuotaCounter(CoditectDbContext db)
 {
     /// <summary>The current organization's (the tenant scope's) message rows and stored content bytes.</summary>
     public async Task<(long Messages, long MessageBytes)> CountAsync(CancellationToken ct) =>
-        (await db.Set<Message>().LongCountAsync(ct), await db.Set<MessageContent>().SumAsync(c => (long)c.Bytes, ct));
+        (await MessagesAsync(db, ct), await BytesAsync(db, ct));
+
+    /// <summary>
+    /// The organization's messages, from the count each work session keeps (the message log adds to it in the append's
+    /// transaction; a work session's messages go with it): one row a session, not one a message, so a check at every
+    /// append stays cheap at millions of messages.
+    /// </summary>
+    public static Task<long> MessagesAsync(CoditectDbContext db, CancellationToken ct) =>
+        db.Set<WorkSession>().SumAsync(s => s.MessageCount, ct);
+
+    /// <summary>The organization's stored content bytes (each unique content once).</summary>
+    public static Task<long> BytesAsync(CoditectDbContext db, CancellationToken ct) =>
+        db.Set<MessageContent>().SumAsync(c => (long)c.Bytes, ct);
 
     /// <summary>The counts of <paramref name="tenantId"/>, which must be the organization in scope (the tenant filter and row-level security apply).</summary>
     public async Task<(long Messages, long MessageBytes)> CountAsync(Guid tenantId, CancellationToken ct)
