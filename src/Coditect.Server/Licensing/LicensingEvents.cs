@@ -21,6 +21,12 @@ public static class LicensingEvents
     public const string Reinstated = "license.reinstated";
     public const string Renewed = "license.renewed";
     public const string Deleted = "license.deleted";
+
+    /// <summary>A licence reached 30, 7 or 1 days before expiry (raised by Notifications/Alerts/ExpiryReminders.cs).</summary>
+    public const string Expiring = "license.expiring";
+
+    /// <summary>A licence turned a user away in an hour (raised by Notifications/Alerts/SeatAlerts.cs).</summary>
+    public const string SeatsExhausted = "license.seats_exhausted";
     public const string SessionKicked = "session.kicked";
 
     private static bool ChangesLicense(string type) =>

@@ -48,6 +48,8 @@ internal sealed class LicenseUsageConfiguration : IEntityTypeConfiguration<Licen
     {
         usage.ToTable("license_usage");
         usage.HasKey(u => new { u.LicenseId, u.HourStart });
+        // The seat alerts job reads the last two hours of every licence (Notifications/Alerts/SeatAlerts.cs).
+        usage.HasIndex(u => u.HourStart).HasDatabaseName("ix_license_usage_hour_start");
         usage.HasOne<License>().WithMany().HasForeignKey(u => u.LicenseId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -1,3 +1,4 @@
+using Coditect.Server.Notifications.Alerts;
 using Coditect.Server.Notifications.Email;
 using Coditect.Server.Notifications.Webhooks;
 using Coditect.Server.Platform;
@@ -5,7 +6,10 @@ using Microsoft.Extensions.Options;
 
 namespace Coditect.Server.Notifications;
 
-/// <summary>What leaves the server on its own: signed webhooks fed by the outbox, and e-mail queued with the change it tells about.</summary>
+/// <summary>
+/// What leaves the server on its own: signed webhooks fed by the outbox, e-mail queued with the change it tells about,
+/// and the cluster jobs that warn admins of licences about to expire or turning users away.
+/// </summary>
 public static class NotificationsExtensions
 {
     public static WebApplicationBuilder AddNotifications(this WebApplicationBuilder builder)
@@ -27,6 +31,12 @@ public static class NotificationsExtensions
             : ActivatorUtilities.CreateInstance<DropFolderMailTransport>(services));
         builder.Services.AddSingleton<MailSender>();
         builder.Services.AddHostedService(services => services.GetRequiredService<MailSender>());
+
+        builder.Services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ExpiryReminders>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ExpiryReminders>());
+        builder.Services.AddSingleton<SeatAlerts>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<SeatAlerts>());
         return builder;
     }
 

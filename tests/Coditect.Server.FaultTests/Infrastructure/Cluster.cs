@@ -94,12 +94,20 @@ public sealed class Cluster : IAsyncDisposable
         }
     }
 
-    public async Task<LicenseResponse> CreateLicenseAsync(int seats)
+    public async Task<LicenseResponse> CreateLicenseAsync(int seats, DateTime? expiresAt = null)
     {
         var answer = await Nodes[0].Http.SendJsonAsync(HttpMethod.Post, $"api/v1/orgs/{_orgSlug}/licenses",
-            new CreateLicenseRequest($"Fault licence {Guid.NewGuid():N}", seats, null, ["pro"]), _accessToken);
+            new CreateLicenseRequest($"Fault licence {Guid.NewGuid():N}", seats, expiresAt, ["pro"]), _accessToken);
         answer.Status.ShouldBe(HttpStatusCode.Created, answer.ToString());
         return answer.Read<LicenseResponse>();
+    }
+
+    /// <summary>Gives a licence a new expiry through <paramref name="node"/>.</summary>
+    public async Task RenewLicenseAsync(ServerNode node, Guid licenseId, DateTime expiresAt)
+    {
+        var answer = await node.Http.SendJsonAsync(HttpMethod.Post, $"api/v1/orgs/{_orgSlug}/licenses/{licenseId}/renew",
+            new RenewLicenseRequest(expiresAt), _accessToken);
+        answer.Status.ShouldBe(HttpStatusCode.OK, answer.ToString());
     }
 
     /// <summary>Deletes a licence through <paramref name="node"/>.</summary>

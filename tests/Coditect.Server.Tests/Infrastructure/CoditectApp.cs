@@ -97,6 +97,9 @@ public abstract class CoditectApp : WebApplicationFactory<Program>, IAsyncLifeti
         .. Coditect.Testing.TestSettings.Defaults.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value)),
         // Sweeps run when a test calls SweepOnceAsync: moving the clock past the default 30 s would start one.
         new("Licensing:SweepIntervalSeconds", "3600"),
+        // Likewise the alert jobs (RunOnceAsync in their tests): a test that moves the clock by minutes starts none.
+        new("Notifications:ExpiryCheckSeconds", "86400"),
+        new("Notifications:SeatAlertCheckSeconds", "3600"),
         .. Settings,
     ];
 

@@ -15,7 +15,7 @@ public static class WebhookEventTypes
     public static IReadOnlyList<string> All { get; } =
     [
         LicensingEvents.Created, LicensingEvents.Updated, LicensingEvents.Suspended, LicensingEvents.Reinstated,
-        LicensingEvents.Renewed, LicensingEvents.Deleted, LicensingEvents.SessionKicked,
+        LicensingEvents.Renewed, LicensingEvents.Deleted, LicensingEvents.Expiring, LicensingEvents.SeatsExhausted, LicensingEvents.SessionKicked,
         OrganizationEvents.Suspended, OrganizationEvents.Unsuspended,
         OrganizationEvents.MembershipCreated, OrganizationEvents.MembershipUpdated, OrganizationEvents.MembershipDeleted,
         OrganizationEvents.InvitationCreated, OrganizationEvents.InvitationAccepted,
