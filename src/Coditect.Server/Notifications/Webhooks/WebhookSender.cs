@@ -166,7 +166,7 @@ public sealed class WebhookSender(
             var token = Guid.NewGuid();
             await deliveries
                 .Where(d => due.Contains(d.Id) && d.Status == DeliveryStatus.Pending && (d.LeaseUntil == null || d.LeaseUntil < now))
-                .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, now + options.Value.Timeout + TimeSpan.FromSeconds(30))
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, now + options.Value.Lease)
                     .SetProperty(d => d.ClaimToken, token), ct);
             var mine = await deliveries.AsNoTracking().Where(d => d.ClaimToken == token).ToListAsync(ct);
             var endpointIds = mine.Select(d => d.EndpointId).Distinct().ToList();
