@@ -220,6 +220,8 @@ public sealed class WebhookSender(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
+        // A failed save fails the whole batch (rolled back, resent when the claims lapse): no savepoint round trips.
+        db.Database.AutoSavepointsEnabled = false;
         var tenancy = scope.ServiceProvider.GetRequiredService<TenantScope>();
         await tenancy.BeginAsync(ct);
         await db.RunAsSystemAsync(async () =>
