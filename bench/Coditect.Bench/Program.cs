@@ -2,6 +2,12 @@ using Coditect.Bench;
 
 // The load generator of bench/run.sh: sets up its own data through the API of a running server, then drives each
 // scenario at fixed arrival rates (a list, or a step search) and writes JSON and Markdown results. See README.md.
+// bench/webhooks.sh's receiver: a separate mode of this tool (WebhookReceiver.cs).
+if (args is ["webhook-receiver", .. var receiverArgs])
+{
+    return await WebhookReceiver.RunAsync(receiverArgs);
+}
+
 BenchOptions options;
 try
 {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using Coditect.Contracts.Licensing;
+using Coditect.Contracts.Notifications;
 using Npgsql;
 
 namespace Coditect.Server.FaultTests.Infrastructure;
@@ -108,6 +109,15 @@ public sealed class Cluster : IAsyncDisposable
         var answer = await node.Http.SendJsonAsync(HttpMethod.Post, $"api/v1/orgs/{_orgSlug}/licenses/{licenseId}/renew",
             new RenewLicenseRequest(expiresAt), _accessToken);
         answer.Status.ShouldBe(HttpStatusCode.OK, answer.ToString());
+    }
+
+    /// <summary>A webhook endpoint of the organization for every event type; the answer carries its secret.</summary>
+    public async Task<WebhookResponse> CreateWebhookAsync(string url)
+    {
+        var answer = await Nodes[0].Http.SendJsonAsync(HttpMethod.Post, $"api/v1/orgs/{_orgSlug}/webhooks",
+            new CreateWebhookRequest(url, "Fault receiver", [], null), _accessToken);
+        answer.Status.ShouldBe(HttpStatusCode.Created, answer.ToString());
+        return answer.Read<WebhookResponse>();
     }
 
     /// <summary>Deletes a licence through <paramref name="node"/>.</summary>

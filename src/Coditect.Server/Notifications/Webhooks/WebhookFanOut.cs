@@ -15,20 +15,21 @@ namespace Coditect.Server.Notifications.Webhooks;
 /// </summary>
 public static class WebhookFanOut
 {
-    public static IServiceCollection AddWebhookFanOut(this IServiceCollection services) =>
-        services.AddOutboxSubscription("webhooks.fan-out", Delivery.OncePerCluster, type => WebhookEventTypes.All.Contains(type), QueueAsync);
+    public static IServiceCollection AddWebhookFanOut(this IServiceCollection services)
+    {
+        services.AddScoped<Endpoints>();
+        return services.AddOutboxSubscription("webhooks.fan-out", Delivery.OncePerCluster, type => WebhookEventTypes.All.Contains(type), QueueAsync);
+    }
 
     private static async Task QueueAsync(OutboxMessage message, IServiceProvider scope, CancellationToken ct)
     {
         var db = scope.GetRequiredService<CoditectDbContext>();
-        // An endpoint gets the events raised after it was added, not older ones the dispatcher reaches only now.
-        var endpoints = await db.Set<WebhookSubscription>().AsNoTracking().Where(e => e.Enabled && e.CreatedAt <= message.CreatedAt).ToListAsync(ct);
         var eventId = "evt_" + message.Id.ToString(CultureInfo.InvariantCulture);
         var queued = false;
-        foreach (var endpoint in endpoints)
+        foreach (var (endpoint, subscribed) in await scope.GetRequiredService<Endpoints>().EnabledAsync(db, ct))
         {
-            var subscribed = JsonSerializer.Deserialize<List<string>>(endpoint.EventTypes) ?? [];
-            if (WebhookEventTypes.Wants(subscribed, message.Type))
+            // An endpoint gets the events raised after it was added, not older ones the dispatcher reaches only now.
+            if (endpoint.CreatedAt <= message.CreatedAt && WebhookEventTypes.Wants(subscribed, message.Type))
             {
                 db.Add(NewDelivery(endpoint, eventId, message.Type, message.CreatedAt, message.Data));
                 queued = true;
@@ -37,9 +38,22 @@ public static class WebhookFanOut
 
         if (queued)
         {
-            await db.SaveChangesAsync(ct);
+            // Saved by the dispatcher with the rest of its batch and its progress (OutboxSubscription), in one go.
             scope.GetRequiredService<WebhookSignal>().AfterCommit(db);
         }
+    }
+
+    /// <summary>
+    /// The organization's enabled endpoints with their subscriptions, read once per dispatcher batch (a scope: one
+    /// organization, one transaction, up to a hundred events) instead of once per event.
+    /// </summary>
+    private sealed class Endpoints
+    {
+        private List<(WebhookSubscription Endpoint, List<string> Subscribed)>? _enabled;
+
+        public async Task<List<(WebhookSubscription Endpoint, List<string> Subscribed)>> EnabledAsync(CoditectDbContext db, CancellationToken ct) =>
+            _enabled ??= [.. (await db.Set<WebhookSubscription>().AsNoTracking().Where(e => e.Enabled).ToListAsync(ct))
+                .Select(e => (e, JsonSerializer.Deserialize<List<string>>(e.EventTypes) ?? []))];
     }
 
     /// <summary>A pending delivery of <paramref name="data"/> as the Standard Webhooks body <c>{type, timestamp, data}</c>.</summary>

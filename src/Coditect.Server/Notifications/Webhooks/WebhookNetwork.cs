@@ -78,6 +78,10 @@ public static class WebhookNetwork
                 http.Timeout = provider.GetRequiredService<IOptions<WebhookOptions>>().Value.Timeout;
                 http.DefaultRequestHeaders.UserAgent.ParseAdd("Coditect-Webhooks/1");
             })
+            // Each attempt is in the delivery log already; the factory's default handlers would add four log entries per
+            // delivery at Information (with the endpoint's URL, which may carry a token): at hundreds of deliveries a
+            // second, most of the console's output and a good share of the node's CPU.
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(provider =>
             {
                 var allowPrivate = provider.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowPrivateNetworks;

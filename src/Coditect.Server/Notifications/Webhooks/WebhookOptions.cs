@@ -28,6 +28,13 @@ public sealed class WebhookOptions : IValidatableObject
     [Range(1, 365)]
     public int DisableAfterDays { get; set; } = 5;
 
+    /// <summary>
+    /// How long past <see cref="TimeoutSeconds"/> a node's claim on a delivery lasts: its time to record the attempt.
+    /// A node that dies mid-attempt leaves claims that lapse after timeout + this; then another node sends again.
+    /// </summary>
+    [Range(1, 600)]
+    public int LeaseMarginSeconds { get; set; } = 30;
+
     /// <summary>Deliveries one node sends at once.</summary>
     [Range(1, 1000)]
     public int Concurrency { get; set; } = 64;
@@ -40,6 +47,9 @@ public sealed class WebhookOptions : IValidatableObject
     public bool Send { get; set; } = true;
 
     public TimeSpan Timeout => TimeSpan.FromSeconds(TimeoutSeconds);
+
+    /// <summary>How long a claim lasts: the attempt's timeout, then the time to record it.</summary>
+    public TimeSpan Lease => Timeout + TimeSpan.FromSeconds(LeaseMarginSeconds);
 
     public TimeSpan Poll => TimeSpan.FromMilliseconds(PollMilliseconds);
 

@@ -166,7 +166,7 @@ public sealed class WebhookSender(
             var token = Guid.NewGuid();
             await deliveries
                 .Where(d => due.Contains(d.Id) && d.Status == DeliveryStatus.Pending && (d.LeaseUntil == null || d.LeaseUntil < now))
-                .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, now + options.Value.Timeout + TimeSpan.FromSeconds(30))
+                .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, now + options.Value.Lease)
                     .SetProperty(d => d.ClaimToken, token), ct);
             var mine = await deliveries.AsNoTracking().Where(d => d.ClaimToken == token).ToListAsync(ct);
             var endpointIds = mine.Select(d => d.EndpointId).Distinct().ToList();
@@ -220,6 +220,8 @@ public sealed class WebhookSender(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
+        // A failed save fails the whole batch (rolled back, resent when the claims lapse): no savepoint round trips.
+        db.Database.AutoSavepointsEnabled = false;
         var tenancy = scope.ServiceProvider.GetRequiredService<TenantScope>();
         await tenancy.BeginAsync(ct);
         await db.RunAsSystemAsync(async () =>

@@ -96,6 +96,21 @@ public sealed class OutboxDispatcher(
                 delivered = message.Seq;
             }
 
+            if (failed is null && db.ChangeTracker.HasChanges())
+            {
+                // What handlers left unsaved, for the whole batch at once; a failure here is the batch's first event's
+                // and rolls the batch back (no savepoint to return to: the transaction is not used after it).
+                try
+                {
+                    db.Database.AutoSavepointsEnabled = false;
+                    await db.SaveChangesAsync(ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    (failed, failure) = (OutboxMessage.From(events[0]), e);
+                }
+            }
+
             if (failed is null)
             {
                 await db.Set<OutboxSequence>().Where(s => s.TenantId == tenantId).ExecuteUpdateAsync(s => s
