@@ -76,7 +76,8 @@ done
 
 case "$only" in
   ""|licensing|console) ;;
-  sqlite|devcontext|webhooks) echo "bench/run.sh --only $only: not implemented yet" >&2; exit 2 ;;
+  devcontext) exec "$root/bench/devcontext.sh" $([ "$mode" = quick ] && echo --quick) --out "$out" $([ "$keep" = 1 ] && echo --keep) ;;
+  sqlite|webhooks) echo "bench/run.sh --only $only: not implemented yet" >&2; exit 2 ;;
   *) echo "unknown area $only (licensing, sqlite, console, devcontext, webhooks)" >&2; exit 2 ;;
 esac
 run_licensing=1; run_console=1

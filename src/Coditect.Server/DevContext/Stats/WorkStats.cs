@@ -37,14 +37,18 @@ public sealed class WorkStats(CoditectDbContext db)
         var waiting = await tasks.CountAsync(t => t.Status != TaskStatuses.Done && db.Set<TaskDependency>()
             .Any(d => d.TaskId == t.Id && db.Set<ProjectTask>().Any(o => o.Id == d.DependsOnId && o.Status != TaskStatuses.Done)), ct);
 
-        var repositories = db.Set<Repository>().AsNoTracking().Where(r => r.ProjectId == projectId);
-        var commits = await repositories.SumAsync(r => (long?)r.CommitCount, ct) ?? 0;
-        var contributors = await db.Set<Commit>().AsNoTracking().Where(c => repositories.Any(r => r.Id == c.RepositoryId))
-            .Select(c => c.AuthorEmail).Distinct().CountAsync(ct);
-        var perWeek = await CommitsPerWeekAsync(projectId, today, ct);
+        // The commits' side reads the roll-ups commit sync keeps (CommitWeek, CommitAuthor, the repository's count and
+        // last commit time), never the commits themselves: its cost does not grow with the project's history.
+        var repositories = await db.Set<Repository>().AsNoTracking().Where(r => r.ProjectId == projectId)
+            .Select(r => new { r.Id, r.CommitCount, r.LastCommitAt }).ToListAsync(ct);
+        var repositoryIds = repositories.Select(r => r.Id).ToList();
+        var commits = repositories.Sum(r => r.CommitCount);
+        var contributors = repositoryIds.Count == 0 ? 0 : await db.Set<CommitAuthor>().AsNoTracking()
+            .Where(a => repositoryIds.Contains(a.RepositoryId)).Select(a => a.Email).Distinct().CountAsync(ct);
+        var perWeek = await CommitsPerWeekAsync(repositoryIds, today, ct);
 
         var lastTask = await tasks.MaxAsync(t => (DateTime?)t.UpdatedAt, ct);
-        var lastCommit = await repositories.MaxAsync(r => r.LastCommitAt, ct);
+        var lastCommit = repositories.Max(r => r.LastCommitAt);
         var lastPlan = await db.Set<PlanVersion>().Where(v => v.ProjectId == projectId).MaxAsync(v => (DateTime?)v.CreatedAt, ct);
         DateTime?[] moments = [project.UpdatedAt, lastTask, lastCommit, lastPlan];
         var percent = counts.Total == 0 ? 0 : Math.Round(100.0 * counts.Done / counts.Total, 1);
@@ -73,33 +77,15 @@ public sealed class WorkStats(CoditectDbContext db)
     }
 
     /// <summary>The last <see cref="Weeks"/> ISO weeks (Monday first) up to this one, oldest first, zeros included.</summary>
-    private async Task<List<WeekCount>> CommitsPerWeekAsync(Guid projectId, DateOnly today, CancellationToken ct)
+    private async Task<List<WeekCount>> CommitsPerWeekAsync(List<Guid> repositoryIds, DateOnly today, CancellationToken ct)
     {
         var monday = today.AddDays(-(((int)today.DayOfWeek + 6) % 7));
         var first = monday.AddDays(-7 * (Weeks - 1));
-        var since = first.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var rows = db.Database.IsNpgsql()
-            ? await db.Database.SqlQuery<WeekRow>($"""
-                SELECT to_char(date_trunc('week', c.committed_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS "Week", count(*) AS "Commits"
-                FROM commits c JOIN repositories r ON r.id = c.repository_id
-                WHERE r.project_id = {projectId} AND c.committed_at >= {since}
-                GROUP BY 1
-                """).ToListAsync(ct)
-            : await db.Database.SqlQuery<WeekRow>($"""
-                SELECT date(c.committed_at, 'weekday 0', '-6 days') AS "Week", count(*) AS "Commits"
-                FROM commits c JOIN repositories r ON r.id = c.repository_id
-                WHERE r.project_id = {projectId} AND c.committed_at >= {since}
-                GROUP BY 1
-                """).ToListAsync(ct);
-        var counts = rows.ToDictionary(r => r.Week, r => (int)r.Commits);
-        return [.. Enumerable.Range(0, Weeks).Select(i => first.AddDays(7 * i).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))
-            .Select(week => new WeekCount(week, counts.GetValueOrDefault(week)))];
-    }
-
-    /// <summary>One row of the per-week count.</summary>
-    public sealed class WeekRow
-    {
-        public string Week { get; set; } = "";
-        public long Commits { get; set; }
+        var counts = repositoryIds.Count == 0 ? new Dictionary<DateOnly, int>() : await db.Set<CommitWeek>().AsNoTracking()
+            .Where(w => repositoryIds.Contains(w.RepositoryId) && w.WeekStart >= first)
+            .GroupBy(w => w.WeekStart).Select(g => new { Week = g.Key, Commits = g.Sum(w => w.Commits) })
+            .ToDictionaryAsync(g => g.Week, g => (int)g.Commits, ct);
+        return [.. Enumerable.Range(0, Weeks).Select(i => first.AddDays(7 * i))
+            .Select(week => new WeekCount(week.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), counts.GetValueOrDefault(week)))];
     }
 }
