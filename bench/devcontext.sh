@@ -99,7 +99,8 @@ grep -E '^\[bench\]' "$results/bench.log" >&2 || true
 
 # The baseline: COPY of the same distinct rows into the same table (same indexes, same durable cluster), one statement.
 # As the superuser: PostgreSQL refuses COPY FROM into a table whose row-level security binds the caller.
-copy_rows="$(wc -l <"$work/copy.csv")"
+json() { python3 -c "import json,sys; print(json.load(open('$results/devcontext.json'))[sys.argv[1]])" "$1"; }
+copy_rows="$(json copy_rows)" # messages span lines: count the rows the generator wrote, not the lines
 copy_start="$(date +%s.%N)"
 psql_admin -d coditect -c "\\copy commits (id, tenant_id, repository_id, sha, author_name, author_email, authored_at, committer_name, committer_email, committed_at, message, branches, parents, files_changed, additions, deletions, created_at) from '$work/copy.csv' with (format csv)"
 copy_end="$(date +%s.%N)"
@@ -107,7 +108,6 @@ copy_rate="$(awk -v n="$copy_rows" -v a="$copy_start" -v b="$copy_end" 'BEGIN { 
 copy_seconds="$(awk -v a="$copy_start" -v b="$copy_end" 'BEGIN { printf "%.1f", b - a }')"
 log "devcontext: COPY of $copy_rows rows in $copy_seconds s = $copy_rate rows/s"
 
-json() { python3 -c "import json,sys; print(json.load(open('$results/devcontext.json'))[sys.argv[1]])" "$1"; }
 received_rate="$(printf '%.0f' "$(json received_per_second)")"
 inserted_rate="$(printf '%.0f' "$(json inserted_per_second)")"
 ratio="$(awk -v a="$inserted_rate" -v b="$copy_rate" 'BEGIN { printf "%.0f %%", 100 * a / b }')"

@@ -96,12 +96,13 @@ internal static class DevContextScenario
 
         if (options.JsonPath is { } json)
         {
-            await File.WriteAllTextAsync(json, JsonSerializer.Serialize(new
+            await File.WriteAllTextAsync(json, JsonSerializer.Serialize(new Dictionary<string, object>
             {
-                sync.Batches, sync.Received, sync.Inserted, sync.AlreadyKnown, sync.LinkedTasks, sync.Seconds,
-                received_per_second = sync.Received / sync.Seconds, inserted_per_second = sync.Inserted / sync.Seconds,
-                batch_p50_ms = sync.Latency.Percentile(50) / 1000.0, batch_p95_ms = sync.Latency.Percentile(95) / 1000.0,
-                concurrency = options.SyncConcurrency, duplicate_percent = options.DuplicatePercent, data,
+                ["batches"] = sync.Batches, ["received"] = sync.Received, ["inserted"] = sync.Inserted, ["already_known"] = sync.AlreadyKnown,
+                ["linked_tasks"] = sync.LinkedTasks, ["seconds"] = sync.Seconds, ["copy_rows"] = commits.Count,
+                ["received_per_second"] = sync.Received / sync.Seconds, ["inserted_per_second"] = sync.Inserted / sync.Seconds,
+                ["batch_p50_ms"] = sync.Latency.Percentile(50) / 1000.0, ["batch_p95_ms"] = sync.Latency.Percentile(95) / 1000.0,
+                ["concurrency"] = options.SyncConcurrency, ["duplicate_percent"] = options.DuplicatePercent, ["data"] = data,
             }), ct);
         }
 
@@ -134,7 +135,7 @@ internal static class DevContextScenario
         do
         {
             var page = await api.OrgSetupAsync<JsonElement>(HttpMethod.Get,
-                $"/tasks?project_id={project.Id}&status=todo&page_size=200" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)), null, HttpStatusCode.OK, ct);
+                $"/tasks?project_id={project.Id}&status=todo&page_size=100" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)), null, HttpStatusCode.OK, ct);
             open.AddRange(page.GetProperty("items").EnumerateArray().Select(t => t.GetProperty("id").GetGuid()));
             cursor = page.TryGetProperty("next_cursor", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
         }
