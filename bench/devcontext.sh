@@ -131,6 +131,9 @@ ${quick_note}**Verdict**: commit sync $sync_verdict ($received_rate commits/s re
     echo "**not met** by: $failing."
   fi)
 
+$(awk -v n="$(nproc)" -v a="${load_at_start%% *}" -v b="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+  if (a > n || b > n) printf "> **The machine was busy**: the load average was %s at the start and %s at the end, on %d cores (other builds\n> and tests shared the CPU). The server, PostgreSQL and the load generator got a fraction of the machine: these figures\n> are what this box gave under that load, not what the work costs on an idle machine.\n", a, b, n }')
+
 | | |
 | --- | --- |
 | machine | $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores, $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) |

@@ -80,7 +80,7 @@ internal static class DevContextScenario
             var passed = step.Errors == 0 && op.Latency.Percentile(95) <= options.MaxP95Ms * 1000;
             rows.Add("| " + string.Join(" | ", options.Backend, label, rate.ToString("0.#", Invariant), op.Successes.ToString(Invariant),
                 Report.Ms(op.Latency.Percentile(50)), Report.Ms(op.Latency.Percentile(95)), Report.Ms(op.Latency.Percentile(99)),
-                Report.Ms(op.Latency.MaxMicroseconds), step.Errors == 0 ? "0" : $"{step.Errors} ({op.ErrorSamples.FirstOrDefault()})",
+                Report.Ms(op.Latency.MaxMicroseconds), step.Errors == 0 ? "0" : $"{step.Errors} ({Errors(op)})",
                 passed ? "pass" : "**FAIL**") + " |");
             Console.Error.WriteLine($"[bench] {options.Backend} devcontext {workload.Operations[0]} @ {rate:F0}/s: {Report.Describe(step, options)}");
             await Task.Delay(TimeSpan.FromSeconds(1), ct);
@@ -107,6 +107,15 @@ internal static class DevContextScenario
         }
 
         return 0;
+    }
+
+    /// <summary>The errors by kind (status, transport, drops) and the first sample as one line of text for a table cell.</summary>
+    private static string Errors(OperationStats op)
+    {
+        var kinds = op.Statuses.Select(s => $"{s.Value}×{s.Key}").Concat(op.Transport.Select(t => $"{t.Value}×{t.Key}"))
+            .Concat(op.Invalid.Select(i => $"{i.Value}×{i.Key}")).Append(op.Dropped > 0 ? $"{op.Dropped}×dropped" : "").Where(k => k.Length > 0);
+        var sample = System.Text.RegularExpressions.Regex.Replace(op.ErrorSamples.FirstOrDefault() ?? "", "<[^>]*>|[|\\s]+", " ").Trim();
+        return string.Join(", ", kinds) + (sample.Length == 0 ? "" : "; first: " + (sample.Length <= 120 ? sample : sample[..120] + "..."));
     }
 
     /// <summary>One markdown document: a heading per list of <see cref="ListSize"/> items, every third item checked.</summary>
