@@ -10,6 +10,9 @@ internal sealed class BenchOptions
     /// <summary>The web console's pages (ConsoleScenario.cs): not in <c>all</c>, run on its own.</summary>
     public const string ConsoleScenarioName = "console";
 
+    /// <summary>Dev Context (DevContextScenario.cs, issue 12): commit sync, statistics, the board. Not in <c>all</c>.</summary>
+    public const string DevContextScenarioName = "devcontext";
+
     public List<Uri> Servers { get; } = [];
     public List<string> Scenarios { get; } = [];
     public List<double> Rates { get; } = [];
@@ -61,6 +64,17 @@ internal sealed class BenchOptions
     public int ProcessCount => Processes ?? Servers.Count;
 
     public bool IsConsole => Scenarios.Contains(ConsoleScenarioName);
+
+    public bool IsDevContext => Scenarios.Contains(DevContextScenarioName);
+
+    /// <summary>The devcontext scenario's data: tasks (markdown import), distinct commits (commit sync), the share of each batch re-sent.</summary>
+    public int DevTasks { get; private set; } = 10_000;
+    public int DevCommits { get; private set; } = 100_000;
+    public int DuplicatePercent { get; private set; } = 30;
+    public int SyncConcurrency { get; private set; } = 1;
+
+    /// <summary>Where the devcontext scenario writes the distinct commits as CSV for the script's COPY baseline.</summary>
+    public string? CopyCsvPath { get; private set; }
 
     public static BenchOptions Parse(string[] args)
     {
@@ -119,6 +133,11 @@ internal sealed class BenchOptions
                 case "--json": o.JsonPath = value; break;
                 case "--markdown": o.MarkdownPath = value; break;
                 case "--steps-markdown": o.StepsMarkdownPath = value; break;
+                case "--tasks": o.DevTasks = Whole(value); break;
+                case "--commits": o.DevCommits = Whole(value); break;
+                case "--duplicate-percent": o.DuplicatePercent = Whole(value); break;
+                case "--sync-concurrency": o.SyncConcurrency = Whole(value); break;
+                case "--copy-csv": o.CopyCsvPath = value; break;
                 default: throw new ArgumentException($"unknown flag {flag}");
             }
         }
@@ -133,14 +152,14 @@ internal sealed class BenchOptions
             o.Scenarios.AddRange(AllScenarios);
         }
 
-        if (o.Scenarios.FirstOrDefault(s => !AllScenarios.Contains(s) && s != ConsoleScenarioName) is { } unknown)
+        if (o.Scenarios.FirstOrDefault(s => !AllScenarios.Contains(s) && s != ConsoleScenarioName && s != DevContextScenarioName) is { } unknown)
         {
             throw new ArgumentException($"unknown scenario {unknown}; use {string.Join(", ", AllScenarios)}, all, or {ConsoleScenarioName}");
         }
 
-        if (o.IsConsole && (o.Scenarios.Count > 1 || o.Search))
+        if ((o.IsConsole || o.IsDevContext) && (o.Scenarios.Count > 1 || o.Search))
         {
-            throw new ArgumentException($"{ConsoleScenarioName} runs on its own, at fixed rates (--rate), and writes its own table");
+            throw new ArgumentException($"{o.Scenarios[0]} runs on its own, at fixed rates (--rate), and writes its own table");
         }
 
         if (o.Servers.Any(u => !u.IsLoopback))

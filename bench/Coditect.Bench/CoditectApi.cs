@@ -28,6 +28,7 @@ internal sealed class CoditectApi : IDisposable
     private long _next;
     private string? _accessToken;
     private string? _orgSlug;
+    private Guid? _orgId;
 
     /// <summary>The password of the user <see cref="RegisterAsync"/> signs up (the console scenario signs in with it).</summary>
     public const string Password = "bench load generator password";
@@ -37,6 +38,9 @@ internal sealed class CoditectApi : IDisposable
 
     /// <summary>The slug of the registered user's organization, which owns every licence the benchmark makes.</summary>
     public string OrgSlug => _orgSlug ?? throw new InvalidOperationException("not registered yet");
+
+    /// <summary>The id of that organization (the devcontext scenario writes it into the rows of its COPY baseline).</summary>
+    public Guid OrgId => _orgId ?? throw new InvalidOperationException("not registered yet");
 
     public IReadOnlyList<Uri> Servers { get; }
 
@@ -69,6 +73,7 @@ internal sealed class CoditectApi : IDisposable
         _accessToken = tokens.AccessToken;
         Email = email;
         _orgSlug = tokens.Organization?.Slug ?? throw new InvalidOperationException("register answered without an organization");
+        _orgId = tokens.Organization.Id;
     }
 
     /// <summary>Creates a licence through the admin API and returns its id and full key (shown only once, at creation).</summary>
@@ -93,6 +98,34 @@ internal sealed class CoditectApi : IDisposable
 
     public Task<Answer> ReleaseAsync(string key, Guid sessionId, CancellationToken ct) =>
         PostAsync("/api/v1/licenses/release", $$"""{"license_key":"{{key}}","session_id":"{{sessionId}}"}""", ct);
+
+    /// <summary>An authenticated call of the organization's API (<paramref name="path"/> after <c>/api/v1/orgs/{org}</c>), a JSON body or none.</summary>
+    public async Task<Answer> OrgCallAsync(HttpMethod method, string path, byte[]? json, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, $"/api/v1/orgs/{_orgSlug}{path}");
+        if (json is not null)
+        {
+            request.Content = new ByteArrayContent(json);
+            request.Content.Headers.ContentType = JsonType;
+        }
+
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _accessToken);
+        using var response = await NextClient().SendAsync(request, ct);
+        var bytes = await response.Content.ReadAsByteArrayAsync(ct);
+        return new Answer((int)response.StatusCode, bytes, Stopwatch.GetTimestamp());
+    }
+
+    /// <summary><see cref="OrgCallAsync"/> for setup: the answer must have <paramref name="expected"/> status; its body read as <typeparamref name="T"/>.</summary>
+    public async Task<T> OrgSetupAsync<T>(HttpMethod method, string path, object? body, HttpStatusCode expected, CancellationToken ct)
+    {
+        var answer = await OrgCallAsync(method, path, body is null ? null : JsonSerializer.SerializeToUtf8Bytes(body, Json), ct);
+        if (answer.Status != (int)expected)
+        {
+            throw new InvalidOperationException($"{method} {path} answered {answer.Status}, expected {(int)expected}: {answer.Text[..Math.Min(answer.Text.Length, 500)]}");
+        }
+
+        return JsonSerializer.Deserialize<T>(answer.Body, Json) ?? throw new InvalidOperationException("empty answer");
+    }
 
     private async Task<Answer> PostAsync(string path, string body, CancellationToken ct)
     {

@@ -37,6 +37,11 @@ if (options.IsConsole)
     return await ConsoleScenario.RunAsync(options, api, loop, memory, stop.Token);
 }
 
+if (options.IsDevContext)
+{
+    return await DevContextScenario.RunAsync(options, api, loop, memory, stop.Token);
+}
+
 Shape? hot = null;
 Shape? cold = null;
 var results = new List<ScenarioResult>();

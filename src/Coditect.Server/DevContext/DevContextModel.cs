@@ -92,7 +92,9 @@ internal sealed class ProjectTaskConfiguration : IEntityTypeConfiguration<Projec
         task.HasIndex(t => new { t.TaskListId, t.Position });
         task.HasIndex(t => t.ParentId);
         task.HasIndex(t => t.AssigneeId);
-        task.HasIndex(t => new { t.ProjectId, t.Status });
+        task.HasIndex(t => new { t.ProjectId, t.Status, t.Number });
+        task.HasIndex(t => new { t.ProjectId, t.UpdatedAt });
+        task.HasIndex(t => new { t.ProjectId, t.DueDate });
         task.HasOne<Project>().WithMany().HasForeignKey(t => t.ProjectId).OnDelete(DeleteBehavior.Cascade);
         task.HasOne<TaskList>().WithMany().HasForeignKey(t => t.TaskListId).OnDelete(DeleteBehavior.Cascade);
         task.HasOne<ProjectTask>().WithMany().HasForeignKey(t => t.ParentId).OnDelete(DeleteBehavior.Cascade);
@@ -161,5 +163,26 @@ internal sealed class RepositoryBranchConfiguration : IEntityTypeConfiguration<R
         branch.Property(b => b.Name).HasMaxLength(255);
         branch.Property(b => b.HeadSha).HasMaxLength(64);
         branch.HasOne<Repository>().WithMany().HasForeignKey(b => b.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+// 0015_devcontext_rollups.sql: the roll-ups commit sync keeps for the statistics.
+
+internal sealed class CommitWeekConfiguration : IEntityTypeConfiguration<CommitWeek>
+{
+    public void Configure(EntityTypeBuilder<CommitWeek> week)
+    {
+        week.HasKey(w => new { w.RepositoryId, w.WeekStart });
+        week.HasOne<Repository>().WithMany().HasForeignKey(w => w.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class CommitAuthorConfiguration : IEntityTypeConfiguration<CommitAuthor>
+{
+    public void Configure(EntityTypeBuilder<CommitAuthor> author)
+    {
+        author.HasKey(a => new { a.RepositoryId, a.Email });
+        author.Property(a => a.Email).HasMaxLength(320);
+        author.HasOne<Repository>().WithMany().HasForeignKey(a => a.RepositoryId).OnDelete(DeleteBehavior.Cascade);
     }
 }

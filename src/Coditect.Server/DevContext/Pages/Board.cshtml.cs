@@ -7,6 +7,7 @@ using Coditect.Server.Organizations;
 using Coditect.Server.Platform;
 using Coditect.Server.WebConsole;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
 
 namespace Coditect.Server.DevContext.Pages;
 
@@ -17,12 +18,15 @@ namespace Coditect.Server.DevContext.Pages;
 /// Status changes go through the API's rules (<c>TASK_BLOCKED</c> shows as an alert).
 /// </summary>
 [RequirePermission(Permission.ReadWork)]
-public sealed class BoardModel(ProjectAdmin projects, TaskLists lists, TaskBoard board, CoditectDbContext db) : ConsolePage
+public sealed class BoardModel(ProjectAdmin projects, TaskBoard board, CoditectDbContext db) : ConsolePage
 {
     public sealed record Column(string Status, CursorPage<TaskResponse> Tasks);
 
     public ProjectResponse Project { get; private set; } = null!;
-    public IReadOnlyList<TaskListResponse> Lists { get; private set; } = [];
+    /// <summary>A task list as the board names it (the filter and the new card's list); no task counts, which the board does not show.</summary>
+    public sealed record ListChoice(Guid Id, string Title);
+
+    public IReadOnlyList<ListChoice> Lists { get; private set; } = [];
     public IReadOnlyList<Column> Columns { get; private set; } = [];
     public IReadOnlyDictionary<Guid, WorkPages.Member> Members { get; private set; } = new Dictionary<Guid, WorkPages.Member>();
     public Guid? ListId { get; private set; }
@@ -117,7 +121,8 @@ public sealed class BoardModel(ProjectAdmin projects, TaskLists lists, TaskBoard
         }
 
         Project = project;
-        Lists = (await lists.ListAsync(id, "", new Keyset("position", false, Keyset.MaxPageSize, null, null), ct))?.Items ?? [];
+        Lists = await db.Set<TaskList>().AsNoTracking().Where(l => l.ProjectId == id).OrderBy(l => l.Position).ThenBy(l => l.Id)
+            .Take(Keyset.MaxPageSize).Select(l => new ListChoice(l.Id, l.Title)).ToListAsync(ct);
         ListId = list is { } l && Lists.Any(x => x.Id == l) ? l : null;
         OnlyStatus = status is not null && WorkPages.Statuses.Contains(status) ? status : null;
         var errors = new Validator();

@@ -11,20 +11,18 @@ using Coditect.Server.Platform;
 using Coditect.Server.Platform.Outbox;
 using Coditect.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
-using Npgsql;
-using NpgsqlTypes;
 
 namespace Coditect.Server.DevContext.Repositories;
 
 /// <summary>
-/// Commit sync (scoped): a batch of up to <see cref="MaxBatch"/> commits goes in idempotently by SHA, set-based —
-/// on PostgreSQL one <c>INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING RETURNING</c> for the whole batch,
-/// on SQLite one prepared statement per commit in the request's transaction. Only new commits are linked to the
-/// tasks their messages name (<c>KEY-42</c>, any key the organization has had). Each branch's newest known commit is
-/// kept for the CLI's next incremental sync. Commits are not audited; a batch writes one summary event.
+/// Commit sync (scoped): a batch of up to <see cref="MaxBatch"/> commits goes in idempotently by SHA, set-based (the
+/// writes are in CommitSyncWrites.cs). Only new commits count: they are linked to the tasks their messages name
+/// (<c>KEY-42</c>, any key the organization has had) and added to the statistics' roll-ups (<see cref="CommitWeek"/>,
+/// <see cref="CommitAuthor"/>, the repository's count and last commit time) in the same transaction. Each branch's
+/// newest known commit is kept for the CLI's next incremental sync. Commits are not audited; a batch writes one
+/// summary event.
 /// </summary>
-public sealed class CommitSync(CoditectDbContext db, TenantContext tenant)
+public sealed partial class CommitSync(CoditectDbContext db, TenantContext tenant)
 {
     public const int MaxBatch = 1000;
     public const int MaxMessageChars = 65_536;
@@ -65,12 +63,9 @@ public sealed class CommitSync(CoditectDbContext db, TenantContext tenant)
         }
 
         var now = db.UtcNow;
-        var inserted = db.Database.IsNpgsql()
-            ? await InsertPostgresAsync(repositoryId, rows, now, ct)
-            : await InsertSqliteAsync(repositoryId, rows, now, ct);
-        var fresh = rows.Where(r => inserted.Contains(r.Id)).ToList();
-        var links = await LinkTasksAsync(fresh, ct);
-        await AdvanceAsync(repositoryId, rows, fresh, now, ct);
+        var (fresh, links) = db.Database.IsNpgsql()
+            ? await SyncPostgresAsync(repositoryId, rows, now, ct)
+            : await SyncSqliteAsync(repositoryId, rows, now, ct);
 
         var response = new CommitBatchResponse(rows.Count, fresh.Count, rows.Count - fresh.Count, links);
         if (fresh.Count > 0)
@@ -257,132 +252,23 @@ public sealed class CommitSync(CoditectDbContext db, TenantContext tenant)
         _ => time,
     };
 
-    /// <summary>The whole batch in one statement; answers the ids of the rows that were new.</summary>
-    private async Task<HashSet<Guid>> InsertPostgresAsync(Guid repositoryId, List<Row> rows, DateTime now, CancellationToken ct)
+    /// <summary>The Monday (UTC) of the ISO week of a commit: the key of its <see cref="CommitWeek"/> roll-up.</summary>
+    public static DateOnly WeekOf(DateTime committedAt)
     {
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        await using var command = new NpgsqlCommand("""
-            INSERT INTO commits (id, tenant_id, repository_id, sha, author_name, author_email, authored_at, committer_name, committer_email,
-                                 committed_at, message, branches, parents, files_changed, additions, deletions, created_at)
-            SELECT u.id, @tenant, @repository, u.sha, u.author_name, u.author_email, u.authored_at, u.committer_name, u.committer_email,
-                   u.committed_at, u.message, u.branches, u.parents, u.files_changed, u.additions, u.deletions, @now
-            FROM unnest(@ids, @shas, @author_names, @author_emails, @authored, @committer_names, @committer_emails, @committed, @messages,
-                        @branches, @parents, @files, @additions, @deletions)
-                 AS u(id, sha, author_name, author_email, authored_at, committer_name, committer_email, committed_at, message, branches,
-                      parents, files_changed, additions, deletions)
-            ON CONFLICT (repository_id, sha) DO NOTHING
-            RETURNING id
-            """, connection, (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction());
-        command.Parameters.Add(new NpgsqlParameter<Guid>("tenant", tenant.TenantId!.Value));
-        command.Parameters.Add(new NpgsqlParameter<Guid>("repository", repositoryId));
-        command.Parameters.Add(new NpgsqlParameter<DateTime>("now", now));
-        command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. rows.Select(r => r.Id)]));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("shas", [.. rows.Select(r => r.Sha)]));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("author_names", [.. rows.Select(r => r.AuthorName)]));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("author_emails", [.. rows.Select(r => r.AuthorEmail)]));
-        command.Parameters.Add(new NpgsqlParameter<DateTime[]>("authored", [.. rows.Select(r => r.AuthoredAt)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new NpgsqlParameter<string[]>("committer_names", [.. rows.Select(r => r.CommitterName)]));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("committer_emails", [.. rows.Select(r => r.CommitterEmail)]));
-        command.Parameters.Add(new NpgsqlParameter<DateTime[]>("committed", [.. rows.Select(r => r.CommittedAt)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new NpgsqlParameter<string[]>("messages", [.. rows.Select(r => r.Message)]));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("branches", [.. rows.Select(r => JsonSerializer.Serialize(r.Branches))]));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("parents", [.. rows.Select(r => JsonSerializer.Serialize(r.Parents))]));
-        command.Parameters.Add(new NpgsqlParameter<int[]>("files", [.. rows.Select(r => r.FilesChanged)]));
-        command.Parameters.Add(new NpgsqlParameter<int[]>("additions", [.. rows.Select(r => r.Additions)]));
-        command.Parameters.Add(new NpgsqlParameter<int[]>("deletions", [.. rows.Select(r => r.Deletions)]));
-        var inserted = new HashSet<Guid>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            inserted.Add(reader.GetGuid(0));
-        }
-
-        return inserted;
+        var day = DateOnly.FromDateTime(committedAt);
+        return day.AddDays(-(((int)day.DayOfWeek + 6) % 7));
     }
 
-    /// <summary>SQLite: one statement per commit in the request's transaction (one writer, no round trips to pay for).</summary>
-    private async Task<HashSet<Guid>> InsertSqliteAsync(Guid repositoryId, List<Row> rows, DateTime now, CancellationToken ct)
-    {
-        var tenantId = tenant.TenantId!.Value;
-        var inserted = new HashSet<Guid>();
-        foreach (var r in rows)
-        {
-            var branches = JsonSerializer.Serialize(r.Branches);
-            var parents = JsonSerializer.Serialize(r.Parents);
-            var count = await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO commits (id, tenant_id, repository_id, sha, author_name, author_email, authored_at, committer_name, committer_email,
-                                     committed_at, message, branches, parents, files_changed, additions, deletions, created_at)
-                VALUES ({r.Id}, {tenantId}, {repositoryId}, {r.Sha}, {r.AuthorName}, {r.AuthorEmail}, {r.AuthoredAt}, {r.CommitterName},
-                        {r.CommitterEmail}, {r.CommittedAt}, {r.Message}, {branches}, {parents}, {r.FilesChanged}, {r.Additions}, {r.Deletions}, {now})
-                ON CONFLICT (repository_id, sha) DO NOTHING
-                """, ct);
-            if (count == 1)
-            {
-                inserted.Add(r.Id);
-            }
-        }
+    /// <summary>Each branch's newest commit in the batch (by commit time, then SHA), ordered by branch name.</summary>
+    private static List<(string Branch, Row Row)> Heads(List<Row> rows) =>
+        [.. rows.SelectMany(r => r.Branches.Select(b => (Branch: b, Row: r)))
+            .GroupBy(x => x.Branch, StringComparer.Ordinal)
+            .Select(g => g.OrderByDescending(x => x.Row.CommittedAt).ThenBy(x => x.Row.Sha, StringComparer.Ordinal).First())
+            .OrderBy(x => x.Branch, StringComparer.Ordinal)];
 
-        return inserted;
-    }
-
-    /// <summary>Links each new commit to the tasks its message names; answers how many links were made.</summary>
-    private async Task<int> LinkTasksAsync(List<Row> fresh, CancellationToken ct)
-    {
-        var mentions = fresh.SelectMany(r => ProjectKeys.FindReferences(r.Message).Select(m => (r.Id, m.Key, m.Number))).ToList();
-        if (mentions.Count == 0)
-        {
-            return 0;
-        }
-
-        var keys = mentions.Select(m => m.Key).Distinct().ToList();
-        var projects = await db.Set<ProjectKey>().AsNoTracking().Where(k => keys.Contains(k.Key)).ToDictionaryAsync(k => k.Key, k => k.ProjectId, ct);
-        if (projects.Count == 0)
-        {
-            return 0;
-        }
-
-        var projectIds = projects.Values.Distinct().ToList();
-        var numbers = mentions.Where(m => projects.ContainsKey(m.Key)).Select(m => m.Number).Distinct().ToList();
-        var tasks = await db.Set<ProjectTask>().AsNoTracking().Where(t => projectIds.Contains(t.ProjectId) && numbers.Contains(t.Number))
-            .Select(t => new { t.Id, t.ProjectId, t.Number }).ToListAsync(ct);
-        var byReference = tasks.ToDictionary(t => (t.ProjectId, t.Number), t => t.Id);
-        var links = mentions
-            .Where(m => projects.ContainsKey(m.Key) && byReference.ContainsKey((projects[m.Key], m.Number)))
-            .Select(m => new CommitTask { CommitId = m.Id, TaskId = byReference[(projects[m.Key], m.Number)] })
-            .DistinctBy(l => (l.CommitId, l.TaskId)).ToList();
-        db.AddRange(links);
-        await db.SaveChangesAsync(ct);
-        db.ChangeTracker.Clear();
-        return links.Count;
-    }
-
-    /// <summary>Counts the new commits on the repository and moves each branch's head to its newest known commit.</summary>
-    private async Task AdvanceAsync(Guid repositoryId, List<Row> rows, List<Row> fresh, DateTime now, CancellationToken ct)
-    {
-        if (fresh.Count > 0)
-        {
-            var newest = fresh.Max(r => r.CommittedAt);
-            await db.Database.ExecuteSqlAsync($"""
-                UPDATE repositories SET commit_count = commit_count + {fresh.Count},
-                    last_commit_at = CASE WHEN last_commit_at IS NULL OR last_commit_at < {newest} THEN {newest} ELSE last_commit_at END
-                WHERE id = {repositoryId}
-                """, ct);
-        }
-
-        var tenantId = tenant.TenantId!.Value;
-        foreach (var head in rows.SelectMany(r => r.Branches.Select(b => (Branch: b, Row: r)))
-                     .GroupBy(x => x.Branch, StringComparer.Ordinal)
-                     .Select(g => g.OrderByDescending(x => x.Row.CommittedAt).ThenBy(x => x.Row.Sha, StringComparer.Ordinal).First()))
-        {
-            await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO repository_branches (repository_id, name, tenant_id, head_sha, head_committed_at, updated_at)
-                VALUES ({repositoryId}, {head.Branch}, {tenantId}, {head.Row.Sha}, {head.Row.CommittedAt}, {now})
-                ON CONFLICT (repository_id, name) DO UPDATE SET head_sha = excluded.head_sha, head_committed_at = excluded.head_committed_at,
-                    updated_at = excluded.updated_at
-                WHERE excluded.head_committed_at >= repository_branches.head_committed_at
-                """, ct);
-        }
-    }
+    /// <summary>Every task reference each commit's message names (the key as written, the number).</summary>
+    private static List<(Guid CommitId, string Key, int Number)> Mentions(IEnumerable<Row> rows) =>
+        [.. rows.SelectMany(r => ProjectKeys.FindReferences(r.Message).Select(m => (r.Id, m.Key, m.Number)))];
 }
 
 internal static class CommitMapping

@@ -74,3 +74,32 @@ public sealed class RepositoryBranch : ITenantOwned
     public DateTime HeadCommittedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
 }
+
+/// <summary>
+/// A roll-up kept by commit sync in the transaction that inserts the commits: how many commits of the repository fall
+/// in the ISO week (Monday, UTC) starting <see cref="WeekStart"/>. Only newly inserted commits count (a re-sent SHA
+/// counts once), so it always equals a recount of <c>commits</c>.
+/// </summary>
+[NotAudited]
+public sealed class CommitWeek : ITenantOwned
+{
+    public Guid TenantId { get; set; }
+    public Guid RepositoryId { get; set; }
+    public DateOnly WeekStart { get; set; }
+    public long Commits { get; set; }
+}
+
+/// <summary>
+/// A roll-up kept by commit sync like <see cref="CommitWeek"/>: one row per author e-mail (exactly as sent) of the
+/// repository, with its commit count and first and last commit time.
+/// </summary>
+[NotAudited]
+public sealed class CommitAuthor : ITenantOwned
+{
+    public Guid TenantId { get; set; }
+    public Guid RepositoryId { get; set; }
+    public required string Email { get; set; }
+    public long Commits { get; set; }
+    public DateTime FirstCommitAt { get; set; }
+    public DateTime LastCommitAt { get; set; }
+}

@@ -20,35 +20,70 @@ public sealed class WorkStats(CoditectDbContext db)
 {
     public const int Weeks = 12;
 
-    /// <summary>Null when no such project is visible.</summary>
+    /// <summary>
+    /// Null when no such project is visible. Two statements: everything but the weeks in one row (tasks counted in one
+    /// pass over the project's tasks; commits, contributors and weeks from the roll-ups commit sync keeps, never the
+    /// commits themselves, so the cost does not grow with the history), then the weeks. Each table is filtered by the
+    /// organization explicitly (SQLite has no row-level security; raw SQL has no EF tenant filter).
+    /// </summary>
     public async Task<ProjectStatsResponse?> ProjectAsync(Guid projectId, CancellationToken ct)
     {
-        var project = await db.Set<Project>().AsNoTracking().FirstOrDefaultAsync(p => p.Id == projectId, ct);
-        if (project is null)
+        var tenantId = db.Tenant.TenantId!.Value;
+        var today = DateOnly.FromDateTime(db.UtcNow);
+        string todo = TaskStatuses.Todo, progress = TaskStatuses.InProgress, blocked = TaskStatuses.Blocked, done = TaskStatuses.Done;
+        var row = (await db.Database.SqlQuery<ProjectRow>($"""
+            SELECT p.updated_at AS "ProjectUpdatedAt", t.total AS "Total", t.todo AS "Todo", t.in_progress AS "InProgress",
+                   t.blocked AS "Blocked", t.done AS "Done", t.overdue AS "Overdue", t.last_task AS "LastTask",
+                   (SELECT count(*) FROM tasks w WHERE w.tenant_id = {tenantId} AND w.project_id = {projectId} AND w.status <> {done}
+                       AND EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks o ON o.id = d.depends_on_id
+                                   WHERE d.tenant_id = {tenantId} AND d.task_id = w.id AND o.status <> {done})) AS "Waiting",
+                   (SELECT CAST(coalesce(sum(r.commit_count), 0) AS bigint) FROM repositories r
+                    WHERE r.tenant_id = {tenantId} AND r.project_id = {projectId}) AS "Commits",
+                   (SELECT max(r.last_commit_at) FROM repositories r WHERE r.tenant_id = {tenantId} AND r.project_id = {projectId}) AS "LastCommit",
+                   (SELECT count(DISTINCT a.email) FROM commit_authors a JOIN repositories r ON r.id = a.repository_id
+                    WHERE a.tenant_id = {tenantId} AND r.project_id = {projectId}) AS "Contributors",
+                   (SELECT max(v.created_at) FROM plan_versions v WHERE v.tenant_id = {tenantId} AND v.project_id = {projectId}) AS "LastPlan"
+            FROM projects p
+            CROSS JOIN (SELECT count(*) AS total,
+                               coalesce(sum(CASE WHEN status = {todo} THEN 1 ELSE 0 END), 0) AS todo,
+                               coalesce(sum(CASE WHEN status = {progress} THEN 1 ELSE 0 END), 0) AS in_progress,
+                               coalesce(sum(CASE WHEN status = {blocked} THEN 1 ELSE 0 END), 0) AS blocked,
+                               coalesce(sum(CASE WHEN status = {done} THEN 1 ELSE 0 END), 0) AS done,
+                               coalesce(sum(CASE WHEN due_date IS NOT NULL AND due_date < {today} AND status <> {done} THEN 1 ELSE 0 END), 0) AS overdue,
+                               max(updated_at) AS last_task
+                        FROM tasks WHERE tenant_id = {tenantId} AND project_id = {projectId}) AS t
+            WHERE p.tenant_id = {tenantId} AND p.id = {projectId}
+            """).ToListAsync(ct)).SingleOrDefault();
+        if (row is null)
         {
             return null;
         }
 
-        var now = db.UtcNow;
-        var tasks = db.Set<ProjectTask>().AsNoTracking().Where(t => t.ProjectId == projectId);
-        var counts = await Counts(tasks, ct);
-        var today = DateOnly.FromDateTime(now);
-        var overdue = await tasks.CountAsync(t => t.DueDate != null && t.DueDate < today && t.Status != TaskStatuses.Done, ct);
-        var waiting = await tasks.CountAsync(t => t.Status != TaskStatuses.Done && db.Set<TaskDependency>()
-            .Any(d => d.TaskId == t.Id && db.Set<ProjectTask>().Any(o => o.Id == d.DependsOnId && o.Status != TaskStatuses.Done)), ct);
-
-        var repositories = db.Set<Repository>().AsNoTracking().Where(r => r.ProjectId == projectId);
-        var commits = await repositories.SumAsync(r => (long?)r.CommitCount, ct) ?? 0;
-        var contributors = await db.Set<Commit>().AsNoTracking().Where(c => repositories.Any(r => r.Id == c.RepositoryId))
-            .Select(c => c.AuthorEmail).Distinct().CountAsync(ct);
+        var counts = new TaskCounts((int)row.Total, (int)row.Todo, (int)row.InProgress, (int)row.Blocked, (int)row.Done);
         var perWeek = await CommitsPerWeekAsync(projectId, today, ct);
-
-        var lastTask = await tasks.MaxAsync(t => (DateTime?)t.UpdatedAt, ct);
-        var lastCommit = await repositories.MaxAsync(r => r.LastCommitAt, ct);
-        var lastPlan = await db.Set<PlanVersion>().Where(v => v.ProjectId == projectId).MaxAsync(v => (DateTime?)v.CreatedAt, ct);
-        DateTime?[] moments = [project.UpdatedAt, lastTask, lastCommit, lastPlan];
+        DateTime?[] moments = [row.ProjectUpdatedAt, row.LastTask, row.LastCommit, row.LastPlan];
+        var last = moments.Max() is { } moment ? DateTime.SpecifyKind(moment, DateTimeKind.Utc) : (DateTime?)null;
         var percent = counts.Total == 0 ? 0 : Math.Round(100.0 * counts.Done / counts.Total, 1);
-        return new ProjectStatsResponse(projectId, counts, percent, counts.Blocked, waiting, overdue, commits, perWeek, contributors, moments.Max());
+        return new ProjectStatsResponse(projectId, counts, percent, counts.Blocked, (int)row.Waiting, (int)row.Overdue, row.Commits, perWeek,
+            (int)row.Contributors, last);
+    }
+
+    /// <summary>The one row of a project's statistics statement.</summary>
+    public sealed class ProjectRow
+    {
+        public DateTime ProjectUpdatedAt { get; set; }
+        public long Total { get; set; }
+        public long Todo { get; set; }
+        public long InProgress { get; set; }
+        public long Blocked { get; set; }
+        public long Done { get; set; }
+        public long Overdue { get; set; }
+        public DateTime? LastTask { get; set; }
+        public long Waiting { get; set; }
+        public long Commits { get; set; }
+        public DateTime? LastCommit { get; set; }
+        public long Contributors { get; set; }
+        public DateTime? LastPlan { get; set; }
     }
 
     public async Task<DevStatsResponse> OrganizationAsync(CancellationToken ct)
@@ -77,29 +112,11 @@ public sealed class WorkStats(CoditectDbContext db)
     {
         var monday = today.AddDays(-(((int)today.DayOfWeek + 6) % 7));
         var first = monday.AddDays(-7 * (Weeks - 1));
-        var since = first.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-        var rows = db.Database.IsNpgsql()
-            ? await db.Database.SqlQuery<WeekRow>($"""
-                SELECT to_char(date_trunc('week', c.committed_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS "Week", count(*) AS "Commits"
-                FROM commits c JOIN repositories r ON r.id = c.repository_id
-                WHERE r.project_id = {projectId} AND c.committed_at >= {since}
-                GROUP BY 1
-                """).ToListAsync(ct)
-            : await db.Database.SqlQuery<WeekRow>($"""
-                SELECT date(c.committed_at, 'weekday 0', '-6 days') AS "Week", count(*) AS "Commits"
-                FROM commits c JOIN repositories r ON r.id = c.repository_id
-                WHERE r.project_id = {projectId} AND c.committed_at >= {since}
-                GROUP BY 1
-                """).ToListAsync(ct);
-        var counts = rows.ToDictionary(r => r.Week, r => (int)r.Commits);
-        return [.. Enumerable.Range(0, Weeks).Select(i => first.AddDays(7 * i).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))
-            .Select(week => new WeekCount(week, counts.GetValueOrDefault(week)))];
-    }
-
-    /// <summary>One row of the per-week count.</summary>
-    public sealed class WeekRow
-    {
-        public string Week { get; set; } = "";
-        public long Commits { get; set; }
+        var counts = await db.Set<CommitWeek>().AsNoTracking()
+            .Where(w => w.WeekStart >= first && db.Set<Repository>().Any(r => r.Id == w.RepositoryId && r.ProjectId == projectId))
+            .GroupBy(w => w.WeekStart).Select(g => new { Week = g.Key, Commits = g.Sum(w => w.Commits) })
+            .ToDictionaryAsync(g => g.Week, g => (int)g.Commits, ct);
+        return [.. Enumerable.Range(0, Weeks).Select(i => first.AddDays(7 * i))
+            .Select(week => new WeekCount(week.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), counts.GetValueOrDefault(week)))];
     }
 }
