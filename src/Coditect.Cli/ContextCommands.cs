@@ -27,7 +27,7 @@ internal static partial class CliApp
             Description = "The files' format: claude-code (a Claude Code transcript), coditect (an export), chat (a JSON array of {role, content}), or auto: read from each file's first line.",
             DefaultValueFactory = _ => "auto",
         };
-        format.AcceptOnlyFromAmong(["auto", .. AdminClient.ImportFormats]);
+        format.AcceptOnlyFromAmong(["auto", .. ImportFormats.All]);
         var import = new Command("import", """
             Import AI work sessions: Claude Code transcripts (~/.claude/projects/*/*.jsonl), exports of this server
             ('coditect' format) and chat arrays. Importing the same files again adds nothing, so an interrupted import
@@ -55,7 +55,7 @@ internal static partial class CliApp
                 try
                 {
                     // A chat array carries no session id of its own: its content's hash is one, so importing it again finds it.
-                    var externalId = fileFormat == "chat" ? await ContentIdAsync(file, ct) : null;
+                    var externalId = fileFormat == ImportFormats.Chat ? await ContentIdAsync(file, ct) : null;
                     var result = await admin.ImportWorkSessionsAsync(org, () => file.OpenRead(), fileFormat, projectId, externalId, progress: report, ct: ct);
                     progress.Done(file.Length, result.Messages + result.AlreadyKnown);
                     results.Add(new ImportedFile(file.FullName, fileFormat, result, null));
@@ -122,7 +122,7 @@ internal static partial class CliApp
         var first = line?.TrimStart() ?? "";
         if (first.StartsWith('['))
         {
-            return "chat";
+            return ImportFormats.Chat;
         }
 
         try
@@ -130,13 +130,13 @@ internal static partial class CliApp
             using var json = JsonDocument.Parse(first);
             return json.RootElement.ValueKind == JsonValueKind.Object
                    && json.RootElement.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "work_session"
-                   && json.RootElement.TryGetProperty("format", out var name) && name.ValueKind == JsonValueKind.String && name.GetString() == "coditect.work_sessions"
-                ? "coditect"
-                : "claude-code";
+                   && json.RootElement.TryGetProperty("format", out var name) && name.ValueKind == JsonValueKind.String && name.GetString() == ImportFormats.ExportFormatName
+                ? ImportFormats.Coditect
+                : ImportFormats.ClaudeCode;
         }
         catch (JsonException)
         {
-            return "claude-code"; // the server reports the malformed line with its number
+            return ImportFormats.ClaudeCode; // the server reports the malformed line with its number
         }
     }
 

@@ -7,9 +7,6 @@ namespace Coditect.Client;
 /// <summary>Dev Context's AI work sessions (docs/devcontext.md#work-sessions): importing transcripts and exports.</summary>
 public sealed partial class AdminClient
 {
-    /// <summary>The formats <see cref="ImportWorkSessionsAsync"/> takes.</summary>
-    public static readonly IReadOnlyList<string> ImportFormats = ["claude-code", "coditect", "chat"];
-
     /// <summary>
     /// Imports one file: a Claude Code transcript (<c>claude-code</c>), an export (<c>coditect</c>) or a chat array
     /// (<c>chat</c>). The file streams to the server, which reads it line by line, so its size is not bounded by memory
@@ -17,7 +14,7 @@ public sealed partial class AdminClient
     /// </summary>
     /// <param name="org">The organization's slug or id.</param>
     /// <param name="open">Opens the file from its start; called again if the call is repeated after a token refresh.</param>
-    /// <param name="format">One of <see cref="ImportFormats"/>.</param>
+    /// <param name="format">One of <see cref="ImportFormats.All"/>.</param>
     /// <param name="projectId">Attach the imported work sessions to this project, or null.</param>
     /// <param name="externalId">For <c>chat</c>: the work session's external id, so that a re-import finds it (without one, each import is a new work session).</param>
     /// <param name="title">For <c>chat</c>: the work session's title.</param>
@@ -33,7 +30,7 @@ public sealed partial class AdminClient
             }
             .Where(p => p.Item2 is not null)
             .Select(p => $"{p.Item1}={WebUtility.UrlEncode(p.Item2)}"));
-        var contentType = format == "chat" ? "application/json" : "application/x-ndjson";
+        var contentType = format == ImportFormats.Chat ? "application/json" : "application/x-ndjson";
         Func<HttpContent> content = () => new UploadContent(open(), contentType, progress);
         return SendAsync<TranscriptImportResponse>(HttpMethod.Post, Org(org, $"work-sessions/import?{query}"), content, true, ct);
     }

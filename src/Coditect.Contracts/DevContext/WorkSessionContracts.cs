@@ -11,6 +11,20 @@ public static class WorkTools
     public const string Other = "other";
 }
 
+/// <summary>
+/// The formats <c>POST /work-sessions/import?format=</c> reads, and the <c>format</c> its own export's
+/// <c>work_session</c> lines carry (what tells an export from a transcript).
+/// </summary>
+public static class ImportFormats
+{
+    public const string ClaudeCode = "claude-code";
+    public const string Coditect = "coditect";
+    public const string Chat = "chat";
+    public const string ExportFormatName = "coditect.work_sessions";
+
+    public static readonly IReadOnlyList<string> All = [ClaudeCode, Coditect, Chat];
+}
+
 /// <summary>Message roles on the wire.</summary>
 public static class MessageRoles
 {

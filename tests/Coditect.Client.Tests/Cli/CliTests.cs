@@ -10,28 +10,20 @@ public sealed class CliTests(RealServer server)
 {
     private readonly string _config = Directory.CreateTempSubdirectory("coditect-cli-").FullName;
 
-    private sealed record Result(int Exit, string Out, string Error)
-    {
-        public JsonElement Json => JsonDocument.Parse(Out).RootElement;
-    }
+    private Task<CliResult> RunWith(Dictionary<string, string?>? env, params string[] args) => Run(env, CancellationToken.None, args);
 
-    private async Task<Result> RunWith(Dictionary<string, string?>? env, params string[] args) => await Run(env, CancellationToken.None, args);
-
-    private async Task<Result> Run(Dictionary<string, string?>? env, CancellationToken ct, params string[] args)
+    private Task<CliResult> Run(Dictionary<string, string?>? env, CancellationToken ct, params string[] args)
     {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
         var environment = new Dictionary<string, string?> { ["CODITECT_CONFIG_DIR"] = _config, ["CODITECT_SERVER"] = server.Uri.AbsoluteUri };
         foreach (var (k, v) in env ?? [])
         {
             environment[k] = v;
         }
 
-        var exit = await CliApp.RunAsync(args, new Terminal(output, error, new StringReader(""), name => environment.GetValueOrDefault(name)), ct);
-        return new Result(exit, output.ToString(), error.ToString());
+        return CliRun.RunAsync(environment, ct, args);
     }
 
-    private Task<Result> Run(params string[] args) => RunWith(null, args);
+    private Task<CliResult> Run(params string[] args) => RunWith(null, args);
 
     [Fact]
     public async Task Help_describes_every_command_and_exits_0()

@@ -12,25 +12,14 @@ public sealed class ContextCommandsTests(RealServer server) : IDisposable
     private readonly string _files = Directory.CreateTempSubdirectory("coditect-import-").FullName;
     private readonly Dictionary<string, string?> _env = [];
 
-    private sealed record Result(int Exit, string Out, string Error)
-    {
-        public JsonElement Json => JsonDocument.Parse(Out).RootElement;
-    }
-
     public void Dispose()
     {
         Directory.Delete(_config, recursive: true);
         Directory.Delete(_files, recursive: true);
     }
 
-    private async Task<Result> Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var environment = new Dictionary<string, string?>(_env) { ["CODITECT_CONFIG_DIR"] = _config, ["CODITECT_SERVER"] = server.Uri.AbsoluteUri };
-        var exit = await CliApp.RunAsync(args, new Terminal(output, error, new StringReader(""), name => environment.GetValueOrDefault(name)));
-        return new Result(exit, output.ToString(), error.ToString());
-    }
+    private Task<CliResult> Run(params string[] args) => CliRun.RunAsync(
+        new Dictionary<string, string?>(_env) { ["CODITECT_CONFIG_DIR"] = _config, ["CODITECT_SERVER"] = server.Uri.AbsoluteUri }, CancellationToken.None, args);
 
     /// <summary>A Claude Code transcript in the format's documented shapes: a summary, a user line, an assistant line.</summary>
     private static string Transcript(string sessionId, string question, string answer, string extra = "")

@@ -13,27 +13,16 @@ public sealed class WorkCommandsTests(RealServer server) : IDisposable
     private readonly string _git = Directory.CreateTempSubdirectory("coditect-git-").FullName;
     private readonly Dictionary<string, string?> _env = [];
 
-    private sealed record Result(int Exit, string Out, string Error)
-    {
-        public JsonElement Json => JsonDocument.Parse(Out).RootElement;
-    }
-
     public void Dispose()
     {
         Directory.Delete(_config, recursive: true);
         Directory.Delete(_git, recursive: true);
     }
 
-    private async Task<Result> Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var environment = new Dictionary<string, string?>(_env) { ["CODITECT_CONFIG_DIR"] = _config, ["CODITECT_SERVER"] = server.Uri.AbsoluteUri };
-        var exit = await CliApp.RunAsync(args, new Terminal(output, error, new StringReader(""), name => environment.GetValueOrDefault(name)));
-        return new Result(exit, output.ToString(), error.ToString());
-    }
+    private Task<CliResult> Run(params string[] args) => CliRun.RunAsync(
+        new Dictionary<string, string?>(_env) { ["CODITECT_CONFIG_DIR"] = _config, ["CODITECT_SERVER"] = server.Uri.AbsoluteUri }, CancellationToken.None, args);
 
-    private async Task<Result> Ok(params string[] args)
+    private async Task<CliResult> Ok(params string[] args)
     {
         var result = await Run(args);
         result.Exit.ShouldBe(0, $"coditect {string.Join(" ", args)}: {result.Error}");

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Coditect.Contracts.DevContext;
 using Coditect.Server.Data;
 using Coditect.Server.DevContext.Projects;
 using Coditect.Server.DevContext.WorkSessions;
@@ -18,7 +19,7 @@ namespace Coditect.Server.DevContext.Import;
 public sealed class SessionExport(CoditectDbContext db)
 {
     public const string ContentType = "application/x-ndjson";
-    public const string FormatName = "coditect.work_sessions";
+    public const string FormatName = ImportFormats.ExportFormatName;
     public const int Version = 1;
     private const int Page = 1000;
 

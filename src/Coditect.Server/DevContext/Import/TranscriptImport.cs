@@ -27,10 +27,7 @@ public sealed record ImportOptions(string Format, Guid? ProjectId, string? Exter
 /// </summary>
 public sealed partial class TranscriptImport(CoditectDbContext db, TenantContext tenant, WorkSessionAdmin admin, MessageLog log)
 {
-    public const string ClaudeCode = "claude-code";
-    public const string Coditect = "coditect";
-    public const string Chat = "chat";
-    public static readonly string[] Formats = [ClaudeCode, Coditect, Chat];
+    public static readonly string[] Formats = [.. ImportFormats.All];
 
     /// <summary>The import route's body limit: a transcript of hundreds of megabytes streams through.</summary>
     public const long BodyLimit = 1024L * 1024 * 1024;
@@ -54,8 +51,8 @@ public sealed partial class TranscriptImport(CoditectDbContext db, TenantContext
         {
             var reading = options.Format switch
             {
-                ClaudeCode => run.ClaudeCodeAsync(body, ct),
-                Coditect => run.ExportAsync(body, ct),
+                ImportFormats.ClaudeCode => run.ClaudeCodeAsync(body, ct),
+                ImportFormats.Coditect => run.ExportAsync(body, ct),
                 _ => run.ChatAsync(body, ct),
             };
             await reading;

@@ -195,7 +195,7 @@ public abstract class TranscriptImportTests<TApp>(TApp app) : IClassFixture<TApp
             await tenant.BeginAsync(CancellationToken.None);
             await tenant.EnterAsync(owner.OrgId, CancellationToken.None);
             var outcome = await scope.ServiceProvider.GetRequiredService<TranscriptImport>()
-                .ImportAsync(file, new ImportOptions(TranscriptImport.ClaudeCode, null, null, null), CancellationToken.None);
+                .ImportAsync(file, new ImportOptions(ImportFormats.ClaudeCode, null, null, null), CancellationToken.None);
             await tenant.CommitAsync(CancellationToken.None);
             result = outcome.Value!;
         }
