@@ -74,7 +74,8 @@ public sealed class WebhookDeliveryCrashTests(Backends backends, ITestOutputHelp
 
         // The receiver's view: every delivery arrived, signed, at its own endpoint, and nothing else did.
         receiver.Refused.ShouldBe(0, "every signature verifies with the documented algorithm");
-        var duplicates = new List<(string Endpoint, IReadOnlyList<DateTime> Arrivals)>();
+        var unanswered = await UnansweredAttemptsAsync(cluster);
+        var duplicates = new List<(string Endpoint, string Id, IReadOnlyList<DateTime> Arrivals)>();
         foreach (var (name, endpoint) in new[] { ("steady", steady), ("flaky", flaky) })
         {
             var expected = await WebhookIdsAsync(cluster, endpoint.Id);
@@ -82,24 +83,38 @@ public sealed class WebhookDeliveryCrashTests(Backends backends, ITestOutputHelp
             expected.Count.ShouldBe(Events);
             accepted.Keys.Except(expected).ShouldBeEmpty($"{name}: nothing but its own deliveries");
             expected.Except(accepted.Keys).ShouldBeEmpty($"{name}: every event arrived");
-            duplicates.AddRange(accepted.Values.Where(a => a.Count > 1).Select(a => (name, a)));
+            duplicates.AddRange(accepted.Where(a => a.Value.Count > 1).Select(a => (name, a.Key, a.Value)));
         }
 
-        // At least once: a delivery arrives twice only when the dead node sent it and died before recording it; the
-        // copy came from another node once the claim lapsed. Any other duplicate would be a bug (exactly once otherwise).
-        output.WriteLine($"duplicates at the receiver: {duplicates.Count} (bound: {claimedAtKill} claims held at the kill)");
-        duplicates.Count.ShouldBeLessThanOrEqualTo((int)claimedAtKill, "duplicates only of what was claimed when the node died");
-        foreach (var (name, arrivals) in duplicates)
+        // At least once, and only for two causes the server can name. (1) The dead node sent a delivery and died before
+        // recording it; another node sent it again once the claim lapsed. (2) An attempt that got no answer in time (a
+        // timeout on a starved machine) is in the log without a status, and the retry is a second copy: the receiver
+        // may have taken the first. Any other duplicate would be a bug (exactly once otherwise).
+        output.WriteLine($"duplicates at the receiver: {duplicates.Count} (bound: {claimedAtKill} claims held at the kill, {unanswered.Count} unanswered attempts)");
+        foreach (var warning in cluster.Nodes.SelectMany(n => n.Log()).Where(l => l.Contains("webhook", StringComparison.OrdinalIgnoreCase) && l.Contains("failed", StringComparison.Ordinal)).Take(10))
         {
-            arrivals.Count.ShouldBe(2, $"{name}: one resend at most");
-            arrivals[0].ShouldBeLessThan(killedAt.AddSeconds(1), $"{name}: the first copy came from before the kill");
-            arrivals[1].ShouldBeGreaterThan(killedAt, $"{name}: the second after it");
+            output.WriteLine(warning);
+        }
+
+        var fromKill = duplicates.Where(d => !unanswered.ContainsKey(d.Id)).ToList();
+        fromKill.Count.ShouldBeLessThanOrEqualTo((int)claimedAtKill, "duplicates only of what was claimed when the node died");
+        foreach (var (name, id, arrivals) in duplicates)
+        {
+            if (unanswered.TryGetValue(id, out var tries))
+            {
+                arrivals.Count.ShouldBeLessThanOrEqualTo(tries + 2, $"{name} {id}: one copy per unanswered attempt, one more at most for the kill");
+                continue;
+            }
+
+            arrivals.Count.ShouldBe(2, $"{name} {id}: one resend at most");
+            arrivals[0].ShouldBeLessThan(killedAt.AddSeconds(1), $"{name} {id}: the first copy came from before the kill");
+            arrivals[1].ShouldBeGreaterThan(killedAt, $"{name} {id}: the second after it");
         }
 
         // The receiver that was down: each refused attempt is in the log (but those the dead node sent) and was retried.
         receiver.Failed("flaky").ShouldBe(DownFor);
         var refused = await cluster.ScalarAsync<long>("select count(*) from webhook_attempts where status_code = 503");
-        refused.ShouldBeInRange(Math.Max(1, DownFor - claimedAtKill), DownFor, "the 503 answers are in the delivery log");
+        refused.ShouldBeInRange(Math.Max(1, DownFor - claimedAtKill - unanswered.Values.Sum()), DownFor, "the 503 answers are in the delivery log");
         (await cluster.ScalarAsync<long>("select count(*) from webhook_subscriptions where failing_since is not null or not enabled"))
             .ShouldBe(0, "the recovered endpoint's failing streak ended");
     }
@@ -129,6 +144,26 @@ public sealed class WebhookDeliveryCrashTests(Backends backends, ITestOutputHelp
         await using var notify = new NpgsqlCommand("SELECT pg_notify('coditect_outbox', '1')", connection, transaction);
         await notify.ExecuteNonQueryAsync();
         await transaction.CommitAsync();
+    }
+
+    /// <summary>
+    /// The <c>webhook-id</c> of each delivery whose log holds attempts without an answer (a timeout or a broken
+    /// connection), with how many: each may have reached the receiver all the same.
+    /// </summary>
+    private static async Task<Dictionary<string, int>> UnansweredAttemptsAsync(Cluster cluster)
+    {
+        await using var connection = new NpgsqlConnection(cluster.AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "select delivery_id, count(*)::int from webhook_attempts where status_code is null group by delivery_id", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var unanswered = new Dictionary<string, int>(StringComparer.Ordinal);
+        while (await reader.ReadAsync())
+        {
+            unanswered["msg_" + reader.GetGuid(0).ToString("N")] = reader.GetInt32(1);
+        }
+
+        return unanswered;
     }
 
     /// <summary>The <c>webhook-id</c> of each of the endpoint's deliveries (<c>msg_</c> + the delivery's id).</summary>
