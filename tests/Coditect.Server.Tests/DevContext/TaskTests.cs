@@ -9,6 +9,7 @@ namespace Coditect.Server.Tests.DevContext;
 public abstract class TaskTests<TApp>(TApp app) : IClassFixture<TApp> where TApp : CoditectApp
 {
     private readonly Client _anonymous = app.Anonymous();
+    private readonly TApp _app = app;
 
     [Fact]
     public async Task Tasks_are_numbered_per_project_and_a_deleted_number_is_never_reused()
@@ -193,6 +194,61 @@ public abstract class TaskTests<TApp>(TApp app) : IClassFixture<TApp> where TApp
         (await owner.Client.GetJsonAsync<CursorPage<TaskResponse>>($"{owner.OrgPath}/tasks?project_id={project.Id}&search={project.Key}-42"))
             .Items.Single().Number.ShouldBe(42);
         _ = list;
+    }
+
+    [Fact]
+    public async Task The_board_page_shows_each_status_first_page_as_the_api_lists_it_and_pages_on()
+    {
+        var owner = await _anonymous.RegisterAsync();
+        var project = await owner.CreateProjectAsync();
+        var lines = string.Join('\n', Enumerable.Range(0, 130).Select(i => $"- [ ] card {i:D3}"));
+        (await owner.Client.PostAsync($"{owner.OrgPath}/projects/{project.Id}/import", new ImportMarkdownRequest($"# Cards\n{lines}")))
+            .StatusCode.ShouldBe(HttpStatusCode.OK);
+        var tasks = await owner.AllPagesAsync<TaskResponse>($"{owner.OrgPath}/tasks?project_id={project.Id}&page_size=100");
+        // 65 done, 13 in progress, 52 to do, none blocked: two columns with a "more" link, one empty.
+        foreach (var (status, pick) in new (string, Func<int, bool>)[] { ("done", n => n % 2 == 0), ("in_progress", n => n % 10 == 1) })
+        {
+            (await owner.Client.PostAsync($"{owner.OrgPath}/tasks/bulk-status",
+                new BulkTaskStatusRequest([.. tasks.Where(t => pick(t.Number)).Select(t => t.Id)], status))).StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var console = await _app.SignInToConsoleAsync(owner.Email, owner.Password);
+        var html = await console.GetStringAsync($"/orgs/{owner.OrgSlug}/projects/{project.Id}/board");
+        var columns = BoardColumns(html);
+        columns.Keys.ShouldBe(["todo", "in_progress", "blocked", "done"]);
+        foreach (var (status, (cards, more)) in columns)
+        {
+            var page = await owner.Client.GetJsonAsync<CursorPage<TaskResponse>>($"{owner.OrgPath}/tasks?project_id={project.Id}&status={status}");
+            cards.ShouldBe(page.Items.Select(t => t.Reference), $"{status}: the API's first page, in its order");
+            (more is not null).ShouldBe(page.NextCursor is not null, $"{status}: a more link exactly when the API has a next page");
+        }
+
+        columns["blocked"].Cards.ShouldBeEmpty();
+        html.ShouldContain("No tasks.");
+        var (todo, todoMore) = columns["todo"];
+        var rest = BoardColumns(await console.GetStringAsync(todoMore!));
+        rest.Keys.ShouldBe(["todo"]);
+        todo.Concat(rest["todo"].Cards).ShouldBe(
+            tasks.Where(t => t.Number % 2 != 0 && t.Number % 10 != 1).OrderBy(t => t.Number).Select(t => t.Reference),
+            "the more link goes on from the last card, without gaps or repeats");
+        rest["todo"].More.ShouldBeNull();
+    }
+
+    /// <summary>Each board column's card references, in order, and its "more" link.</summary>
+    private static Dictionary<string, (List<string> Cards, string? More)> BoardColumns(string html)
+    {
+        var columns = new Dictionary<string, (List<string>, string?)>();
+        var sections = System.Text.RegularExpressions.Regex.Matches(html, "<section class=\"board-column\" data-status=\"([a-z_]+)\"(.*?)</section>",
+            System.Text.RegularExpressions.RegexOptions.Singleline);
+        foreach (System.Text.RegularExpressions.Match section in sections)
+        {
+            var body = section.Groups[2].Value;
+            var cards = System.Text.RegularExpressions.Regex.Matches(body, "data-task=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+            var more = System.Text.RegularExpressions.Regex.Match(body, "<a class=\"btn\" href=\"([^\"]+)\">More in");
+            columns[section.Groups[1].Value] = (cards, more.Success ? WebUtility.HtmlDecode(more.Groups[1].Value) : null);
+        }
+
+        return columns;
     }
 }
 

@@ -18,11 +18,14 @@ namespace Coditect.Server.DevContext.Pages;
 /// Status changes go through the API's rules (<c>TASK_BLOCKED</c> shows as an alert).
 /// </summary>
 [RequirePermission(Permission.ReadWork)]
-public sealed class BoardModel(ProjectAdmin projects, TaskBoard board, CoditectDbContext db) : ConsolePage
+public sealed class BoardModel(TaskBoard board, CoditectDbContext db) : ConsolePage
 {
     public sealed record Column(string Status, CursorPage<TaskResponse> Tasks);
 
-    public ProjectResponse Project { get; private set; } = null!;
+    /// <summary>What the board shows of its project (its aliases and repositories, which the API's answer adds, it does not).</summary>
+    public sealed record BoardProject(Guid Id, string Name, string Key);
+
+    public BoardProject Project { get; private set; } = null!;
     /// <summary>A task list as the board names it (the filter and the new card's list); no task counts, which the board does not show.</summary>
     public sealed record ListChoice(Guid Id, string Title);
 
@@ -115,7 +118,7 @@ public sealed class BoardModel(ProjectAdmin projects, TaskBoard board, CoditectD
 
     private async Task<bool> LoadAsync(Guid id, Guid? list, string? status, CancellationToken ct)
     {
-        if (await projects.GetAsync(id, ct) is not { } project)
+        if (await db.Set<Project>().AsNoTracking().Where(p => p.Id == id).Select(p => new BoardProject(p.Id, p.Name, p.Key)).FirstOrDefaultAsync(ct) is not { } project)
         {
             return false;
         }
@@ -125,24 +128,27 @@ public sealed class BoardModel(ProjectAdmin projects, TaskBoard board, CoditectD
             .Take(Keyset.MaxPageSize).Select(l => new ListChoice(l.Id, l.Title)).ToListAsync(ct);
         ListId = list is { } l && Lists.Any(x => x.Id == l) ? l : null;
         OnlyStatus = status is not null && WorkPages.Statuses.Contains(status) ? status : null;
-        var errors = new Validator();
-        var columns = new List<Column>();
-        foreach (var column in OnlyStatus is null ? WorkPages.Statuses : [OnlyStatus])
+        if (OnlyStatus is null)
         {
-            // A column is the list's order when one list is chosen, else task numbers; "more" pages on with the cursor.
-            var keyset = OnlyStatus is null
-                ? new Keyset(ListId is null ? "number" : "position", false, Keyset.DefaultPageSize, null, null)
-                : Keyset.Parse(Request, errors, TaskBoard.Sorts);
+            // Every column's first page: the list's order when one list is chosen, else task numbers.
+            var first = new Keyset(ListId is null ? "number" : "position", false, Keyset.DefaultPageSize, null, null);
+            var pages = await board.ColumnsAsync(id, ListId, WorkPages.Statuses, first, ct);
+            Columns = [.. WorkPages.Statuses.Select(s => new Column(s, pages[s]))];
+        }
+        else
+        {
+            // One column from its cursor on (the "more" link of a full column).
+            var errors = new Validator();
+            var keyset = Keyset.Parse(Request, errors, TaskBoard.Sorts);
             if (!errors.IsValid)
             {
                 keyset = new Keyset("number", false, Keyset.DefaultPageSize, null, null);
             }
 
-            var filter = new TaskBoard.TaskFilter(id, ListId, null, column, null, null, false, null, null, "");
-            columns.Add(new Column(column, await board.ListAsync(filter, keyset, ct)));
+            var filter = new TaskBoard.TaskFilter(id, ListId, null, OnlyStatus, null, null, false, null, null, "");
+            Columns = [new Column(OnlyStatus, await board.ListAsync(filter, keyset, ct))];
         }
 
-        Columns = columns;
         Members = (await WorkPages.MembersAsync(db, ct)).ToDictionary(m => m.Id);
         return true;
     }

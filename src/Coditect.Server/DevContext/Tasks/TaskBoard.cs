@@ -191,6 +191,53 @@ public sealed class TaskBoard(CoditectDbContext db, TenantContext tenant)
         return new CursorPage<TaskResponse>(await ResponsesAsync(rows, ct), keyset.PageSize, next);
     }
 
+    /// <summary>
+    /// The first page of each status's tasks in a project (or one of its lists), as the board shows them: in one query
+    /// (a UNION ALL of one ordered page per status) and one round trip each for the project keys and dependencies,
+    /// where a list per column would take three per column.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, CursorPage<TaskResponse>>> ColumnsAsync(
+        Guid projectId, Guid? listId, IReadOnlyList<string> statuses, Keyset keyset, CancellationToken ct)
+    {
+        if (keyset is not { Sort: "number" or "position", Descending: false, AfterId: null })
+        {
+            throw new ArgumentException("The board's columns start at the first task by number or position.", nameof(keyset));
+        }
+
+        var tasks = db.Set<ProjectTask>().AsNoTracking().Where(t => t.ProjectId == projectId);
+        if (listId is { } list)
+        {
+            tasks = tasks.Where(t => t.TaskListId == list);
+        }
+
+        IQueryable<ProjectTask>? union = null;
+        foreach (var status in statuses)
+        {
+            var page = Sorts.Apply(tasks.Where(t => t.Status == status), keyset).Take(keyset.PageSize + 1);
+            union = union is null ? page : union.Concat(page);
+        }
+
+        var rows = union is null ? [] : await union.ToListAsync(ct);
+        var responses = (await ResponsesAsync(rows, ct)).ToDictionary(r => r.Id);
+        var columns = new Dictionary<string, CursorPage<TaskResponse>>(StringComparer.Ordinal);
+        foreach (var status in statuses)
+        {
+            // Each part comes back in its order; sorted again on the key alone (a stable sort keeps the database's
+            // tie order, the id's, which .NET would compare differently) in case parts were interleaved.
+            var column = rows.Where(t => t.Status == status).OrderBy(t => keyset.Sort == "position" ? t.Position : t.Number).ToList();
+            string? next = null;
+            if (column.Count > keyset.PageSize)
+            {
+                column.RemoveAt(keyset.PageSize);
+                next = Sorts.CursorAfter(column[^1], keyset);
+            }
+
+            columns[status] = new CursorPage<TaskResponse>([.. column.Select(t => responses[t.Id])], keyset.PageSize, next);
+        }
+
+        return columns;
+    }
+
     public async Task<TaskResponse?> GetAsync(string key, CancellationToken ct) =>
         await FindAsync(key, ct) is { } task ? await ResponseAsync(task, ct) : null;
 
