@@ -120,6 +120,23 @@ services_find_promtool() {
   fi
 }
 
+# nginx for the load-balancer test (deploy/nginx/coditect.conf in front of two nodes). The package would start the
+# distribution's own nginx on port 80: a policy-rc.d that refuses service starts (101) keeps it stopped while it installs.
+services_find_nginx() {
+  nginx_bin="$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true)"
+  if [ -z "$nginx_bin" ]; then
+    services_log "installing nginx from apt"
+    local policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      services_as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d' && policy=1
+    fi
+    (services_as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive services_as_root apt-get install -y -qq --no-install-recommends nginx-light) \
+      >/dev/null 2>&1 || { [ -n "$policy" ] && services_as_root rm -f /usr/sbin/policy-rc.d; echo "could not install nginx" >&2; return 1; }
+    [ -n "$policy" ] && services_as_root rm -f /usr/sbin/policy-rc.d
+    nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+  fi
+}
+
 services_stop_redis() {
   if [ -n "$redis_port" ]; then
     redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true

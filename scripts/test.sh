@@ -22,6 +22,8 @@ export CODITECT_TEST_REDIS="127.0.0.1:$redis_port"
 services_find_chromium || { echo "0 passed, 1 failed"; exit 1; }
 export CODITECT_TEST_CHROMIUM="$chromium_bin"
 services_find_promtool || { echo "0 passed, 1 failed"; exit 1; }
+services_find_nginx || { echo "0 passed, 1 failed"; exit 1; }
+export CODITECT_TEST_NGINX="$nginx_bin"
 export CODITECT_TEST_PROMTOOL="$promtool_bin"
 
 # ---- the tests ----

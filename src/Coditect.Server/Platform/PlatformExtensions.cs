@@ -19,9 +19,62 @@ public sealed class ApiOptions
 
     /// <summary>
     /// Behind a load balancer or TLS-terminating proxy: take the client address and scheme from X-Forwarded-For and
-    /// X-Forwarded-Proto (per-address rate limits and HSTS depend on them). Only turn on when a proxy sets them.
+    /// X-Forwarded-Proto (per-address rate limits and HSTS depend on them), when the peer is one of
+    /// <see cref="TrustedProxies"/>. Only turn on when a proxy sets them.
     /// </summary>
     public bool TrustForwardedHeaders { get; set; }
+
+    /// <summary>
+    /// The peers whose forwarded headers count, comma-separated addresses or networks (<c>10.0.0.0/8</c>,
+    /// <c>2001:db8::/32</c>); <c>*</c> trusts any peer. Empty: loopback and the private ranges, where load balancers
+    /// of a cluster or a compose network sit. Only the last X-Forwarded-For entry is read: the one the proxy added.
+    /// </summary>
+    public string TrustedProxies { get; set; } = "";
+
+    /// <summary>
+    /// How many X-Forwarded-For entries, from the right, proxies appended: 1 behind one balancer such as nginx; 2
+    /// behind Google's external load balancer, which appends the client's address and then its own (list that
+    /// address in <see cref="TrustedProxies"/> too). A client's own entries further left are never read.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 10)]
+    public int ForwardLimit { get; set; } = 1;
+
+    /// <summary>Loopback and private networks: the default <see cref="TrustedProxies"/>.</summary>
+    public static readonly IReadOnlyList<System.Net.IPNetwork> PrivateNetworks =
+        [.. new[] { "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7" }.Select(System.Net.IPNetwork.Parse)];
+
+    public bool TrustsAnyProxy => TrustedProxies.Trim() == "*";
+
+    /// <summary>The networks <see cref="TrustedProxies"/> names (the private ones when empty), or null when one does not parse.</summary>
+    public IReadOnlyList<System.Net.IPNetwork>? ProxyNetworks()
+    {
+        var items = TrustedProxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (items.Length == 0)
+        {
+            return PrivateNetworks;
+        }
+
+        var networks = new List<System.Net.IPNetwork>();
+        foreach (var item in items)
+        {
+            if (System.Net.IPNetwork.TryParse(item, out var network))
+            {
+                networks.Add(network);
+            }
+            else if (System.Net.IPAddress.TryParse(item, out var address))
+            {
+                networks.Add(new System.Net.IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return networks;
+    }
+
+    public static bool IsValid(ApiOptions options) => options.TrustsAnyProxy || options.ProxyNetworks() is not null;
 }
 
 /// <summary>What every endpoint shares: JSON conventions, errors, authentication, limits, health, metrics and API docs.</summary>
@@ -32,7 +85,9 @@ public static class PlatformExtensions
     public static WebApplicationBuilder AddPlatform(this WebApplicationBuilder builder)
     {
         Topology.Of(builder);
-        builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations()
+            .Validate(ApiOptions.IsValid, "Api:TrustedProxies must be '*' or IP addresses and networks, comma-separated (e.g. 10.0.0.0/8, 192.0.2.7).")
+            .ValidateOnStart();
         builder.Services.AddOptions<AppOptions>().BindConfiguration(AppOptions.Section)
             .Validate(AppOptions.IsValid, "App:PublicUrl must be an absolute http or https URL without a query, e.g. https://licenses.example.com.")
             .ValidateOnStart();
@@ -92,9 +147,23 @@ public static class PlatformExtensions
         var api = app.Services.GetRequiredService<IOptions<ApiOptions>>().Value;
         if (api.TrustForwardedHeaders)
         {
-            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
+            // Only the entries the proxies appended (Api:ForwardLimit), each believed only from a trusted peer: a client's
+            // own X-Forwarded-For is not.
+            var forwarded = new ForwardedHeadersOptions
+            {
+                ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto,
+                ForwardLimit = api.ForwardLimit,
+            };
             forwarded.KnownIPNetworks.Clear();
             forwarded.KnownProxies.Clear();
+            if (!api.TrustsAnyProxy)
+            {
+                foreach (var network in api.ProxyNetworks()!)
+                {
+                    forwarded.KnownIPNetworks.Add(network);
+                }
+            }
+
             app.UseForwardedHeaders(forwarded);
         }
 

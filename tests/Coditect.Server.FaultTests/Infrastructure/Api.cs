@@ -62,10 +62,12 @@ public static class Api
     public static Task<Answer> ValidateAsync(this HttpClient http, string key, string? hardwareId = null) =>
         http.SendJsonAsync(HttpMethod.Post, "api/v1/licenses/validate", new ValidateRequest(key, hardwareId));
 
+    public const string VendorPassword = "correct horse battery staple";
+
     public static async Task<TokenResponse> RegisterAsync(this HttpClient http)
     {
         var answer = await http.SendJsonAsync(HttpMethod.Post, "api/v1/auth/register",
-            new RegisterRequest($"vendor-{Guid.NewGuid():N}@example.com", "correct horse battery staple", "Vendor", $"Vendor {Guid.NewGuid():N}"));
+            new RegisterRequest($"vendor-{Guid.NewGuid():N}@example.com", VendorPassword, "Vendor", $"Vendor {Guid.NewGuid():N}"));
         answer.Status.ShouldBe(HttpStatusCode.Created, answer.ToString());
         return answer.Read<TokenResponse>();
     }

@@ -76,7 +76,7 @@ public sealed class Cluster : IAsyncDisposable
         }
 
         var servers = Enumerable.Range(0, nodes).Select(i => new ServerNode($"node{i + 1}",
-            nodeSettings?.Invoke(i) is { } extra ? environment.Concat(extra).ToDictionary() : environment)).ToList();
+            nodeSettings?.Invoke(i) is { } extra ? Merge(environment, extra) : environment)).ToList();
         var cluster = new Cluster(backends, ledger, database, servers);
         try
         {
@@ -85,6 +85,7 @@ public sealed class Cluster : IAsyncDisposable
             await Task.WhenAll(servers.Skip(1).Select(s => s.StartAsync()));
             var tokens = await servers[0].Http.RegisterAsync();
             cluster._accessToken = tokens.AccessToken;
+            cluster.VendorEmail = tokens.User.Email;
             cluster._orgSlug = tokens.Organization!.Slug;
             return cluster;
         }
@@ -93,6 +94,23 @@ public sealed class Cluster : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>The organization's owner, registered at start (password: <see cref="Api.VendorPassword"/>).</summary>
+    public string VendorEmail { get; private set; } = "";
+
+    public string OrgSlug => _orgSlug ?? throw new InvalidOperationException("Not started.");
+
+    /// <summary>The node settings with a test's own on top (a test's value wins).</summary>
+    private static Dictionary<string, string> Merge(IReadOnlyDictionary<string, string> settings, IReadOnlyDictionary<string, string> extra)
+    {
+        var merged = new Dictionary<string, string>(settings);
+        foreach (var (key, value) in extra)
+        {
+            merged[key] = value;
+        }
+
+        return merged;
     }
 
     public async Task<LicenseResponse> CreateLicenseAsync(int seats, DateTime? expiresAt = null)
