@@ -36,6 +36,9 @@ public static class BillingEndpoints
         billing.MapPost("/portal", Portal).RequirePermission(Permission.ManageBilling)
             .WithName("openBillingPortal").WithSummary("Stripe's customer portal: change the card, cancel (not with manual billing)")
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.BillingProviderManual, ProblemCodes.NoSubscription);
+        billing.MapPost("/product-licence/rotate-key", RotateProductKey).RequirePermission(Permission.ManageBilling)
+            .WithName("rotateProductLicenceKey").WithSummary("A new key for the product licence, shown once; the old one stops working")
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
     }
 
     public static void MapStaffBilling(this RouteGroupBuilder api)
@@ -112,6 +115,13 @@ public static class BillingEndpoints
     private static async Task<Results<Ok<BillingResponse>, ProblemHttpResult>> Cancel(
         IOptions<BillingOptions> options, Stripe.StripeCheckout stripe, CancellationToken ct) =>
         options.Value.Provider == BillingProvider.Manual ? Manual() : Answer(await stripe.CancelAsync(ct));
+
+    private static async Task<Results<Ok<Contracts.Licensing.LicenseResponse>, ProblemHttpResult>> RotateProductKey(
+        Subscriptions subscriptions, CancellationToken ct)
+    {
+        var rotated = await subscriptions.RotateProductKeyAsync(ct);
+        return rotated.Refusal is { } refusal ? refusal.ToProblem() : TypedResults.Ok(rotated.Value!);
+    }
 
     private static Results<Ok<BillingLink>, ProblemHttpResult> Link(Outcome<BillingLink> outcome) =>
         outcome.Refusal is { } refusal ? refusal.ToProblem() : TypedResults.Ok(outcome.Value!);

@@ -124,6 +124,32 @@ public sealed class Subscriptions(CoditectDbContext db, PlanCatalog catalog, IOp
         return response;
     }
 
+    /// <summary>
+    /// Gives the product licence a new key and answers it, the only time it is shown (a licence made by a Stripe
+    /// checkout showed its key to no one). The old key stops working at once for acquisitions, validations and
+    /// heartbeats on every node (<c>license.updated</c> drops every node's cached copy); leases already held run to
+    /// their expiry. Audited as <c>license.updated</c> (the key's preview changes; the key itself is never logged).
+    /// 404 <c>LICENSE_NOT_FOUND</c> when billing made no product licence here.
+    /// </summary>
+    public async Task<Outcome<LicenseResponse>> RotateProductKeyAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var account = await LockedAsync(now, ct);
+        var license = account.ProductLicenseId is { } id ? await db.Set<License>().FirstOrDefaultAsync(l => l.Id == id, ct) : null;
+        if (license is null)
+        {
+            return Refusal.NotFound(ProblemCodes.LicenseNotFound, "The product licence");
+        }
+
+        var key = LicenseKeys.New();
+        license.KeyHash = LicenseKeys.Hash(key);
+        license.KeyPreview = LicenseKeys.Preview(key);
+        await db.SaveChangesAsync(ct);
+        var response = license.ToResponse(await LicenseEndpoints.SeatsUsedAsync(db, license.Id, now, ct), now);
+        await db.RaiseAsync(LicensingEvents.Updated, response, ct);
+        return response with { LicenseKey = key };
+    }
+
     /// <summary>Brings the product licence in step with the account as it is now (the grace job: past due too long).</summary>
     internal async Task RecheckProductLicenseAsync(CancellationToken ct)
     {

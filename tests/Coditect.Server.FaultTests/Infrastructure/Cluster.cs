@@ -44,6 +44,9 @@ public sealed class Cluster : IAsyncDisposable
 
     public IReadOnlyList<ServerNode> Nodes { get; }
 
+    /// <summary>The organization the first node's sign-up made (every call of this class acts in it).</summary>
+    public Guid OrganizationId { get; private set; }
+
     /// <summary>Starts <c>nodes</c> servers; <c>nodeSettings</c> adds settings for one node by index (0 is the first).</summary>
     public static async Task<Cluster> StartAsync(Backends backends, Ledger ledger, int nodes,
         Func<int, IReadOnlyDictionary<string, string>>? nodeSettings = null)
@@ -87,6 +90,7 @@ public sealed class Cluster : IAsyncDisposable
             cluster._accessToken = tokens.AccessToken;
             cluster.VendorEmail = tokens.User.Email;
             cluster._orgSlug = tokens.Organization!.Slug;
+            cluster.OrganizationId = tokens.Organization.Id;
             return cluster;
         }
         catch

@@ -70,7 +70,7 @@ public abstract class StripeWebhookTests<TApp>(TApp app) : IClassFixture<TApp> w
     public async Task A_bad_missing_or_old_signature_is_400_and_changes_nothing()
     {
         var owner = await _anonymous.RegisterAsync();
-        var events = new Life(owner.OrgId, app.Clock.GetUtcNow().UtcDateTime);
+        var events = new StripeLife(owner.OrgId, app.Clock.GetUtcNow().UtcDateTime);
         var checkout = events.Checkout();
 
         await (await PostAsync(checkout, signature: null)).ShouldBeProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
@@ -93,7 +93,7 @@ public abstract class StripeWebhookTests<TApp>(TApp app) : IClassFixture<TApp> w
     {
         var owner = await _anonymous.RegisterAsync();
         var start = app.Clock.GetUtcNow().UtcDateTime;
-        var life = new Life(owner.OrgId, start);
+        var life = new StripeLife(owner.OrgId, start);
 
         (await AnswerAsync(life.Checkout())).ShouldBe("applied");
         var afterCheckout = await BillingOf(owner);
@@ -133,7 +133,7 @@ public abstract class StripeWebhookTests<TApp>(TApp app) : IClassFixture<TApp> w
 
         // The same life in another organization, shuffled, each event twice: the same end state.
         var other = await _anonymous.RegisterAsync();
-        var replay = new Life(other.OrgId, start);
+        var replay = new StripeLife(other.OrgId, start);
         replay.Checkout();
         replay.Subscription("created", "active", quantity: 3, periodEnd: start.AddDays(30));
         replay.Invoice("paid", start.AddDays(30));
@@ -169,7 +169,7 @@ public abstract class StripeWebhookTests<TApp>(TApp app) : IClassFixture<TApp> w
         var owner = await _anonymous.RegisterAsync();
         await (await owner.Client.PostAsync($"{owner.OrgPath}/billing/cancel")).ShouldBeProblemAsync(HttpStatusCode.Conflict, ProblemCodes.NoSubscription);
         var start = app.Clock.GetUtcNow().UtcDateTime;
-        var life = new Life(owner.OrgId, start);
+        var life = new StripeLife(owner.OrgId, start);
         (await AnswerAsync(life.Checkout())).ShouldBe("applied");
         (await AnswerAsync(life.Subscription("created", "active", quantity: 2, periodEnd: start.AddDays(30)))).ShouldBe("applied");
 
@@ -188,7 +188,7 @@ public abstract class StripeWebhookTests<TApp>(TApp app) : IClassFixture<TApp> w
     {
         var owner = await _anonymous.RegisterAsync();
         var start = app.Clock.GetUtcNow().UtcDateTime;
-        var life = new Life(owner.OrgId, start);
+        var life = new StripeLife(owner.OrgId, start);
         (await AnswerAsync(life.Checkout())).ShouldBe("applied");
         (await AnswerAsync(life.Subscription("created", "active", quantity: 2, periodEnd: start.AddDays(30)))).ShouldBe("applied");
         var billing = await BillingOf(owner);
@@ -218,7 +218,7 @@ public abstract class StripeWebhookTests<TApp>(TApp app) : IClassFixture<TApp> w
     public async Task One_event_received_twice_at_the_same_time_is_applied_once()
     {
         var owner = await _anonymous.RegisterAsync();
-        var life = new Life(owner.OrgId, app.Clock.GetUtcNow().UtcDateTime);
+        var life = new StripeLife(owner.OrgId, app.Clock.GetUtcNow().UtcDateTime);
         var checkout = life.Checkout();
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => AnswerAsync(checkout)));
@@ -254,55 +254,6 @@ public abstract class StripeWebhookTests<TApp>(TApp app) : IClassFixture<TApp> w
     private static long Unix(DateTimeOffset time) => time.ToUnixTimeSeconds();
 
     private static DateTime Seconds(DateTime time) => DateTimeOffset.FromUnixTimeSeconds(new DateTimeOffset(time).ToUnixTimeSeconds()).UtcDateTime;
-
-    /// <summary>One organization's Stripe events, as Stripe builds them (the fields the server reads, and a few more).</summary>
-    private sealed class Life(Guid organizationId, DateTime start)
-    {
-        private readonly string _tag = Guid.NewGuid().ToString("N")[..10];
-        private readonly List<string> _all = [];
-        private int _n;
-
-        public List<string> All() => _all;
-
-        private string Customer => "cus_" + _tag;
-        public string SubscriptionId => "sub_" + _tag;
-
-        public string Checkout() => Event("checkout.session.completed", new
-        {
-            id = "cs_" + _tag, @object = "checkout.session", mode = "subscription", client_reference_id = organizationId.ToString(),
-            customer = Customer, subscription = SubscriptionId, metadata = new { plan = "pro", seats = "3" },
-        });
-
-        public string Subscription(string verb, string status, int quantity, DateTime periodEnd, bool cancelAtPeriodEnd = false) =>
-            Event("customer.subscription." + verb, new
-            {
-                id = SubscriptionId, @object = "subscription", customer = Customer, status, cancel_at_period_end = cancelAtPeriodEnd,
-                metadata = new { organization_id = organizationId.ToString() },
-                items = new { @object = "list", data = new[] { new { id = "si_" + _tag, quantity, price = new { id = "price_pro" }, current_period_end = Unix(periodEnd) } } },
-            });
-
-        public string Invoice(string verb, DateTime periodEnd) => Event("invoice." + verb, new
-        {
-            id = $"in_{_tag}_{_n}", @object = "invoice", customer = Customer,
-            parent = new { type = "subscription_details", subscription_details = new { subscription = SubscriptionId, metadata = new { organization_id = organizationId.ToString() } } },
-            lines = new { @object = "list", data = new[] { new { period = new { start = Unix(periodEnd.AddDays(-30)), end = Unix(periodEnd) } } } },
-        });
-
-        private string Event(string type, object data)
-        {
-            _n++;
-            var body = JsonSerializer.Serialize(new
-            {
-                id = $"evt_{_tag}_{_n}", @object = "event", api_version = "2025-03-31.basil", type, livemode = false,
-                created = Unix(start.AddMinutes(_n)), // Stripe's creation time: the order the events happened in
-                data = new { @object = data },
-            });
-            _all.Add(body);
-            return body;
-        }
-
-        private static long Unix(DateTime time) => new DateTimeOffset(time).ToUnixTimeSeconds();
-    }
 }
 
 public sealed class StripeWebhookTestsOnSqlite(StripeSqliteApp app) : StripeWebhookTests<StripeSqliteApp>(app);

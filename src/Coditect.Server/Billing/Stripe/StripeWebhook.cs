@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Coditect.Contracts.Billing;
 using Coditect.Server.Data;
+using Coditect.Server.Notifications.Email;
 using Coditect.Server.Organizations;
 using Coditect.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
@@ -21,8 +22,14 @@ namespace Coditect.Server.Billing.Stripe;
 /// invoice, or none.</item>
 /// </list>
 /// </summary>
+/// <remarks>
+/// Two events also mail the organization's owners and admins, in the transaction that stores the event (so once per
+/// event, as the event is applied once): <c>customer.subscription.trial_will_end</c> (<see cref="MailKinds.TrialEnding"/>,
+/// which a person may turn off) and <c>invoice.payment_failed</c> (<see cref="MailKinds.PaymentFailed"/>, always sent).
+/// </remarks>
 public sealed class StripeWebhook(
-    CoditectDbContext db, TenantScope scope, Subscriptions subscriptions, IOptions<BillingOptions> options, TimeProvider clock, ILogger<StripeWebhook> log)
+    CoditectDbContext db, TenantScope scope, Subscriptions subscriptions, Mailbox mailbox, IOptions<BillingOptions> options, TimeProvider clock,
+    ILogger<StripeWebhook> log)
 {
     public enum Result
     {
@@ -112,8 +119,35 @@ public sealed class StripeWebhook(
         }
 
         account.PastDueSince = await PastDueSinceAsync(ct);
-        await subscriptions.ProviderChangedAsync(account, first && account.Plan is not null, raise, now, ct);
+        var response = await subscriptions.ProviderChangedAsync(account, first && account.Plan is not null, raise, now, ct);
+        await MailAsync(organizationId, type, obj, account, response, occurredAt, ct);
         return Result.Applied;
+    }
+
+    /// <summary>The mail two events send to the organization's owners and admins (queued in this transaction).</summary>
+    private async Task MailAsync(Guid organizationId, string type, JsonElement obj, BillingAccount account, BillingResponse response, DateTime occurredAt, CancellationToken ct)
+    {
+        if (type is not (TrialWillEnd or PaymentFailed))
+        {
+            return;
+        }
+
+        var organization = await db.Set<Organization>().AsNoTracking().SingleAsync(o => o.Id == organizationId, ct);
+        var link = mailbox.Link($"/orgs/{organization.Slug}/billing");
+        var plan = account.Plan ?? response.Plan;
+        if (type == TrialWillEnd)
+        {
+            var endsAt = Time(obj, "trial_end") ?? account.TrialEndsAt ?? account.PeriodEnd ?? occurredAt;
+            await mailbox.QueueToAdminsAsync(organizationId, MailKinds.TrialEnding,
+                _ => MailTemplates.TrialEnding(organization.Name, plan, endsAt, link, mailbox.PreferencesLink), ct);
+        }
+        else
+        {
+            // The grace counts from the first failed payment since the last paid invoice (this one, or an earlier one).
+            var accessUntil = (account.PastDueSince ?? occurredAt).AddDays(options.Value.GraceDays);
+            await mailbox.QueueToAdminsAsync(organizationId, MailKinds.PaymentFailed,
+                _ => MailTemplates.PaymentFailed(organization.Name, plan, accessUntil, link), ct);
+        }
     }
 
     private void ApplySnapshot(BillingAccount account, JsonElement subscription, bool deleted)

@@ -49,8 +49,25 @@ public static class MailTemplates
             ("Open the endpoint", link),
             Unsubscribe(preferences));
 
+    public static MailContent TrialEnding(string organization, string plan, DateTime endsAt, string link, string preferences) =>
+        Compose($"The {plan} trial of {organization} ends on {Date(endsAt)}",
+            [$"The {plan} trial of {organization} ends on {Day(endsAt)}.",
+             "Choose a plan before then to keep what it gives; otherwise the organization falls back to its default plan (nothing is deleted, growth beyond its limits is blocked)."],
+            ("Open billing", link),
+            Unsubscribe(preferences));
+
+    public static MailContent PaymentFailed(string organization, string plan, DateTime accessUntil, string link) =>
+        Compose($"Payment failed for {organization}: access until {Date(accessUntil)}",
+            [$"The payment for the {plan} plan of {organization} failed.",
+             $"Access continues until {Day(accessUntil)}; if no payment arrives by then, the product licence is suspended until one does.",
+             "Update the card in the payment portal to pay the open invoice."],
+            ("Open billing", link),
+            "You get this because you administer the organization; billing mail cannot be turned off.");
+
     private static string Unsubscribe(string preferences) =>
         $"You get this because you administer the organization. Choose which messages you get: {preferences}";
+
+    private static string Date(DateTime at) => at.ToString("d MMMM yyyy", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Day(DateTime at) => at.ToString("d MMMM yyyy 'at' HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture);
 
