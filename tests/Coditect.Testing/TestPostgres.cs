@@ -37,6 +37,23 @@ public static class TestPostgres
         return builder.ConnectionString;
     }
 
+    /// <summary>
+    /// Creates a database as a copy of <paramref name="template"/> (made by <see cref="CreateDatabaseAsync"/> and no
+    /// longer connected to), owned like it by the template's role: its tables belong to that role, which row-level
+    /// security binds as it binds the owner in production. Returns the same role's connection string for the copy.
+    /// </summary>
+    public static async Task<string> CopyDatabaseAsync(string name, string template, string templateConnectionString)
+    {
+        var source = new NpgsqlConnectionStringBuilder(templateConnectionString);
+        await using (var admin = new NpgsqlConnection(AdminConnectionString))
+        {
+            await admin.OpenAsync();
+            await ExecuteAsync(admin, $"create database {name} owner {source.Username} template {template}");
+        }
+
+        return new NpgsqlConnectionStringBuilder(templateConnectionString) { Database = name }.ConnectionString;
+    }
+
     public static async Task DropDatabaseAsync(string name)
     {
         NpgsqlConnection.ClearAllPools();

@@ -38,14 +38,17 @@ public abstract class CoditectApp : WebApplicationFactory<Program>, IAsyncLifeti
 
     public async Task InitializeAsync()
     {
+        // A copy of the migrated schema: the server's migrator finds nothing to do.
         if (Provider == DatabaseProvider.Postgres)
         {
-            _connectionString = await TestPostgres.CreateDatabaseAsync(_name);
+            _connectionString = await MigratedTemplates.CreatePostgresAsync(_name);
         }
         else
         {
             _sqliteFolder = Directory.CreateTempSubdirectory("coditect-test-").FullName;
-            _connectionString = $"Data Source={Path.Combine(_sqliteFolder, "coditect.db")}";
+            var path = Path.Combine(_sqliteFolder, "coditect.db");
+            await MigratedTemplates.CreateSqliteAsync(path);
+            _connectionString = $"Data Source={path}";
         }
 
         StartServer(); // start the host now: migrations run here, not inside the first test
