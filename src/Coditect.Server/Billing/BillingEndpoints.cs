@@ -36,6 +36,7 @@ public static class BillingEndpoints
         billing.MapPost("/portal", Portal).RequirePermission(Permission.ManageBilling)
             .WithName("openBillingPortal").WithSummary("Stripe's customer portal: change the card, cancel (not with manual billing)")
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.BillingProviderManual, ProblemCodes.NoSubscription);
+        Metering.MeterEndpoints.MapMeterEndpoints(billing);
     }
 
     public static void MapStaffBilling(this RouteGroupBuilder api)
