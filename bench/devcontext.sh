@@ -80,6 +80,7 @@ master_key="$(head -c 32 /dev/urandom | base64)" # generated per run, never writ
 (cd "$work/server" && exec env Database__Provider=Postgres \
   "ConnectionStrings__Database=Host=127.0.0.1;Port=$pg_port;Database=coditect;Username=coditect" \
   "Secrets__MasterKey=$master_key" RateLimits__ApiPerMinute=10000000 RateLimits__SignInPerMinute=1000000 \
+  Plans__enterprise__api_requests_per_hour=1000000000 \
   dotnet Coditect.Server.dll --urls "http://127.0.0.1:$port") >"$results/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 120); do

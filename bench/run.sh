@@ -147,7 +147,8 @@ master_key="$(head -c 32 /dev/urandom | base64)" # generated per run, never writ
 server_vars() { # provider connection-string -> the environment of a server process, one VAR=value per line
   printf '%s\n' "Database__Provider=$1" "ConnectionStrings__Database=$2" "Secrets__MasterKey=$master_key" \
     RateLimits__ApiPerMinute=10000000 RateLimits__SignInPerMinute=1000000 \
-    RateLimits__LicensePerMinute=100000000 RateLimits__SessionPerMinute=1000000 "Licensing__LeaseTtlSeconds=$lease_ttl"
+    RateLimits__LicensePerMinute=100000000 RateLimits__SessionPerMinute=1000000 "Licensing__LeaseTtlSeconds=$lease_ttl" \
+    Plans__enterprise__api_requests_per_hour=1000000000
 }
 
 # Sets started_url; not called in $(...), so the pid it records stays in this shell for stop_servers.
@@ -674,7 +675,8 @@ $(awk -v n="$(nproc)" -v a="${load_at_start%% *}" -v b="$(cut -d' ' -f1 /proc/lo
   spinning on cores the databases and the load generator need),
   \`RateLimits__ApiPerMinute=10000000\` (the setup creates thousands of licences), \`RateLimits__LicensePerMinute=100000000\` and
   \`RateLimits__SessionPerMinute=1000000\` (thousands of protocol calls a second on one licence and one session), \`Licensing__LeaseTtlSeconds=$lease_ttl\`
-  (held sessions must outlive the run), a master key generated for the run. SQLite: one file on local disk, WAL mode.
+  (held sessions must outlive the run), \`Plans__enterprise__api_requests_per_hour=1000000000\` (the hourly request quota counts
+  every call but never refuses one), a master key generated for the run. SQLite: one file on local disk, WAL mode.
 - **Load generator**: fixed arrival rate (open model), latency from each request's intended start, a step passes only with
   **zero** non-2xx, transport errors or dropped requests and every operation's p99 ≤ ${max_p99_ms} ms. $(
   if [ "$mode" = quick ]; then echo "Rates $start_rate and $((start_rate * step_factor))/s per scenario;";

@@ -75,7 +75,7 @@ port="$(free_port)"; url="http://127.0.0.1:$port"
   cd "$server_dir"
   exec env Database__Provider=Postgres "ConnectionStrings__Database=Host=127.0.0.1;Port=$pg_port;Database=coditect;Username=coditect" \
     "Secrets__MasterKey=$(head -c 32 /dev/urandom | base64)" RateLimits__ApiPerMinute=10000000 RateLimits__SignInPerMinute=1000000 \
-    Webhooks__AllowPrivateNetworks=true dotnet Coditect.Server.dll --urls "$url"
+    Webhooks__AllowPrivateNetworks=true Plans__enterprise__api_requests_per_hour=1000000000 dotnet Coditect.Server.dll --urls "$url"
 ) >"$work/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 120); do curl -fs "$url/health/ready" >/dev/null 2>&1 && break; kill -0 "$server" 2>/dev/null || break; sleep 0.5; done

@@ -61,3 +61,20 @@ public sealed record CheckoutRequest(string? Plan, int? Seats = null);
 
 /// <summary>Where to send the owner: Stripe's checkout page, or its customer portal.</summary>
 public sealed record BillingLink(string Url);
+
+/// <summary>
+/// One licence's metered use in one clock hour (UTC): <c>seat_hours</c> is the time its seats were held, exactly, from
+/// the leases' start and end times (a lease from 10:50 to 11:20 gives 1/6 in hour 10 and 1/3 in hour 11);
+/// <c>acquisitions</c> the leases started in the hour. <c>partial</c>: the hour is still running, or not yet closed by
+/// the metering job (its figures may still grow).
+/// </summary>
+public sealed record MeteredHour(Guid LicenseId, DateTime Hour, double SeatHours, int Acquisitions, bool Partial);
+
+/// <summary>The sums over a range.</summary>
+public sealed record MeteredTotals(double SeatHours, int Acquisitions);
+
+/// <summary>
+/// <c>GET /orgs/{org}/billing/usage</c>: metered use per licence and hour in <c>[from, to)</c> (hours without use are
+/// left out), and the totals. The same figures are reported to Stripe for an organization with a subscription.
+/// </summary>
+public sealed record MeteredUsage(DateTime From, DateTime To, IReadOnlyList<MeteredHour> Items, MeteredTotals Totals);

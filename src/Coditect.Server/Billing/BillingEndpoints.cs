@@ -39,6 +39,7 @@ public static class BillingEndpoints
         billing.MapPost("/product-licence/rotate-key", RotateProductKey).RequirePermission(Permission.ManageBilling)
             .WithName("rotateProductLicenceKey").WithSummary("A new key for the product licence, shown once; the old one stops working")
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
+        Metering.MeterEndpoints.MapMeterEndpoints(billing);
     }
 
     public static void MapStaffBilling(this RouteGroupBuilder api)

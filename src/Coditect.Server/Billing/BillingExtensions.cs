@@ -2,6 +2,7 @@ using Coditect.Server.Data;
 using Coditect.Server.DevContext.Projects;
 using Coditect.Server.Licensing;
 using Coditect.Server.Organizations;
+using Coditect.Server.Platform;
 using Microsoft.EntityFrameworkCore;
 
 namespace Coditect.Server.Billing;
@@ -23,6 +24,19 @@ public static class BillingExtensions
         builder.Services.AddHttpClient(Stripe.StripeCheckout.HttpClientName);
         builder.Services.AddSingleton<BillingGrace>();
         builder.Services.AddHostedService(services => services.GetRequiredService<BillingGrace>());
+        builder.Services.AddSingleton<Metering.UsageMeter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<Metering.UsageMeter>());
+        builder.Services.AddScoped<Metering.MeterReporter>();
+        builder.Services.AddSingleton<PlanCache>();
+        builder.Services.AddSingleton<MemoryHourlyCounter>();
+        if (Topology.Of(builder).UsesRedis)
+        {
+            builder.Services.AddSingleton<IHourlyCounter, RedisHourlyCounter>();
+        }
+        else
+        {
+            builder.Services.AddSingleton<IHourlyCounter>(services => services.GetRequiredService<MemoryHourlyCounter>());
+        }
 
         // Members count pending invitations too: an invitation is a seat promised.
         builder.Services.AddSingleton(new QuotaCounter(Quota.Members, async (db, now, ct) =>
@@ -37,6 +51,7 @@ public static class BillingExtensions
     /// <summary>The billing API: usage and billing under <c>/orgs/{org}</c>, staff's plan control under <c>/staff</c>.</summary>
     public static void MapBilling(this RouteGroupBuilder api, RouteGroupBuilder org)
     {
+        org.RequireRequestQuota();
         org.MapBillingEndpoints();
         api.MapStaffBilling();
         api.MapStripeWebhook();

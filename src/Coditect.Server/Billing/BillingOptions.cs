@@ -33,6 +33,13 @@ public sealed class BillingOptions
     [Range(0, 90)]
     public int GraceDays { get; set; } = 7;
 
+    /// <summary>
+    /// How often the metering job (<c>usage-meter</c>, once in the cluster) closes ended hours and reports them to
+    /// Stripe, in seconds. An hour closes once it ended more than a lease's TTL and a heartbeat flush ago.
+    /// </summary>
+    [Range(10, 3600)]
+    public int MeterSeconds { get; set; } = 300;
+
     /// <summary>The operator's own product, as a licence billing creates in a subscribing organization; off without a name.</summary>
     public ProductLicenseOptions ProductLicense { get; set; } = new();
 
@@ -80,6 +87,17 @@ public sealed class StripeOptions
 
     /// <summary>The Stripe price of each plan: <c>Billing:Stripe:Prices:pro = price_...</c>.</summary>
     public Dictionary<string, string> Prices { get; set; } = [];
+
+    /// <summary>
+    /// The event name of the Stripe meter that gets seat-minutes (whole numbers: Stripe's meters take no fractions),
+    /// one event per subscription and hour; empty: seat time is not reported.
+    /// </summary>
+    [MaxLength(100)]
+    public string? SeatMeterEvent { get; set; }
+
+    /// <summary>The event name of the Stripe meter that gets acquisitions per subscription and hour; empty: not reported.</summary>
+    [MaxLength(100)]
+    public string? AcquisitionMeterEvent { get; set; }
 
     /// <summary>The plan whose price this is, or null.</summary>
     public string? PlanOf(string? priceId) => Prices.FirstOrDefault(p => p.Value == priceId).Key;

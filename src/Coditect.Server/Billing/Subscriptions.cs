@@ -17,7 +17,7 @@ namespace Coditect.Server.Billing;
 /// checks do), saves (audited as <c>subscription.*</c>), keeps the product licence in step and raises
 /// <c>subscription.*</c> on the outbox.
 /// </summary>
-public sealed class Subscriptions(CoditectDbContext db, PlanCatalog catalog, IOptions<BillingOptions> options, TimeProvider clock)
+public sealed class Subscriptions(CoditectDbContext db, PlanCatalog catalog, IOptions<BillingOptions> options, TimeProvider clock, PlanCache plans)
 {
     private BillingOptions Options => options.Value;
 
@@ -58,6 +58,7 @@ public sealed class Subscriptions(CoditectDbContext db, PlanCatalog catalog, IOp
         account.Seats = Math.Max(account.Seats, Options.ProductLicense.TrialSeats);
         var key = await SyncProductLicenseAsync(account, now, ct);
         await db.SaveChangesAsync(ct);
+        plans.Forget(account.TenantId); // the request quota's cached plan, on this node
         var response = ToResponse(account, now);
         if (first)
         {
@@ -106,6 +107,7 @@ public sealed class Subscriptions(CoditectDbContext db, PlanCatalog catalog, IOp
         account.PastDueSince = null;
         var key = await SyncProductLicenseAsync(account, now, ct);
         await db.SaveChangesAsync(ct);
+        plans.Forget(account.TenantId); // the request quota's cached plan, on this node
         var response = ToResponse(account, now);
         await db.RaiseAsync(first ? BillingEvents.Created : BillingEvents.Updated, response, ct);
         return response with { ProductLicenseKey = key };
@@ -119,6 +121,7 @@ public sealed class Subscriptions(CoditectDbContext db, PlanCatalog catalog, IOp
     {
         await SyncProductLicenseAsync(account, now, ct);
         await db.SaveChangesAsync(ct);
+        plans.Forget(account.TenantId); // the request quota's cached plan, on this node
         var response = ToResponse(account, now);
         await db.RaiseAsync(first ? BillingEvents.Created : type, response, ct);
         return response;

@@ -23,6 +23,16 @@ public sealed class StripeStandIn : IAsyncDisposable
 
     public ConcurrentQueue<StripeRequest> Requests { get; } = new();
 
+    /// <summary>While true, meter events are answered 503 (Stripe unreachable) and not recorded.</summary>
+    public bool MeterEventsDown { get => _down; set => _down = value; }
+
+    private volatile bool _down;
+
+    private int _refused;
+
+    /// <summary>Meter event calls answered 503.</summary>
+    public int MeterEventsRefused => Volatile.Read(ref _refused);
+
     public string BaseUrl => _app.Urls.First();
 
     public static StripeStandIn Start()
@@ -39,6 +49,16 @@ public sealed class StripeStandIn : IAsyncDisposable
             n => new { id = $"bps_{n}", @object = "billing_portal.session", url = $"https://billing.stripe.com/p/session/{n}" }));
         app.MapPost("/v1/subscriptions/{id}", async (HttpRequest r, string id) => await standIn.RecordAsync(r, "subscription",
             _ => new { id, @object = "subscription", status = "active", cancel_at_period_end = true }));
+        app.MapPost("/v1/billing/meter_events", async (HttpRequest r) =>
+        {
+            if (standIn.MeterEventsDown)
+            {
+                Interlocked.Increment(ref standIn._refused);
+                return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+            }
+
+            return await standIn.RecordAsync(r, "billing.meter_event", _ => new { @object = "billing.meter_event", livemode = false });
+        });
         app.StartAsync().GetAwaiter().GetResult();
         return standIn;
     }
