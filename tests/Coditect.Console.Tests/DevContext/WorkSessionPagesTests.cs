@@ -34,12 +34,14 @@ public sealed class WorkSessionPagesTests(ConsoleFixture console)
         await Assertions.Expect(page.Locator("#timeline article.msg.user")).ToContainTextAsync("<script>window.pwned=1</script>");
         (await page.EvaluateAsync<bool>("() => window.pwned === undefined")).ShouldBeTrue("the message's script never ran");
         await page.ShouldBeAccessibleAsync();
+        await page.ScreenshotAsync("work-session", ColorScheme.Light);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Search this session" }).ClickAsync();
-        await page.GetByLabel("Words, \"phrases\", -excluded, prefix*").FillAsync("zebra");
+        await page.GetByLabel("Search for").FillAsync("zebra");
         await page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
         await Assertions.Expect(page.Locator("#search-results .snippet mark")).ToHaveTextAsync("zebra");
         await page.ShouldBeAccessibleAsync();
+        await page.ScreenshotAsync("message-search", ColorScheme.Light);
         await page.Locator("#search-results .result-meta a").First.ClickAsync();
         await Assertions.Expect(page.Locator("#timeline article.msg.assistant")).ToContainTextAsync("the zebra text is encoded");
         page.Url.ShouldContain("#m-");

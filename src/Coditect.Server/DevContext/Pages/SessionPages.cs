@@ -69,7 +69,7 @@ public static class SessionPages
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static string Tokens(TokenUsage usage) =>
-        usage.InputTokens is null && usage.OutputTokens is null ? ""
+        (usage.InputTokens ?? 0) == 0 && (usage.OutputTokens ?? 0) == 0 ? ""
             : string.Create(CultureInfo.InvariantCulture, $"{usage.InputTokens ?? 0:N0} in / {usage.OutputTokens ?? 0:N0} out");
 
     /// <summary>The organization's projects by name (the first 100), for filters and names.</summary>
