@@ -25,7 +25,7 @@ public sealed class TimelineModel(MessageLog log, ProjectAdmin projects, Session
 
     public WorkSessionResponse Session => Timeline.WorkSession;
 
-    public override string Title => Session?.Title ?? "Work session";
+    public override string Title => Timeline?.WorkSession.Title ?? "Work session";
 
     public string SessionPath => Shell.OrgPath($"/work-sessions/{Session.Id}");
 
