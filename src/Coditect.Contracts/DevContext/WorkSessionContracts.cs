@@ -160,7 +160,11 @@ public sealed record HashContentRequest(string? Text = null, IReadOnlyList<Conte
 
 public sealed record HashContentResponse(string Hash, int Bytes, string Canonical);
 
-/// <summary>One search hit: the message, where it is, its rank (higher is better) and a snippet with <c>&lt;mark&gt;</c> around matches (HTML-escaped).</summary>
+/// <summary>
+/// One search hit: the message, where it is, its rank (higher is better) and a snippet with <c>&lt;mark&gt;</c> around
+/// matches (HTML-escaped). <c>Kind</c> says what matched: <c>message</c> (the message's text) or <c>conversation</c>
+/// (its conversation's title: the hit is the conversation's first message, and the snippet is the title).
+/// </summary>
 public sealed record SearchHit(
     Guid MessageId,
     Guid WorkSessionId,
@@ -172,7 +176,15 @@ public sealed record SearchHit(
     string? Model,
     DateTime CreatedAt,
     double Rank,
-    string Snippet);
+    string Snippet,
+    string Kind = SearchHitKinds.Message);
+
+/// <summary>What a search hit matched.</summary>
+public static class SearchHitKinds
+{
+    public const string Message = "message";
+    public const string Conversation = "conversation";
+}
 
 public sealed record SearchResponse(IReadOnlyList<SearchHit> Items, int PageSize, string? NextCursor);
 

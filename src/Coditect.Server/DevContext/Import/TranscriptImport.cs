@@ -696,7 +696,7 @@ public sealed partial class TranscriptImport(CoditectDbContext db, TenantContext
 
                 if (s.Summary is not null)
                 {
-                    await Db.Database.ExecuteSqlAsync($"UPDATE conversations SET summary = {s.Summary}, title = COALESCE(title, {title}) WHERE id = {s.Main}", ct);
+                    await Db.Database.ExecuteSqlAsync($"UPDATE conversations SET summary = {s.Summary}, title = COALESCE(title, {title}), title_search = COALESCE(title_search, {(title is null ? null : Search.SearchText.Normalize(title))}) WHERE id = {s.Main}", ct);
                 }
             }
 

@@ -4,6 +4,7 @@ using System.Text;
 using Coditect.Contracts.DevContext;
 using Coditect.Server.Data;
 using Coditect.Server.DevContext.WorkSessions;
+using Coditect.Server.Platform;
 using Coditect.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -24,11 +25,68 @@ public sealed class SearchOptions
 /// <summary>What to search and where: the parsed query, the fields beyond text blocks, and the filters.</summary>
 public sealed record SearchRequest(
     SearchQuery Query, bool Thinking, bool ToolResults, Guid? ProjectId, Guid? WorkSessionId, string? Role, string? Model, string? Tool, Guid? UserId,
-    DateTime? From, DateTime? To, int PageSize, int Offset);
+    DateTime? From, DateTime? To, int PageSize, int Offset)
+{
+    /// <summary>
+    /// The search the query string asks for (<c>q</c>, <c>include</c>, the filters, <c>cursor</c>, <c>page_size</c>),
+    /// as the API and the console's search page read it; null with <paramref name="errors"/> naming the fields when it cannot run.
+    /// </summary>
+    public static SearchRequest? Read(HttpRequest request, Validator errors)
+    {
+        var q = request.Query["q"].ToString();
+        SearchQuery? query = null;
+        if (q.Trim().Length == 0)
+        {
+            errors.Add("q", "is required.");
+        }
+        else if (q.Length > DevContext.Query.MaxSearch)
+        {
+            errors.Add("q", $"must be at most {DevContext.Query.MaxSearch} characters.");
+        }
+        else
+        {
+            (query, var problem) = SearchQuery.Parse(q);
+            if (problem is not null)
+            {
+                errors.Add("q", problem);
+            }
+        }
+
+        var include = request.Query["include"].Where(v => v is not null).SelectMany(v => v!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .ToList();
+        if (include.Any(i => i is not ("thinking" or "tool_results")))
+        {
+            errors.Add("include", "must list thinking and/or tool_results, comma-separated.");
+        }
+
+        var pageSize = DevContext.Query.Int(request, errors, "page_size", 1, Keyset.MaxPageSize) ?? Keyset.DefaultPageSize;
+        var offset = 0;
+        if (DevContext.Query.Text(request, "cursor") is { } cursor)
+        {
+            if (MessageSearch.Offset(cursor) is { } at)
+            {
+                offset = at;
+            }
+            else
+            {
+                errors.Add("cursor", "is not a cursor this search gave out; start again without it.");
+            }
+        }
+
+        var searchRequest = new SearchRequest(query!, include.Contains("thinking"), include.Contains("tool_results"),
+            DevContext.Query.Id(request, errors, "project_id"), DevContext.Query.Id(request, errors, "work_session_id"),
+            DevContext.Query.OneOf(request, errors, "role", MessageLog.Roles), DevContext.Query.Text(request, "model"),
+            DevContext.Query.OneOf(request, errors, "tool", WorkSessionAdmin.Tools), DevContext.Query.Id(request, errors, "user_id"),
+            DevContext.Query.Time(request, errors, "from"), DevContext.Query.Time(request, errors, "to"), pageSize, offset);
+        return errors.IsValid ? searchRequest : null;
+    }
+}
 
 /// <summary>
 /// Full-text search over the organization's messages (scoped). The index holds each unique content once; a match is
-/// joined to the messages that use it and filtered by work session, project, role, model, tool, member and time. The
+/// joined to the messages that use it and filtered by work session, project, role, model, tool, member and time.
+/// Conversation titles are searched too (their own index, migration 0018): a title that matches gives a hit of kind
+/// <c>conversation</c> on the conversation's first message, which the filters judge like any other message. The
 /// newest <see cref="SearchOptions.MaxRankedCandidates"/> matches are ranked (PostgreSQL <c>ts_rank</c>, FTS5
 /// <c>bm25</c>), pages are offsets into that ranking (an opaque cursor), and snippets are made for the page only.
 /// Tenant safety: the query filters by the organization (and row-level security filters again on PostgreSQL); the
@@ -54,10 +112,17 @@ public sealed class MessageSearch(CoditectDbContext db, TenantContext tenant, IO
             .ToListAsync(ct);
         var byId = rows.ToDictionary(r => r.m.Id);
         var items = new List<SearchHit>(hits.Count);
-        foreach (var (id, rank) in hits)
+        foreach (var (id, kind, rank) in hits)
         {
             if (!byId.TryGetValue(id, out var row))
             {
+                continue;
+            }
+
+            if (kind == SearchHitKinds.Conversation)
+            {
+                items.Add(new SearchHit(id, row.m.WorkSessionId, row.m.ConversationId, row.ProjectId, row.Title, row.m.Position, row.m.Role, row.m.Model,
+                    row.m.CreatedAt, Math.Round(rank, 6), SearchText.Snippet(row.Title ?? "", request.Query) ?? "", SearchHitKinds.Conversation));
                 continue;
             }
 
@@ -116,7 +181,7 @@ public sealed class MessageSearch(CoditectDbContext db, TenantContext tenant, IO
         return sql.ToString();
     }
 
-    private async Task<List<(Guid Id, double Rank)>> RankPostgresAsync(SearchRequest r, CancellationToken ct)
+    private async Task<List<(Guid Id, string Kind, double Rank)>> RankPostgresAsync(SearchRequest r, CancellationToken ct)
     {
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         await using var command = new NpgsqlCommand { Connection = connection, Transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction() };
@@ -130,10 +195,19 @@ public sealed class MessageSearch(CoditectDbContext db, TenantContext tenant, IO
                 JOIN work_sessions s ON s.id = m.work_session_id
                 WHERE c.tenant_id = @tenant AND c.search @@ (SELECT query FROM q){filters}
                 ORDER BY m.created_at DESC, m.id DESC
+                LIMIT @candidates),
+            titles AS (
+                SELECT m.id, m.created_at, v.title_vector AS search
+                FROM conversations v
+                JOIN LATERAL (SELECT * FROM messages f WHERE f.conversation_id = v.id ORDER BY f.position LIMIT 1) m ON true
+                JOIN work_sessions s ON s.id = m.work_session_id
+                WHERE v.tenant_id = @tenant AND v.title_vector @@ (SELECT query FROM q){filters}
+                ORDER BY m.created_at DESC, m.id DESC
                 LIMIT @candidates)
-            SELECT id, ts_rank(search, (SELECT query FROM q), 1)::float8 AS rank
-            FROM candidates
-            ORDER BY rank DESC, created_at DESC, id DESC
+            SELECT id, kind, ts_rank(search, (SELECT query FROM q), 1)::float8 AS rank
+            FROM (SELECT id, 'message' AS kind, created_at, search FROM candidates
+                  UNION ALL SELECT id, 'conversation', created_at, search FROM titles) x
+            ORDER BY rank DESC, created_at DESC, id DESC, kind DESC
             OFFSET @offset LIMIT @limit
             """;
         command.Parameters.Add(new NpgsqlParameter("query", r.Query.ToTsQuery(r.Thinking, r.ToolResults)));
@@ -141,17 +215,17 @@ public sealed class MessageSearch(CoditectDbContext db, TenantContext tenant, IO
         command.Parameters.Add(new NpgsqlParameter("candidates", options.Value.MaxRankedCandidates));
         command.Parameters.Add(new NpgsqlParameter("offset", r.Offset));
         command.Parameters.Add(new NpgsqlParameter("limit", r.PageSize + 1));
-        var hits = new List<(Guid, double)>();
+        var hits = new List<(Guid, string, double)>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            hits.Add((reader.GetGuid(0), reader.GetDouble(1)));
+            hits.Add((reader.GetGuid(0), reader.GetString(1), reader.GetDouble(2)));
         }
 
         return hits;
     }
 
-    private async Task<List<(Guid Id, double Rank)>> RankSqliteAsync(SearchRequest r, CancellationToken ct)
+    private async Task<List<(Guid Id, string Kind, double Rank)>> RankSqliteAsync(SearchRequest r, CancellationToken ct)
     {
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(ct);
@@ -182,19 +256,32 @@ public sealed class MessageSearch(CoditectDbContext db, TenantContext tenant, IO
                 JOIN work_sessions s ON s.id = m.work_session_id
                 WHERE 1 = 1{filters}
                 ORDER BY m.created_at DESC, m.id DESC
+                LIMIT @candidates),
+            title_matches AS (SELECT conversation_id, bm25(conversation_search) AS score FROM conversation_search WHERE conversation_search MATCH @title_query),
+            titles AS (
+                SELECT m.id, m.created_at, t.score
+                FROM title_matches t
+                JOIN conversations v ON v.id = t.conversation_id AND v.tenant_id = @tenant
+                JOIN messages m ON m.id = (SELECT f.id FROM messages f WHERE f.conversation_id = v.id ORDER BY f.position LIMIT 1)
+                JOIN work_sessions s ON s.id = m.work_session_id
+                WHERE 1 = 1{filters}
+                ORDER BY m.created_at DESC, m.id DESC
                 LIMIT @candidates)
-            SELECT id, -score FROM candidates ORDER BY score, created_at DESC, id DESC LIMIT @limit OFFSET @offset
+            SELECT id, kind, -score FROM (SELECT id, 'message' AS kind, created_at, score FROM candidates
+                                          UNION ALL SELECT id, 'conversation', created_at, score FROM titles)
+            ORDER BY score, created_at DESC, id DESC, kind DESC LIMIT @limit OFFSET @offset
             """;
         command.Parameters.Add(Parameter("query", r.Query.ToFts5(r.Thinking, r.ToolResults)));
+        command.Parameters.Add(Parameter("title_query", r.Query.ToFts5("title")));
         command.Parameters.Add(Parameter("tenant", tenant.TenantId!.Value));
         command.Parameters.Add(Parameter("candidates", options.Value.MaxRankedCandidates));
         command.Parameters.Add(Parameter("offset", r.Offset));
         command.Parameters.Add(Parameter("limit", r.PageSize + 1));
-        var hits = new List<(Guid, double)>();
+        var hits = new List<(Guid, string, double)>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            hits.Add((Guid.Parse(reader.GetString(0)), reader.GetDouble(1)));
+            hits.Add((Guid.Parse(reader.GetString(0)), reader.GetString(1), reader.GetDouble(2)));
         }
 
         return hits;

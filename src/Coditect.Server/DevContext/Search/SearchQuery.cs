@@ -9,7 +9,7 @@ public sealed record SearchTerm(IReadOnlyList<string> Tokens, bool Excluded, boo
 /// The search grammar (decisions, "Search"): words (all must appear), <c>"quoted phrases"</c>, <c>-excluded</c> words or
 /// phrases, and <c>prefix*</c>. Words are normalized like the indexed text (<see cref="SearchText"/>), so
 /// <c>Config.cs</c> is the phrase <c>config cs</c>. A query needs at least one term that is not excluded. Written out
-/// as a PostgreSQL <c>tsquery</c> (<see cref="ToTsQuery"/>) and an FTS5 <c>MATCH</c> expression (<see cref="ToFts5"/>).
+/// as a PostgreSQL <c>tsquery</c> (<see cref="ToTsQuery"/>) and an FTS5 <c>MATCH</c> expression (<see cref="ToFts5(bool, bool)"/>).
 /// </summary>
 public sealed record SearchQuery(IReadOnlyList<SearchTerm> Terms)
 {
@@ -108,12 +108,14 @@ public sealed record SearchQuery(IReadOnlyList<SearchTerm> Terms)
     }
 
     /// <summary>The FTS5 MATCH expression over <c>body</c>, and <c>thinking</c> / <c>tools</c> when asked for.</summary>
-    public string ToFts5(bool thinking, bool tools)
+    public string ToFts5(bool thinking, bool tools) => ToFts5("body" + (thinking ? " thinking" : "") + (tools ? " tools" : ""));
+
+    /// <summary>The FTS5 MATCH expression over <paramref name="columns"/> (space-separated; <c>title</c> for conversation titles).</summary>
+    public string ToFts5(string columns)
     {
         static string Phrase(SearchTerm term) =>
             "\"" + string.Join(" ", term.Tokens).Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" + (term.Prefix ? "*" : "");
 
-        var columns = "body" + (thinking ? " thinking" : "") + (tools ? " tools" : "");
         var expression = new StringBuilder("{").Append(columns).Append("} : (");
         expression.Append(string.Join(" AND ", Terms.Where(t => !t.Excluded).Select(Phrase)));
         foreach (var term in Terms.Where(t => t.Excluded))

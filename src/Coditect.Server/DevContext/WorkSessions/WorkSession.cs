@@ -38,7 +38,23 @@ public sealed class Conversation : Entity, ITenantOwned
     public Guid TenantId { get; set; }
     public Guid WorkSessionId { get; set; }
     public Guid? ParentId { get; set; }
-    public string? Title { get; set; }
+
+    /// <summary>The title; setting it sets <see cref="TitleSearch"/>, what the search indexes (migration 0018).</summary>
+    public string? Title
+    {
+        get => title;
+        set
+        {
+            title = value;
+            TitleSearch = value is null ? null : Search.SearchText.Normalize(value);
+        }
+    }
+
+    private string? title;
+
+    /// <summary>The title's normalized tokens (<see cref="Search.SearchText.Normalize"/>), indexed for search.</summary>
+    public string? TitleSearch { get; set; }
+
     public string? Summary { get; set; }
     public string? ExternalId { get; set; }
     public int MessageCount { get; set; }

@@ -239,50 +239,8 @@ public static class WorkSessionEndpoints
     private static async Task<Results<Ok<SearchResponse>, ProblemHttpResult>> SearchMessages(HttpRequest request, MessageSearch search, CancellationToken ct)
     {
         var errors = new Validator();
-        var q = request.Query["q"].ToString();
-        SearchQuery? query = null;
-        if (q.Trim().Length == 0)
-        {
-            errors.Add("q", "is required.");
-        }
-        else if (q.Length > Query.MaxSearch)
-        {
-            errors.Add("q", $"must be at most {Query.MaxSearch} characters.");
-        }
-        else
-        {
-            (query, var problem) = SearchQuery.Parse(q);
-            if (problem is not null)
-            {
-                errors.Add("q", problem);
-            }
-        }
-
-        var include = request.Query["include"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (include.Any(i => i is not ("thinking" or "tool_results")))
-        {
-            errors.Add("include", "must list thinking and/or tool_results, comma-separated.");
-        }
-
-        var pageSize = Query.Int(request, errors, "page_size", 1, Keyset.MaxPageSize) ?? Keyset.DefaultPageSize;
-        var offset = 0;
-        if (Query.Text(request, "cursor") is { } cursor)
-        {
-            if (MessageSearch.Offset(cursor) is { } at)
-            {
-                offset = at;
-            }
-            else
-            {
-                errors.Add("cursor", "is not a cursor this search gave out; start again without it.");
-            }
-        }
-
-        var searchRequest = new SearchRequest(query!, include.Contains("thinking"), include.Contains("tool_results"),
-            Query.Id(request, errors, "project_id"), Query.Id(request, errors, "work_session_id"), Query.OneOf(request, errors, "role", MessageLog.Roles),
-            Query.Text(request, "model"), Query.OneOf(request, errors, "tool", WorkSessionAdmin.Tools), Query.Id(request, errors, "user_id"),
-            Query.Time(request, errors, "from"), Query.Time(request, errors, "to"), pageSize, offset);
-        return errors.IsValid ? TypedResults.Ok(await search.SearchAsync(searchRequest, ct)) : Problems.Validation(errors);
+        return SearchRequest.Read(request, errors) is { } searchRequest
+            ? TypedResults.Ok(await search.SearchAsync(searchRequest, ct)) : Problems.Validation(errors);
     }
 
     private static async Task<Results<Ok<ContentUsageResponse>, ProblemHttpResult>> Usage(string hash, HttpRequest request, MessageLog log, CancellationToken ct)

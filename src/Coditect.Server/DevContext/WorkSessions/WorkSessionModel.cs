@@ -35,6 +35,8 @@ internal sealed class ConversationConfiguration : IEntityTypeConfiguration<Conve
 {
     public void Configure(EntityTypeBuilder<Conversation> conversation)
     {
+        // SQLite triggers keep conversation_search in step with title_search (0018), so EF must not use RETURNING here.
+        conversation.ToTable(t => t.HasTrigger("conversations_index_title"));
         conversation.Property(c => c.Title).HasMaxLength(500);
         conversation.Property(c => c.ExternalId).HasMaxLength(200);
         conversation.HasIndex(c => new { c.WorkSessionId, c.ExternalId }).IsUnique();

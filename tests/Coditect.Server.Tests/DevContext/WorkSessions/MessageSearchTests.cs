@@ -3,6 +3,7 @@ using System.Text.Json;
 using Coditect.Contracts.Common;
 using Coditect.Contracts.DevContext;
 using Coditect.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Coditect.Server.Tests.DevContext.WorkSessions;
@@ -137,6 +138,71 @@ public abstract class MessageSearchTests<TApp>(TApp app) : IClassFixture<TApp> w
             }
 
             tenants.ShouldBe([b.OrgId]);
+        }
+    }
+
+    [Fact]
+    public async Task A_conversation_title_that_matches_finds_the_conversations_first_message_and_only_in_its_organization()
+    {
+        async Task<(Caller Owner, WorkSessionResponse Session, Guid MainFirst, Guid SideFirst, Guid Side)> SeedTitlesAsync()
+        {
+            var owner = await _anonymous.RegisterAsync();
+            var created = await owner.Client.PostAsync($"{owner.OrgPath}/work-sessions",
+                new CreateWorkSessionRequest("claude-code", Title: "Refactor the Zeppelin importer"));
+            var session = await created.ReadAsync<WorkSessionResponse>(HttpStatusCode.Created);
+            var main = await owner.AppendOkAsync(session.Id, WorkSessionSteps.Say("where do we start?"), WorkSessionSteps.Say("with the parser", role: "assistant"));
+            var conversations = await owner.Client.GetJsonAsync<List<ConversationResponse>>($"{owner.OrgPath}/work-sessions/{session.Id}/conversations");
+            var side = await (await owner.Client.PostAsync($"{owner.OrgPath}/work-sessions/{session.Id}/conversations",
+                new CreateConversationRequest("Quokka side quest", ParentId: conversations.Single().Id))).ReadAsync<ConversationResponse>(HttpStatusCode.Created);
+            var sideBatch = await (await owner.Client.PostAsync($"{owner.OrgPath}/work-sessions/{session.Id}/conversations/{side.Id}/messages",
+                new MessageBatchRequest([WorkSessionSteps.Say("look for the parser tests")]))).ReadAsync<MessageBatchResponse>(HttpStatusCode.OK);
+            return (owner, session, main.Ids[0], sideBatch.Ids[0], side.Id);
+        }
+
+        var a = await SeedTitlesAsync();
+        var b = await SeedTitlesAsync();
+
+        var zeppelin = (await a.Owner.SearchAsync("zeppelin")).Items.Single();
+        (zeppelin.Kind, zeppelin.MessageId, zeppelin.WorkSessionId, zeppelin.Position, zeppelin.ConversationTitle)
+            .ShouldBe((SearchHitKinds.Conversation, a.MainFirst, a.Session.Id, 0, "Refactor the Zeppelin importer"));
+        zeppelin.Snippet.ShouldBe("Refactor the <mark>Zeppelin</mark> importer");
+        var quokka = (await a.Owner.SearchAsync("\"quokka side\"")).Items.Single();
+        (quokka.Kind, quokka.MessageId, quokka.ConversationId).ShouldBe((SearchHitKinds.Conversation, a.SideFirst, a.Side));
+        (await a.Owner.SearchAsync("zepp*", "&role=assistant")).Items.ShouldBeEmpty("filters judge the conversation's first message");
+        (await a.Owner.SearchAsync("zeppelin parser")).Items.ShouldBeEmpty("every word must appear in the title, or in the message");
+        var parser = (await a.Owner.SearchAsync("parser")).Items;
+        parser.Select(h => h.Kind).ShouldAllBe(k => k == SearchHitKinds.Message, "a text match is a message hit");
+        parser.Count.ShouldBe(2);
+        (await b.Owner.SearchAsync("zeppelin")).Items.Single().MessageId.ShouldBe(b.MainFirst, "another organization's identical title never appears");
+        (await b.Owner.SearchAsync("zeppelin", $"&work_session_id={a.Session.Id}")).Items.ShouldBeEmpty();
+
+        if (app.Provider == Coditect.Server.Data.DatabaseProvider.Postgres)
+        {
+            // Underneath the application: in B's transaction, row-level security shows only B's conversations.
+            await using var connection = new NpgsqlConnection(app.ConnectionString);
+            await connection.OpenAsync();
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using (var set = new NpgsqlCommand("select set_config('app.tenant_id', @tenant, true)", connection, transaction))
+            {
+                set.Parameters.AddWithValue("tenant", b.Owner.OrgId.ToString());
+                await set.ExecuteScalarAsync();
+            }
+
+            await using var query = new NpgsqlCommand(
+                "select distinct tenant_id from conversations where title_vector @@ to_tsquery('simple', 'zeppelin:A')", connection, transaction);
+            (await query.ExecuteScalarAsync()).ShouldBe(b.Owner.OrgId);
+        }
+
+        // A deleted work session takes its titles out of the index.
+        (await a.Owner.Client.DeleteAsync($"{a.Owner.OrgPath}/work-sessions/{a.Session.Id}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await a.Owner.SearchAsync("zeppelin")).Items.ShouldBeEmpty();
+        if (app.Provider == Coditect.Server.Data.DatabaseProvider.Sqlite)
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<Coditect.Server.Data.CoditectDbContext>();
+            var rows = await Coditect.Server.Tests.Data.DatabaseSchema.QueryAsync(db,
+                $"select count(*) from conversation_search where conversation_id in ('{a.Side.ToString().ToUpperInvariant()}', '{b.Side.ToString().ToUpperInvariant()}')");
+            rows.Single()[0].ShouldBe(1L, "only B's side thread is still indexed");
         }
     }
 

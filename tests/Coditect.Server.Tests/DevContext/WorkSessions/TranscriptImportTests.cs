@@ -63,6 +63,8 @@ public abstract class TranscriptImportTests<TApp>(TApp app) : IClassFixture<TApp
         session.StartedAt.ShouldBe(new DateTime(2026, 11, 30, 10, 0, 0, DateTimeKind.Utc));
         session.EndedAt.ShouldBe(new DateTime(2026, 11, 30, 10, 5, 0, DateTimeKind.Utc));
         session.DurationSeconds.ShouldBe(300);
+        (await owner.SearchAsync("flaky")).Items.ShouldContain(h => h.Kind == SearchHitKinds.Conversation && h.WorkSessionId == session.Id,
+            "the summary became the main conversation's title, which search finds");
 
         var timeline = await owner.Client.GetJsonAsync<TimelineResponse>($"{owner.OrgPath}/work-sessions/{session.Id}/timeline");
         var main = timeline.Conversations.Single(c => c.ParentId is null);
