@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Coditect.Server.Tests.Infrastructure;
 
-/// <summary>A webhook request as it arrived: its headers and its exact body.</summary>
-public sealed record ReceivedWebhook(string Id, long Timestamp, string Signature, string Body, string ContentType)
+/// <summary>A webhook request as it arrived: its headers (<see cref="Sequence"/>: null without a webhook-sequence) and its exact body.</summary>
+public sealed record ReceivedWebhook(string Id, long Timestamp, string Signature, string Body, string ContentType, string? Sequence = null)
 {
     public System.Text.Json.JsonElement Json => System.Text.Json.JsonDocument.Parse(Body).RootElement;
 
@@ -46,7 +46,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 long.TryParse(request.Headers["webhook-timestamp"], out var timestamp) ? timestamp : 0,
                 request.Headers["webhook-signature"].ToString(),
                 body,
-                request.ContentType ?? ""));
+                request.ContentType ?? "",
+                request.Headers.TryGetValue("webhook-sequence", out var sequence) ? sequence.ToString() : null));
             return Results.Text(receiver.Status < 300 ? "thanks" : "down for maintenance", statusCode: receiver.Status);
         });
         await app.StartAsync();
