@@ -234,7 +234,11 @@ public abstract class WebhookTests<TApp>(TApp app) : IClassFixture<TApp> where T
 
         // A redelivery is the same message: same webhook-id, same number.
         var deliveries = await vendor.Client.GetJsonAsync<CursorPage<WebhookDeliveryResponse>>($"{path}/deliveries?page_size=100");
+        deliveries.Items.Where(d => d.EventType != WebhookAdmin.TestEventType).Select(d => d.Sequence).ShouldBe([1L, 2L, 3L, 4L, 5L], ignoreOrder: true,
+            "the delivery log shows each number");
+        deliveries.Items.Single(d => d.EventType == WebhookAdmin.TestEventType).Sequence.ShouldBeNull();
         var created = deliveries.Items.Single(d => d.EventType == "license.created");
+        created.Sequence.ShouldBe(1);
         (await vendor.Client.PostAsync($"{path}/deliveries/{created.Id}/redeliver")).StatusCode.ShouldBe(HttpStatusCode.Accepted);
         await Eventually.ShouldHoldAsync(() => all.OfType("license.created").Count == 2, Within, "the redelivery");
         all.OfType("license.created").Select(r => (r.Id, r.Sequence)).Distinct().ShouldHaveSingleItem().Sequence.ShouldBe("1");
