@@ -28,6 +28,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public int Status { get; set; } = StatusCodes.Status200OK;
 
+    /// <summary>When set, the status to answer the request that arrived <c>n</c>th (from 1), awaited: a test can hold one.</summary>
+    public Func<int, Task<int>>? Answer { get; set; }
+
     public string Url => _app.Urls.First() + "/hooks";
 
     public static async Task<WebhookReceiver> StartAsync()
@@ -48,7 +51,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 body,
                 request.ContentType ?? "",
                 request.Headers.TryGetValue("webhook-sequence", out var sequence) ? sequence.ToString() : null));
-            return Results.Text(receiver.Status < 300 ? "thanks" : "down for maintenance", statusCode: receiver.Status);
+            var status = receiver.Answer is { } answer ? await answer(receiver.Received.Count) : receiver.Status;
+            return Results.Text(status < 300 ? "thanks" : "down for maintenance", statusCode: status);
         });
         await app.StartAsync();
         return receiver;

@@ -7,7 +7,10 @@ using Coditect.Server.Tests.Licensing;
 
 namespace Coditect.Server.Tests.Notifications;
 
-/// <summary>The <c>webhook-sequence</c> header: each endpoint numbers the events it is sent (docs/webhooks.md).</summary>
+/// <summary>
+/// The <c>webhook-sequence</c> header (each endpoint numbers the events it is sent, docs/webhooks.md), and how an
+/// attempt and a redelivery of the same delivery overlap.
+/// </summary>
 public abstract partial class WebhookTests<TApp>
 {
     [Fact]
@@ -50,5 +53,43 @@ public abstract partial class WebhookTests<TApp>
         (await vendor.Client.PostAsync($"{path}/deliveries/{created.Id}/redeliver")).StatusCode.ShouldBe(HttpStatusCode.Accepted);
         await Eventually.ShouldHoldAsync(() => all.OfType("license.created").Count == 2, Within, "the redelivery");
         all.OfType("license.created").Select(r => (r.Id, r.Sequence)).Distinct().ShouldHaveSingleItem().Sequence.ShouldBe("1");
+    }
+
+    [Fact]
+    public async Task An_attempt_that_ends_after_a_redelivery_is_logged_but_leaves_the_redeliverys_schedule()
+    {
+        var firstHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        // The first request is held, then accepted; every later one is refused at once.
+        receiver.Answer = async arrival =>
+        {
+            if (arrival == 1)
+            {
+                await firstHeld.Task;
+                return 200;
+            }
+
+            return 503;
+        };
+        var vendor = await App.Anonymous().RegisterAsync();
+        var endpoint = await CreateEndpointAsync(vendor, receiver.Url, "license.created");
+        var path = $"{vendor.OrgPath}/webhooks/{endpoint.Id}";
+        await vendor.CreateLicenseAsync(seats: 1);
+        await Eventually.ShouldHoldAsync(() => receiver.Received.Count == 1, Within, "the first attempt, held");
+        var id = (await vendor.Client.GetJsonAsync<CursorPage<WebhookDeliveryResponse>>($"{path}/deliveries")).Items.Single().Id;
+
+        (await vendor.Client.PostAsync($"{path}/deliveries/{id}/redeliver")).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        await Eventually.ShouldHoldAsync(() => receiver.Received.Count == 2, Within, "the redelivery, sent while the first attempt is in flight");
+        await Eventually.ShouldHoldAsync(async () => (await vendor.Client.GetJsonAsync<WebhookDeliveryResponse>($"{path}/deliveries/{id}")).AttemptCount == 1,
+            Within, "the redelivery's 503 recorded");
+        firstHeld.SetResult();
+
+        await Eventually.ShouldHoldAsync(async () => (await vendor.Client.GetJsonAsync<WebhookDeliveryResponse>($"{path}/deliveries/{id}")).AttemptCount == 2,
+            Within, "the held attempt recorded");
+        var delivery = await vendor.Client.GetJsonAsync<WebhookDeliveryResponse>($"{path}/deliveries/{id}");
+        delivery.Attempts!.Select(a => a.StatusCode).ShouldBe([503, 200], ignoreOrder: true, "both attempts are in the log");
+        delivery.Status.ShouldBe(DeliveryStatus.Pending, "the late 200 answered the claim the redelivery replaced: the redelivery's retry stands");
+        delivery.NextAttemptAt.ShouldNotBeNull("the 503's retry is scheduled");
+        delivery.DeliveredAt.ShouldBeNull();
     }
 }
