@@ -21,7 +21,7 @@ public sealed record WebhookResponse(
 /// </summary>
 public sealed record WebhookDeliveryResponse(
     Guid Id, Guid EndpointId, string EventId, string EventType, string Status, int AttemptCount, DateTime? NextAttemptAt,
-    int? LastStatusCode, DateTime CreatedAt, DateTime? DeliveredAt, IReadOnlyList<WebhookAttemptResponse>? Attempts = null);
+    int? LastStatusCode, DateTime CreatedAt, DateTime? DeliveredAt, long? Sequence, IReadOnlyList<WebhookAttemptResponse>? Attempts = null);
 
 /// <summary>One attempt: the answer's status (null when none came), its latency, the first 1 KB of its body, or the error.</summary>
 public sealed record WebhookAttemptResponse(DateTime At, int? StatusCode, int LatencyMs, string? Response, string? Error);

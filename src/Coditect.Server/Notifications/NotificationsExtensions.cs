@@ -8,7 +8,8 @@ namespace Coditect.Server.Notifications;
 
 /// <summary>
 /// What leaves the server on its own: signed webhooks fed by the outbox, e-mail queued with the change it tells about,
-/// and the cluster jobs that warn admins of licences about to expire or turning users away.
+/// the cluster jobs that warn admins of licences about to expire or turning users away, and the one that deletes what
+/// they no longer need.
 /// </summary>
 public static class NotificationsExtensions
 {
@@ -37,6 +38,8 @@ public static class NotificationsExtensions
         builder.Services.AddHostedService(services => services.GetRequiredService<ExpiryReminders>());
         builder.Services.AddSingleton<SeatAlerts>();
         builder.Services.AddHostedService(services => services.GetRequiredService<SeatAlerts>());
+        builder.Services.AddSingleton<NotificationRetention>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<NotificationRetention>());
         return builder;
     }
 

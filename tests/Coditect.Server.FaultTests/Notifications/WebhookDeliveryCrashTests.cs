@@ -71,6 +71,15 @@ public sealed class WebhookDeliveryCrashTests(Backends backends, ITestOutputHelp
             select count(*) from webhook_deliveries d
             where (select count(*) from webhook_attempts a where a.delivery_id = d.id and a.status_code between 200 and 299) <> 1
             """)).ShouldBe(0, "each (event, endpoint) is recorded delivered once in the delivery log");
+        // webhook-sequence: each endpoint's deliveries are numbered 1..N in the order the events were raised, whichever
+        // node's dispatcher fanned them out.
+        (await cluster.ScalarAsync<long>("""
+            select count(*) from (
+                select d.sequence, row_number() over (partition by d.endpoint_id order by o.seq) as n
+                from webhook_deliveries d join outbox o on d.event_id = 'evt_' || o.id::text) numbered
+            where sequence is distinct from n
+            """)).ShouldBe(0, "each endpoint numbers its events 1..N in event order, without a gap or a repeat");
+        (await cluster.ScalarAsync<long>("select count(distinct (endpoint_id, sequence)) from webhook_deliveries")).ShouldBe(Deliveries);
 
         // The receiver's view: every delivery arrived, signed, at its own endpoint, and nothing else did.
         receiver.Refused.ShouldBe(0, "every signature verifies with the documented algorithm");

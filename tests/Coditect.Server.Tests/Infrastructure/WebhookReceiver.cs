@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Coditect.Server.Tests.Infrastructure;
 
-/// <summary>A webhook request as it arrived: its headers and its exact body.</summary>
-public sealed record ReceivedWebhook(string Id, long Timestamp, string Signature, string Body, string ContentType)
+/// <summary>A webhook request as it arrived: its headers (<see cref="Sequence"/>: null without a webhook-sequence) and its exact body.</summary>
+public sealed record ReceivedWebhook(string Id, long Timestamp, string Signature, string Body, string ContentType, string? Sequence = null)
 {
     public System.Text.Json.JsonElement Json => System.Text.Json.JsonDocument.Parse(Body).RootElement;
 
@@ -28,6 +28,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public int Status { get; set; } = StatusCodes.Status200OK;
 
+    /// <summary>When set, the status to answer the request that arrived <c>n</c>th (from 1), awaited: a test can hold one.</summary>
+    public Func<int, Task<int>>? Answer { get; set; }
+
     public string Url => _app.Urls.First() + "/hooks";
 
     public static async Task<WebhookReceiver> StartAsync()
@@ -46,8 +49,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 long.TryParse(request.Headers["webhook-timestamp"], out var timestamp) ? timestamp : 0,
                 request.Headers["webhook-signature"].ToString(),
                 body,
-                request.ContentType ?? ""));
-            return Results.Text(receiver.Status < 300 ? "thanks" : "down for maintenance", statusCode: receiver.Status);
+                request.ContentType ?? "",
+                request.Headers.TryGetValue("webhook-sequence", out var sequence) ? sequence.ToString() : null));
+            var status = receiver.Answer is { } answer ? await answer(receiver.Received.Count) : receiver.Status;
+            return Results.Text(status < 300 ? "thanks" : "down for maintenance", statusCode: status);
         });
         await app.StartAsync();
         return receiver;

@@ -34,9 +34,12 @@ public sealed class WebhookAppOnPostgres : WebhookApp
     public override DatabaseProvider Provider => DatabaseProvider.Postgres;
 }
 
-public abstract class WebhookTests<TApp>(TApp app) : IClassFixture<TApp> where TApp : WebhookApp
+public abstract partial class WebhookTests<TApp>(TApp app) : IClassFixture<TApp> where TApp : WebhookApp
 {
     private static readonly TimeSpan Within = TimeSpan.FromSeconds(10);
+
+    /// <summary>The fixture, for the other parts of this class (a primary constructor's parameter is seen only here).</summary>
+    private TApp App => app;
 
     /// <summary>The documented check (docs/webhooks.md), written from the spec rather than with the server's code.</summary>
     private static bool SignedWith(string secret, ReceivedWebhook hook)

@@ -241,5 +241,5 @@ public static class WebhookResponses
 
     public static WebhookDeliveryResponse ToResponse(this WebhookDelivery d, IReadOnlyList<WebhookAttemptResponse>? attempts = null) => new(
         d.Id, d.EndpointId, d.EventId, d.EventType, d.Status, d.AttemptCount, d.Status == DeliveryStatus.Pending ? d.NextAttemptAt : null,
-        d.LastStatusCode, d.CreatedAt, d.DeliveredAt, attempts);
+        d.LastStatusCode, d.CreatedAt, d.DeliveredAt, d.Sequence, attempts);
 }

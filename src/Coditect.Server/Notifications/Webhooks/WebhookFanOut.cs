@@ -26,12 +26,15 @@ public static class WebhookFanOut
         var db = scope.GetRequiredService<CoditectDbContext>();
         var eventId = "evt_" + message.Id.ToString(CultureInfo.InvariantCulture);
         var queued = false;
-        foreach (var (endpoint, subscribed) in await scope.GetRequiredService<Endpoints>().EnabledAsync(db, ct))
+        var endpoints = scope.GetRequiredService<Endpoints>();
+        foreach (var (endpoint, subscribed) in await endpoints.EnabledAsync(db, ct))
         {
             // An endpoint gets the events raised after it was added, not older ones the dispatcher reaches only now.
             if (endpoint.CreatedAt <= message.CreatedAt && WebhookEventTypes.Wants(subscribed, message.Type))
             {
-                db.Add(NewDelivery(endpoint, eventId, message.Type, message.CreatedAt, message.Data));
+                var delivery = NewDelivery(endpoint, eventId, message.Type, message.CreatedAt, message.Data);
+                delivery.Sequence = await endpoints.NextSequenceAsync(db, endpoint, ct);
+                db.Add(delivery);
                 queued = true;
             }
         }
@@ -50,10 +53,33 @@ public static class WebhookFanOut
     private sealed class Endpoints
     {
         private List<(WebhookSubscription Endpoint, List<string> Subscribed)>? _enabled;
+        private Dictionary<Guid, WebhookSequence>? _sequences;
 
         public async Task<List<(WebhookSubscription Endpoint, List<string> Subscribed)>> EnabledAsync(CoditectDbContext db, CancellationToken ct) =>
             _enabled ??= [.. (await db.Set<WebhookSubscription>().AsNoTracking().Where(e => e.Enabled).ToListAsync(ct))
                 .Select(e => (e, JsonSerializer.Deserialize<List<string>>(e.EventTypes) ?? []))];
+
+        /// <summary>
+        /// The endpoint's next sequence number. The counters are read (tracked) once per batch and saved with it; only
+        /// this handler writes them, and the dispatcher holds the organization while it runs, so no one else moves them.
+        /// </summary>
+        public async Task<long> NextSequenceAsync(CoditectDbContext db, WebhookSubscription endpoint, CancellationToken ct)
+        {
+            if (_sequences is null)
+            {
+                var ids = (await EnabledAsync(db, ct)).Select(e => e.Endpoint.Id).ToList();
+                _sequences = await db.Set<WebhookSequence>().Where(s => ids.Contains(s.EndpointId)).ToDictionaryAsync(s => s.EndpointId, ct);
+            }
+
+            if (!_sequences.TryGetValue(endpoint.Id, out var sequence))
+            {
+                sequence = new WebhookSequence { EndpointId = endpoint.Id, TenantId = endpoint.TenantId };
+                db.Add(sequence);
+                _sequences[endpoint.Id] = sequence;
+            }
+
+            return ++sequence.LastSequence;
+        }
     }
 
     /// <summary>A pending delivery of <paramref name="data"/> as the Standard Webhooks body <c>{type, timestamp, data}</c>.</summary>

@@ -62,6 +62,25 @@ public sealed class WebhookDelivery : Entity, ITenantOwned
     public Guid? ClaimToken { get; set; }
     public int? LastStatusCode { get; set; }
     public DateTime? DeliveredAt { get; set; }
+
+    /// <summary>
+    /// The endpoint's number of the event (<c>webhook-sequence</c>): 1, 2, 3, ... in the order its organization's events
+    /// were raised (the outbox's order). Null for test events, which are not part of that stream.
+    /// </summary>
+    public long? Sequence { get; set; }
+}
+
+/// <summary>
+/// The last <see cref="WebhookDelivery.Sequence"/> given to an endpoint. Written only by the outbox's fan-out, which
+/// runs once per cluster with the organization claimed, in the transaction that queues the deliveries: numbers are
+/// given in event order, without gaps, and roll back with the deliveries.
+/// </summary>
+[NotAudited]
+public sealed class WebhookSequence : ITenantOwned
+{
+    public Guid EndpointId { get; set; }
+    public Guid TenantId { get; set; }
+    public long LastSequence { get; set; }
 }
 
 /// <summary>One attempt of a delivery: when (<see cref="Entity.CreatedAt"/>), the answer's status, latency and first 1 KB.</summary>
@@ -98,6 +117,7 @@ internal sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<We
         delivery.Property(d => d.Status).HasMaxLength(16);
         delivery.HasIndex(d => new { d.EndpointId, d.EventId }).IsUnique();
         delivery.HasIndex(d => new { d.EndpointId, d.CreatedAt });
+        delivery.HasIndex(d => d.CreatedAt);
         delivery.HasIndex(d => d.NextAttemptAt).HasFilter("status = 'pending'");
         delivery.HasOne<WebhookSubscription>().WithMany().HasForeignKey(d => d.EndpointId).OnDelete(DeleteBehavior.Cascade);
     }
@@ -110,6 +130,17 @@ internal sealed class WebhookAttemptConfiguration : IEntityTypeConfiguration<Web
         attempt.Property(a => a.Response).HasMaxLength(1024);
         attempt.Property(a => a.Error).HasMaxLength(500);
         attempt.HasIndex(a => new { a.DeliveryId, a.CreatedAt });
+        attempt.HasIndex(a => a.CreatedAt);
         attempt.HasOne<WebhookDelivery>().WithMany().HasForeignKey(a => a.DeliveryId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class WebhookSequenceConfiguration : IEntityTypeConfiguration<WebhookSequence>
+{
+    public void Configure(EntityTypeBuilder<WebhookSequence> sequence)
+    {
+        sequence.ToTable("webhook_sequences");
+        sequence.HasKey(s => s.EndpointId);
+        sequence.HasOne<WebhookSubscription>().WithMany().HasForeignKey(s => s.EndpointId).OnDelete(DeleteBehavior.Cascade);
     }
 }

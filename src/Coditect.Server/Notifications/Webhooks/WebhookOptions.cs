@@ -43,6 +43,13 @@ public sealed class WebhookOptions : IValidatableObject
     [Range(50, 60_000)]
     public int PollMilliseconds { get; set; } = 1000;
 
+    /// <summary>
+    /// Days the delivery log keeps attempts, and deliveries that are done (succeeded or failed); a cluster job deletes
+    /// older ones hourly (<see cref="NotificationRetention"/>).
+    /// </summary>
+    [Range(1, 3650)]
+    public int RetentionDays { get; set; } = 30;
+
     /// <summary>Run this node's sender (every node does by default).</summary>
     public bool Send { get; set; } = true;
 

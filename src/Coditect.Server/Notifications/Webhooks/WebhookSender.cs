@@ -22,7 +22,7 @@ namespace Coditect.Server.Notifications.Webhooks;
 /// de-duplicate by <c>webhook-id</c>). An endpoint that has failed every attempt for <c>Webhooks:DisableAfterDays</c>
 /// is turned off.
 /// </summary>
-public sealed class WebhookSender(
+public sealed partial class WebhookSender(
     IServiceScopeFactory scopes,
     IHttpClientFactory httpClients,
     MasterKey masterKey,
@@ -32,6 +32,9 @@ public sealed class WebhookSender(
     TimeProvider clock,
     ILogger<WebhookSender> logger) : BackgroundService
 {
+    /// <summary>The endpoint's number of the event (1, 2, 3, ... in the order the events were raised); test events have none.</summary>
+    public const string SequenceHeader = "webhook-sequence";
+
     private const int ResponseExcerptBytes = 1024;
     private readonly LogThrottle _failures = new(TimeSpan.FromSeconds(10));
     private readonly System.Threading.Channels.Channel<Attempt> _finished = System.Threading.Channels.Channel.CreateUnbounded<Attempt>();
@@ -148,34 +151,42 @@ public sealed class WebhookSender(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
-        var tenancy = scope.ServiceProvider.GetRequiredService<TenantScope>();
-        await tenancy.BeginAsync(ct);
-        var claimed = await db.RunAsSystemAsync(async () =>
+        // Its own transaction (RunAsSystemAsync begins and commits it): the system settings are sent once.
+        return await db.RunAsSystemAsync(async () =>
         {
             var now = clock.GetUtcNow().UtcDateTime;
-            var deliveries = db.Set<WebhookDelivery>().IgnoreQueryFilters();
-            var due = await deliveries
-                .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= now && (d.LeaseUntil == null || d.LeaseUntil < now))
-                .OrderBy(d => d.NextAttemptAt).Select(d => d.Id).Take(limit).ToListAsync(ct);
-            if (due.Count == 0)
+            var mine = db.Database.IsNpgsql() ? await ClaimOnPostgresAsync(db, now, limit, ct) : await ClaimWithEfAsync(db, now, limit, ct);
+            if (mine.Count == 0)
             {
                 return [];
             }
 
-            // Re-checked row by row: on PostgreSQL a delivery another node claimed meanwhile no longer matches.
-            var token = Guid.NewGuid();
-            await deliveries
-                .Where(d => due.Contains(d.Id) && d.Status == DeliveryStatus.Pending && (d.LeaseUntil == null || d.LeaseUntil < now))
-                .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, now + options.Value.Lease)
-                    .SetProperty(d => d.ClaimToken, token), ct);
-            var mine = await deliveries.AsNoTracking().Where(d => d.ClaimToken == token).ToListAsync(ct);
             var endpointIds = mine.Select(d => d.EndpointId).Distinct().ToList();
             var endpoints = await db.Set<WebhookSubscription>().IgnoreQueryFilters().AsNoTracking()
                 .Where(e => endpointIds.Contains(e.Id)).ToDictionaryAsync(e => e.Id, ct);
             return mine.Select(d => new Claimed(d, endpoints.GetValueOrDefault(d.EndpointId))).ToList();
         }, ct);
-        await tenancy.CommitAsync(ct);
-        return claimed;
+    }
+
+    /// <summary>SQLite (one writer, one node): the due deliveries, then a conditional UPDATE that marks them with a claim token.</summary>
+    private async Task<List<WebhookDelivery>> ClaimWithEfAsync(CoditectDbContext db, DateTime now, int limit, CancellationToken ct)
+    {
+        var deliveries = db.Set<WebhookDelivery>().IgnoreQueryFilters();
+        var due = await deliveries
+            .Where(d => d.Status == DeliveryStatus.Pending && d.NextAttemptAt <= now && (d.LeaseUntil == null || d.LeaseUntil < now))
+            .OrderBy(d => d.NextAttemptAt).Select(d => d.Id).Take(limit).ToListAsync(ct);
+        if (due.Count == 0)
+        {
+            return [];
+        }
+
+        // Re-checked row by row: a delivery claimed meanwhile no longer matches.
+        var token = Guid.NewGuid();
+        await deliveries
+            .Where(d => due.Contains(d.Id) && d.Status == DeliveryStatus.Pending && (d.LeaseUntil == null || d.LeaseUntil < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeaseUntil, now + options.Value.Lease)
+                .SetProperty(d => d.ClaimToken, token), ct);
+        return await deliveries.AsNoTracking().Where(d => d.ClaimToken == token).ToListAsync(ct);
     }
 
     private async Task<Attempt> SendAsync(Claimed claimed, CancellationToken ct)
@@ -202,6 +213,11 @@ public sealed class WebhookSender(
         request.Headers.Add("webhook-id", id);
         request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.Add("webhook-signature", signatures);
+        if (delivery.Sequence is { } sequence)
+        {
+            request.Headers.Add(SequenceHeader, sequence.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         var clockStart = Stopwatch.GetTimestamp();
         try
         {
@@ -222,71 +238,86 @@ public sealed class WebhookSender(
         var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
         // A failed save fails the whole batch (rolled back, resent when the claims lapse): no savepoint round trips.
         db.Database.AutoSavepointsEnabled = false;
-        var tenancy = scope.ServiceProvider.GetRequiredService<TenantScope>();
-        await tenancy.BeginAsync(ct);
         await db.RunAsSystemAsync(async () =>
         {
             var now = clock.GetUtcNow().UtcDateTime;
-            var retries = options.Value.Retries;
-            var ids = attempts.Select(a => a.Claimed.Delivery.Id).ToList();
-            // Locked on PostgreSQL (SQLite serializes writers anyway): a redelivery that commits meanwhile is either seen
-            // here (its cleared claim token skips the rescheduling below) or waits and applies after this one.
-            var rows = db.Database.IsNpgsql()
-                ? db.Set<WebhookDelivery>().FromSql($"SELECT * FROM webhook_deliveries WHERE id = ANY({ids.ToArray()}) ORDER BY id FOR UPDATE").IgnoreQueryFilters()
-                : db.Set<WebhookDelivery>().IgnoreQueryFilters().Where(d => ids.Contains(d.Id));
-            var deliveries = await rows.ToDictionaryAsync(d => d.Id, ct);
-            foreach (var attempt in attempts)
+            if (db.Database.IsNpgsql())
             {
-                if (!deliveries.TryGetValue(attempt.Claimed.Delivery.Id, out var delivery))
-                {
-                    continue; // its endpoint was deleted meanwhile
-                }
-
-                db.Add(new WebhookAttempt
-                {
-                    TenantId = delivery.TenantId,
-                    DeliveryId = delivery.Id,
-                    EndpointId = delivery.EndpointId,
-                    StatusCode = attempt.StatusCode,
-                    LatencyMs = attempt.LatencyMs,
-                    Response = attempt.Response,
-                    Error = attempt.Error,
-                });
-                delivery.AttemptCount++;
-                delivery.LastStatusCode = attempt.StatusCode;
-                if (delivery.ClaimToken != attempt.Claimed.Delivery.ClaimToken)
-                {
-                    continue; // redelivered while this attempt was in flight: the redelivery's schedule stands
-                }
-
-                delivery.LeaseUntil = null;
-                delivery.ClaimToken = null;
-                string outcome;
-                if (attempt.Succeeded)
-                {
-                    (delivery.Status, delivery.DeliveredAt, delivery.NextAttemptAt) = (DeliveryStatus.Succeeded, now, null);
-                    outcome = "delivered";
-                }
-                else if (attempt.Claimed.Endpoint is { Enabled: true } && delivery.AttemptCount <= retries.Count)
-                {
-                    var wait = retries[delivery.AttemptCount - 1] * (0.9 + (Random.Shared.NextDouble() * 0.2));
-                    delivery.NextAttemptAt = now + wait;
-                    outcome = "failed";
-                }
-                else
-                {
-                    (delivery.Status, delivery.NextAttemptAt) = (DeliveryStatus.Failed, null);
-                    outcome = "abandoned";
-                }
-
-                metrics.WebhookAttempted(outcome, TimeSpan.FromMilliseconds(attempt.LatencyMs));
+                await RecordOnPostgresAsync(db, attempts, now, ct);
+            }
+            else
+            {
+                await RecordWithEfAsync(db, attempts, now, ct);
             }
 
-            await db.SaveChangesAsync(ct);
             await RecordEndpointHealthAsync(scope.ServiceProvider, db, attempts, now, ct);
             return true;
         }, ct);
-        await tenancy.CommitAsync(ct);
+    }
+
+    /// <summary>SQLite (writers serialize anyway): the rows through EF, one attempt after another.</summary>
+    private async Task RecordWithEfAsync(CoditectDbContext db, IReadOnlyList<Attempt> attempts, DateTime now, CancellationToken ct)
+    {
+        var ids = attempts.Select(a => a.Claimed.Delivery.Id).ToList();
+        var deliveries = await db.Set<WebhookDelivery>().IgnoreQueryFilters().Where(d => ids.Contains(d.Id)).ToDictionaryAsync(d => d.Id, ct);
+        foreach (var attempt in attempts)
+        {
+            if (!deliveries.TryGetValue(attempt.Claimed.Delivery.Id, out var delivery))
+            {
+                continue; // its endpoint was deleted meanwhile
+            }
+
+            db.Add(new WebhookAttempt
+            {
+                TenantId = delivery.TenantId,
+                DeliveryId = delivery.Id,
+                EndpointId = delivery.EndpointId,
+                StatusCode = attempt.StatusCode,
+                LatencyMs = attempt.LatencyMs,
+                Response = attempt.Response,
+                Error = attempt.Error,
+            });
+            delivery.AttemptCount++;
+            delivery.LastStatusCode = attempt.StatusCode;
+            if (delivery.ClaimToken != attempt.Claimed.Delivery.ClaimToken)
+            {
+                continue; // redelivered while this attempt was in flight: the redelivery's schedule stands
+            }
+
+            delivery.LeaseUntil = null;
+            delivery.ClaimToken = null;
+            var next = Next(attempt, delivery.AttemptCount, now);
+            delivery.Status = next.Status ?? delivery.Status;
+            delivery.NextAttemptAt = next.NextAttemptAt;
+            if (next.Status == DeliveryStatus.Succeeded)
+            {
+                delivery.DeliveredAt = now;
+            }
+
+            metrics.WebhookAttempted(next.Outcome, TimeSpan.FromMilliseconds(attempt.LatencyMs));
+        }
+
+        await db.SaveChangesAsync(ct);
+    }
+
+    /// <summary>
+    /// What an attempt the delivery still claimed makes of it, its <paramref name="attemptCount"/>th: done on a 2xx,
+    /// else the next retry (status unchanged, null) with up to 10 % jitter, or failed when none is left.
+    /// </summary>
+    private (string? Status, DateTime? NextAttemptAt, string Outcome) Next(Attempt attempt, int attemptCount, DateTime now)
+    {
+        var retries = options.Value.Retries;
+        if (attempt.Succeeded)
+        {
+            return (DeliveryStatus.Succeeded, null, "delivered");
+        }
+
+        if (attempt.Claimed.Endpoint is { Enabled: true } && attemptCount <= retries.Count)
+        {
+            return (null, now + (retries[attemptCount - 1] * (0.9 + (Random.Shared.NextDouble() * 0.2))), "failed");
+        }
+
+        return (DeliveryStatus.Failed, null, "abandoned");
     }
 
     /// <summary>
