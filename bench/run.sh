@@ -14,8 +14,8 @@
 #   --only    rerun one area's rows (docs/decisions.md, "Time budgets"): licensing (everything but the console: pgbench,
 #             redis-benchmark, the lease scenarios; rewrites the file above its kept sections) or console (issue 11:
 #             the web console's pages on PostgreSQL and SQLite; rewrites only the "## Console" section). sqlite,
-#             devcontext (bench/devcontext.sh) and webhooks (bench/webhooks.sh) run their own scripts; sqlite is not
-#             implemented yet (exit 2). Without --only: licensing, then console.
+#             devcontext (bench/devcontext.sh), messages (bench/messages.sh) and webhooks (bench/webhooks.sh) run their
+#             own scripts; sqlite is not implemented yet (exit 2). Without --only: licensing, then console.
 #   --console-rate/-duration/-warmup  the console's fixed rate (50/s), measured seconds (30) and warm-up (10).
 #   --soak    the memory run: S seconds (600) of heartbeats (R/s, 2000) and churn (R/s, 50) at once on PostgreSQL + Redis,
 #             server RSS sampled every 10 s. --profile-rate: the fixed heartbeat rate (2000/s) of the profile phase.
@@ -78,9 +78,10 @@ done
 case "$only" in
   ""|licensing|console) ;;
   devcontext) exec "$root/bench/devcontext.sh" $([ "$mode" = quick ] && echo --quick) --out "$out" $([ "$keep" = 1 ] && echo --keep) ;;
+  messages) exec "$root/bench/messages.sh" $([ "$mode" = quick ] && echo --quick) --out "$out" $([ "$keep" = 1 ] && echo --keep) ;;
   webhooks) exec "$root/bench/webhooks.sh" ;; # issue 15: its own script, rows for docs/benchmarks.md's "## Webhooks"
   sqlite) echo "bench/run.sh --only $only: not implemented yet" >&2; exit 2 ;;
-  *) echo "unknown area $only (licensing, sqlite, console, devcontext, webhooks)" >&2; exit 2 ;;
+  *) echo "unknown area $only (licensing, sqlite, console, devcontext, messages, webhooks)" >&2; exit 2 ;;
 esac
 run_licensing=1; run_console=1
 [ "$only" = console ] && run_licensing=0

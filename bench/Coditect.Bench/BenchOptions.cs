@@ -13,6 +13,9 @@ internal sealed class BenchOptions
     /// <summary>Dev Context (DevContextScenario.cs, issue 12): commit sync, statistics, the board. Not in <c>all</c>.</summary>
     public const string DevContextScenarioName = "devcontext";
 
+    /// <summary>Message import and search (MessagesScenario.cs, issue 13). Not in <c>all</c>.</summary>
+    public const string MessagesScenarioName = "messages";
+
     public List<Uri> Servers { get; } = [];
     public List<string> Scenarios { get; } = [];
     public List<double> Rates { get; } = [];
@@ -76,6 +79,16 @@ internal sealed class BenchOptions
     /// <summary>Where the devcontext scenario writes the distinct commits as CSV for the script's COPY baseline.</summary>
     public string? CopyCsvPath { get; private set; }
 
+    public bool IsMessages => Scenarios.Contains(MessagesScenarioName);
+
+    /// <summary>The messages scenario's data: messages in all, messages per work session, import requests in flight at once.</summary>
+    public int Messages { get; private set; } = 1_000_000;
+    public int SessionMessages { get; private set; } = 2_000;
+    public int ImportConcurrency { get; private set; } = 2;
+
+    /// <summary>Where the messages scenario writes contents.csv and messages.csv for the script's COPY baseline.</summary>
+    public string? CopyDir { get; private set; }
+
     public static BenchOptions Parse(string[] args)
     {
         var o = new BenchOptions();
@@ -138,6 +151,10 @@ internal sealed class BenchOptions
                 case "--duplicate-percent": o.DuplicatePercent = Whole(value); break;
                 case "--sync-concurrency": o.SyncConcurrency = Whole(value); break;
                 case "--copy-csv": o.CopyCsvPath = value; break;
+                case "--messages": o.Messages = Whole(value); break;
+                case "--session-messages": o.SessionMessages = Whole(value); break;
+                case "--import-concurrency": o.ImportConcurrency = Whole(value); break;
+                case "--copy-dir": o.CopyDir = value; break;
                 default: throw new ArgumentException($"unknown flag {flag}");
             }
         }
@@ -152,12 +169,12 @@ internal sealed class BenchOptions
             o.Scenarios.AddRange(AllScenarios);
         }
 
-        if (o.Scenarios.FirstOrDefault(s => !AllScenarios.Contains(s) && s != ConsoleScenarioName && s != DevContextScenarioName) is { } unknown)
+        if (o.Scenarios.FirstOrDefault(s => !AllScenarios.Contains(s) && s != ConsoleScenarioName && s != DevContextScenarioName && s != MessagesScenarioName) is { } unknown)
         {
-            throw new ArgumentException($"unknown scenario {unknown}; use {string.Join(", ", AllScenarios)}, all, or {ConsoleScenarioName}");
+            throw new ArgumentException($"unknown scenario {unknown}; use {string.Join(", ", AllScenarios)}, all, {ConsoleScenarioName}, {DevContextScenarioName} or {MessagesScenarioName}");
         }
 
-        if ((o.IsConsole || o.IsDevContext) && (o.Scenarios.Count > 1 || o.Search))
+        if ((o.IsConsole || o.IsDevContext || o.IsMessages) && (o.Scenarios.Count > 1 || o.Search))
         {
             throw new ArgumentException($"{o.Scenarios[0]} runs on its own, at fixed rates (--rate), and writes its own table");
         }
@@ -170,6 +187,11 @@ internal sealed class BenchOptions
         if (!o.Search && o.Rates.Count == 0)
         {
             o.Rates.Add(o.StartRate);
+        }
+
+        if (o.Messages < 1 || o.SessionMessages < 1 || o.ImportConcurrency < 1)
+        {
+            throw new ArgumentException("--messages, --session-messages and --import-concurrency must be at least 1");
         }
 
         if (o.StepFactor <= 1 || o.MaxSteps < 1 || o.Rates.Any(r => r <= 0) || o.StartRate <= 0)

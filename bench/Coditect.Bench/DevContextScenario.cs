@@ -110,7 +110,7 @@ internal static class DevContextScenario
     }
 
     /// <summary>The errors by kind (status, transport, drops) and the first sample as one line of text for a table cell.</summary>
-    private static string Errors(OperationStats op)
+    internal static string Errors(OperationStats op)
     {
         var kinds = op.Statuses.Select(s => $"{s.Value}×{s.Key}").Concat(op.Transport.Select(t => $"{t.Value}×{t.Key}"))
             .Concat(op.Invalid.Select(i => $"{i.Value}×{i.Key}")).Append(op.Dropped > 0 ? $"{op.Dropped}×dropped" : "").Where(k => k.Length > 0);
@@ -269,7 +269,7 @@ internal static class DevContextScenario
     }
 
     /// <summary>A GET of the organization's API; the rate counts it, a non-200 is an error.</summary>
-    private sealed class ApiRead(CoditectApi api, string operation, Func<long, string> path) : IWorkload
+    internal sealed class ApiRead(CoditectApi api, string operation, Func<long, string> path) : IWorkload
     {
         public IReadOnlyList<string> Operations { get; } = [operation];
 

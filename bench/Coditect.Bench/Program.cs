@@ -42,6 +42,11 @@ if (options.IsDevContext)
     return await DevContextScenario.RunAsync(options, api, loop, memory, stop.Token);
 }
 
+if (options.IsMessages)
+{
+    return await MessagesScenario.RunAsync(options, api, loop, memory, stop.Token);
+}
+
 Shape? hot = null;
 Shape? cold = null;
 var results = new List<ScenarioResult>();

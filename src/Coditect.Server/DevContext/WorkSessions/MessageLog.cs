@@ -382,6 +382,9 @@ public sealed class MessageLog(CoditectDbContext db, TenantContext tenant, Billi
         var inserted = new List<PreparedMessage>();
         if (db.Database.IsNpgsql())
         {
+            // In hash order: parallel batches that share new contents take the unique index's locks in one order, so
+            // one waits for the other instead of both deadlocking (40P01, answered 503; seen in bench/messages.sh).
+            missing.Sort((a, b) => string.CompareOrdinal(a.Hash, b.Hash));
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
             await using var command = new NpgsqlCommand("""
                 INSERT INTO message_contents (tenant_id, hash, blocks, bytes, created_at, search)
