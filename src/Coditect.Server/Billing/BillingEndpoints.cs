@@ -36,7 +36,7 @@ public static class BillingEndpoints
         billing.MapPost("/portal", Portal).RequirePermission(Permission.ManageBilling)
             .WithName("openBillingPortal").WithSummary("Stripe's customer portal: change the card, cancel (not with manual billing)")
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.BillingProviderManual, ProblemCodes.NoSubscription);
-        billing.MapPost("/product-licence/rotate-key", RotateProductKey).RequirePermission(Permission.ManageBilling)
+        billing.MapPost("/product-license/rotate-key", RotateProductKey).RequirePermission(Permission.ManageBilling)
             .WithName("rotateProductLicenceKey").WithSummary("A new key for the product licence, shown once; the old one stops working")
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound);
         Metering.MeterEndpoints.MapMeterEndpoints(billing);

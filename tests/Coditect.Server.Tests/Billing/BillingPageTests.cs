@@ -97,7 +97,7 @@ public abstract class BillingPageTests<TApp>(TApp app) : IClassFixture<TApp> whe
     public async Task Rotating_the_product_key_answers_the_new_key_once_and_the_old_one_stops_working()
     {
         var owner = await _anonymous.RegisterAsync();
-        var path = $"{owner.OrgPath}/billing/product-licence/rotate-key";
+        var path = $"{owner.OrgPath}/billing/product-license/rotate-key";
         await (await owner.Client.PostAsync(path)).ShouldBeProblemAsync(HttpStatusCode.NotFound, ProblemCodes.LicenseNotFound);
         var trial = await (await owner.Client.PostAsync($"{owner.OrgPath}/billing/trial")).ReadAsync<BillingResponse>(HttpStatusCode.OK);
         var oldKey = trial.ProductLicenseKey!;
