@@ -24,6 +24,12 @@ public sealed class CoditectDbContext(
 
     public TenantContext Tenant { get; } = tenant;
 
+    /// <summary>
+    /// The SQLite transaction <see cref="Tenancy.TenantScope"/> began DEFERRED for a read-only unit, while it is open:
+    /// <see cref="ReadOnlyWriteGuard"/> refuses writes in it.
+    /// </summary>
+    internal System.Data.Common.DbTransaction? ReadOnlyTransaction { get; set; }
+
     /// <summary>Referenced by the global query filters; EF reads it per query, so each request sees its own tenant.</summary>
     internal Guid? CurrentTenantId => Tenant.TenantId;
 

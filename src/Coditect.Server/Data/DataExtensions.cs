@@ -41,7 +41,8 @@ public static class DataExtensions
             // Options built once, not per request scope (they depend on nothing scoped).
             builder.Services.AddDbContext<CoditectDbContext>((services, db) => db
                     .UseSqlite(connectionString)
-                    .AddInterceptors(services.GetServices<IInterceptor>()),
+                    .AddInterceptors(services.GetServices<IInterceptor>())
+                    .AddInterceptors(ReadOnlyWriteGuard.Instance),
                 optionsLifetime: ServiceLifetime.Singleton);
         }
 

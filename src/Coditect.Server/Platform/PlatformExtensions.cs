@@ -181,7 +181,7 @@ public static class PlatformExtensions
         app.UseRouting();
         // After routing, so that an endpoint's own limit (commit batches, plans) applies; still before any body is read.
         app.UseBodyLimit(api.MaxRequestBodyBytes);
-        app.UseReadOnlyConsoleReads();
+        app.UseReadOnlyReads();
         app.UseAuthentication();
         // The API's per-caller limit and its query checks; console pages validate their own forms and queries.
         app.UseWhen(http => !RequestPipeline.IsConsole(http.Request), apiOnly => apiOnly.UseApiRateLimit().UseWireTextParameters());

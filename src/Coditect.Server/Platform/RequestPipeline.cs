@@ -78,12 +78,15 @@ public static partial class RequestPipeline
     });
 
     /// <summary>
-    /// A console GET or HEAD reads only: its unit of work is declared so (<see cref="Tenancy.TenantScope.ReadsOnly"/>)
-    /// before authorization begins it. A page that writes on a GET calls <c>TenantScope.WritesAfterAllAsync</c> first.
+    /// A GET or HEAD reads only, on the API as in the console: its unit of work is declared so
+    /// (<see cref="Tenancy.TenantScope.ReadsOnly"/>) before authorization begins it. On SQLite reads then run side by side
+    /// on snapshots instead of queueing for the file's one write lock. An endpoint that writes on a GET (a staff view's
+    /// audit event, a queue ticket's poll) calls <c>TenantScope.WritesAfterAllAsync</c> first;
+    /// <see cref="Data.ReadOnlyWriteGuard"/> fails any write that forgets to.
     /// </summary>
-    public static IApplicationBuilder UseReadOnlyConsoleReads(this IApplicationBuilder app) => app.Use((http, next) =>
+    public static IApplicationBuilder UseReadOnlyReads(this IApplicationBuilder app) => app.Use((http, next) =>
     {
-        if (IsConsole(http.Request) && (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)))
+        if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method))
         {
             http.RequestServices.GetRequiredService<Tenancy.TenantScope>().ReadsOnly();
         }

@@ -60,10 +60,17 @@ public sealed class TenantScope(CoditectDbContext db, TenantContext tenant) : IA
             return;
         }
 
-        // Microsoft.Data.Sqlite begins READ UNCOMMITTED as DEFERRED; without a shared cache the isolation is unchanged.
-        _transaction = _readsOnly && db.Database.IsSqlite()
-            ? await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadUncommitted, ct)
-            : await db.Database.BeginTransactionAsync(ct);
+                // Microsoft.Data.Sqlite begins READ UNCOMMITTED as DEFERRED; without a shared cache the isolation is unchanged.
+        if (_readsOnly && db.Database.IsSqlite())
+        {
+            _transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadUncommitted, ct);
+            db.ReadOnlyTransaction = _transaction.GetDbTransaction();
+        }
+        else
+        {
+            _transaction = await db.Database.BeginTransactionAsync(ct);
+        }
+
         await db.ApplyTenantAsync(ct);
     }
 
@@ -95,6 +102,7 @@ public sealed class TenantScope(CoditectDbContext db, TenantContext tenant) : IA
         }
 
         _transaction = null;
+        db.ReadOnlyTransaction = null;
         try
         {
             await transaction.CommitAsync(ct);
@@ -111,6 +119,7 @@ public sealed class TenantScope(CoditectDbContext db, TenantContext tenant) : IA
         if (_transaction is { } transaction)
         {
             _transaction = null;
+            db.ReadOnlyTransaction = null;
             await transaction.DisposeAsync();
         }
     }
