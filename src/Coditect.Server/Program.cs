@@ -10,9 +10,16 @@ using Coditect.Server.Organizations;
 using Coditect.Server.Platform;
 using Coditect.Server.Platform.Outbox;
 using Coditect.Server.Signing;
+using Coditect.Server.Signing.Google;
 using Coditect.Server.Tenancy;
 
+// A wrong setting or a refusal at start (StartupException) is one line on stderr and exit code 1, not a stack trace.
 var builder = WebApplication.CreateBuilder(args);
+if (!builder.AddGoogleCloud()) // first: settings from Secret Manager override the others
+{
+    return 1;
+}
+
 builder.AddPlatform();
 builder.AddData();
 builder.AddTenancy();
@@ -30,7 +37,7 @@ var app = builder.Build();
 
 if (await app.RunCommandAsync(args))
 {
-    return;
+    return Environment.ExitCode;
 }
 
 app.UsePlatform();
@@ -48,7 +55,7 @@ app.MapHealth();
 app.MapApiDocs();
 app.MapConsole();
 
-app.Run();
+return await app.RunOrExplainAsync();
 
 /// <summary>The entry point, public so tests can host it with WebApplicationFactory.</summary>
 public partial class Program;
