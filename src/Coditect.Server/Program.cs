@@ -13,13 +13,9 @@ using Coditect.Server.Signing;
 using Coditect.Server.Signing.Google;
 using Coditect.Server.Tenancy;
 
-// A wrong setting or a refusal at start (StartupException) is one line on stderr and exit code 1, not a stack trace.
+StartupException.ExplainWhenUnhandled(); // a wrong setting or a refusal at start: one line and exit code 1
 var builder = WebApplication.CreateBuilder(args);
-if (!builder.AddGoogleCloud()) // first: settings from Secret Manager override the others
-{
-    return 1;
-}
-
+builder.AddGoogleCloud(); // first: settings from Secret Manager override the others
 builder.AddPlatform();
 builder.AddData();
 builder.AddTenancy();
@@ -37,7 +33,7 @@ var app = builder.Build();
 
 if (await app.RunCommandAsync(args))
 {
-    return Environment.ExitCode;
+    return;
 }
 
 app.UsePlatform();
@@ -55,7 +51,7 @@ app.MapHealth();
 app.MapApiDocs();
 app.MapConsole();
 
-return await app.RunOrExplainAsync();
+app.Run();
 
 /// <summary>The entry point, public so tests can host it with WebApplicationFactory.</summary>
 public partial class Program;

@@ -26,19 +26,6 @@ public static class Commands
 
     public static async Task<bool> RunCommandAsync(this WebApplication app, string[] args)
     {
-        try
-        {
-            return await RunAsync(app, args);
-        }
-        catch (Exception e) when (StartupException.In(e) is { } failure)
-        {
-            StartupException.Explain(failure); // e.g. the master key cannot be decrypted: one line, exit code 1
-            return true;
-        }
-    }
-
-    private static async Task<bool> RunAsync(WebApplication app, string[] args)
-    {
         var command = args.FirstOrDefault(a => !a.StartsWith('-') && !a.Contains('=', StringComparison.Ordinal));
         switch (command)
         {

@@ -40,29 +40,25 @@ public sealed class StartupException : InvalidOperationException
         return null;
     }
 
-    /// <summary>Prints the failure's message alone on stderr and sets exit code 1.</summary>
-    public static void Explain(StartupException failure)
-    {
-        System.Console.Error.WriteLine($"Coditect cannot start: {failure.Message}");
-        Environment.ExitCode = 1;
-    }
-}
+    private static int _registered;
 
-/// <summary>Runs the server with start-up failures explained, not thrown.</summary>
-public static class StartupFailures
-{
-    /// <summary><c>app.Run()</c>, with a start-up failure explained (<see cref="StartupException.Explain"/>) instead of thrown: the exit code.</summary>
-    public static async Task<int> RunOrExplainAsync(this WebApplication app)
+    /// <summary>
+    /// From now on, a start-up failure nobody catches prints its message alone on stderr (no stack trace) and ends the
+    /// process with exit code 1. Other unhandled exceptions keep the runtime's report. Hosts under test catch what
+    /// Program throws, so there it changes nothing.
+    /// </summary>
+    public static void ExplainWhenUnhandled()
     {
-        try
+        if (Interlocked.Exchange(ref _registered, 1) == 0)
         {
-            await app.RunAsync();
-            return Environment.ExitCode;
-        }
-        catch (Exception e) when (StartupException.In(e) is { } failure)
-        {
-            StartupException.Explain(failure);
-            return 1;
+            AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+            {
+                if (In(e.ExceptionObject as Exception) is { } failure)
+                {
+                    System.Console.Error.WriteLine($"Coditect cannot start: {failure.Message}");
+                    Environment.Exit(1);
+                }
+            };
         }
     }
 }

@@ -13,32 +13,19 @@ namespace Coditect.Server.Signing.Google;
 /// </summary>
 public static partial class SecretManager
 {
-    /// <summary>
-    /// Adds <see cref="GoogleCloud"/> (a singleton; the master key's KMS decryption uses it too) and the settings from
-    /// Secret Manager; false when a secret cannot be read (said on stderr, exit code 1: the server must not start).
-    /// </summary>
-    public static bool AddGoogleCloud(this WebApplicationBuilder builder)
+    /// <summary>Adds <see cref="GoogleCloud"/> (a singleton; the master key's KMS decryption uses it too) and the settings from Secret Manager.</summary>
+    public static WebApplicationBuilder AddGoogleCloud(this WebApplicationBuilder builder)
     {
         var google = new GoogleCloud(builder.Configuration, TimeProvider.System);
         builder.Services.AddSingleton(google);
-        Dictionary<string, string?> values;
-        try
-        {
-            values = Read(builder.Configuration, google);
-        }
-        catch (StartupException failure)
-        {
-            StartupException.Explain(failure);
-            return false;
-        }
-
+        var values = Read(builder.Configuration, google);
         if (values.Count > 0)
         {
             builder.Configuration.AddInMemoryCollection(values);
             google.SettingsFromSecretManager = [.. values.Keys];
         }
 
-        return true;
+        return builder;
     }
 
     public static Dictionary<string, string?> Read(IConfiguration configuration, GoogleCloud google)
