@@ -10,9 +10,12 @@ using Coditect.Server.Organizations;
 using Coditect.Server.Platform;
 using Coditect.Server.Platform.Outbox;
 using Coditect.Server.Signing;
+using Coditect.Server.Signing.Google;
 using Coditect.Server.Tenancy;
 
+StartupException.ExplainWhenUnhandled(); // a wrong setting or a refusal at start: one line and exit code 1
 var builder = WebApplication.CreateBuilder(args);
+builder.AddGoogleCloud(); // first: settings from Secret Manager override the others
 builder.AddPlatform();
 builder.AddData();
 builder.AddTenancy();

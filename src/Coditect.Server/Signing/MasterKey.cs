@@ -1,10 +1,13 @@
 using System.Security.Cryptography;
+using Coditect.Server.Platform;
+using Coditect.Server.Signing.Google;
 
 namespace Coditect.Server.Signing;
 
 /// <summary>
 /// The key that encrypts the server's own keys at rest (AES-256-GCM). From <c>Secrets:MasterKey</c> (base64 of 32
-/// bytes) when set — required for several nodes; otherwise generated once into <c>data/master.key</c> beside the
+/// bytes) when set — required for several nodes; or envelope-encrypted by a Cloud KMS key (<c>Secrets:MasterKeyKms</c>,
+/// decrypted once at start: <see cref="CloudKms"/>); otherwise generated once into <c>data/master.key</c> beside the
 /// content root, readable by the server's user only. The key itself is never logged.
 /// </summary>
 public sealed class MasterKey
@@ -21,9 +24,17 @@ public sealed class MasterKey
 
     public string Source { get; }
 
-    public static MasterKey Load(IConfiguration configuration, IWebHostEnvironment environment)
+    public static MasterKey Load(IConfiguration configuration, IWebHostEnvironment environment, GoogleCloud google)
     {
         var configured = configuration["Secrets:MasterKey"];
+        var kmsKey = configuration["Secrets:MasterKeyKms"];
+        if (!string.IsNullOrWhiteSpace(kmsKey))
+        {
+            return string.IsNullOrWhiteSpace(configured)
+                ? new MasterKey(CloudKms.DecryptMasterKey(configuration, google), $"Cloud KMS key {kmsKey.Trim()}")
+                : throw new StartupException("Set Secrets:MasterKey or Secrets:MasterKeyKms (with its ciphertext), not both.");
+        }
+
         if (!string.IsNullOrWhiteSpace(configured))
         {
             byte[] key;
@@ -33,12 +44,12 @@ public sealed class MasterKey
             }
             catch (FormatException)
             {
-                throw new InvalidOperationException("Secrets:MasterKey must be base64 of 32 random bytes (openssl rand -base64 32).");
+                throw new StartupException("Secrets:MasterKey must be base64 of 32 random bytes (openssl rand -base64 32).");
             }
 
             return key.Length == 32
                 ? new MasterKey(key, "Secrets:MasterKey")
-                : throw new InvalidOperationException("Secrets:MasterKey must be base64 of exactly 32 bytes (openssl rand -base64 32).");
+                : throw new StartupException("Secrets:MasterKey must be base64 of exactly 32 bytes (openssl rand -base64 32).");
         }
 
         var path = configuration["Secrets:MasterKeyFile"] ?? Path.Combine(environment.ContentRootPath, "data", "master.key");
@@ -75,7 +86,7 @@ public sealed class MasterKey
 
         return stored.Length == 32
             ? new MasterKey(stored, $"file {Path.GetFullPath(path)}")
-            : throw new InvalidOperationException(
+            : throw new StartupException(
                 $"The master key file {Path.GetFullPath(path)} must hold base64 of 32 bytes (Secrets:MasterKeyFile). Restore it from backup.");
     }
 
@@ -99,7 +110,7 @@ public sealed class MasterKey
         }
         catch (AuthenticationTagMismatchException)
         {
-            throw new InvalidOperationException(
+            throw new StartupException(
                 "A stored server key cannot be decrypted: this node's master key differs from the one that encrypted it. " +
                 "Give every node the same Secrets:MasterKey.");
         }

@@ -4,7 +4,7 @@ public static class SigningExtensions
 {
     public static WebApplicationBuilder AddSigning(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSingleton(services => MasterKey.Load(builder.Configuration, builder.Environment));
+        builder.Services.AddSingleton(services => MasterKey.Load(builder.Configuration, builder.Environment, services.GetRequiredService<Google.GoogleCloud>()));
         builder.Services.AddSingleton<ServerKeyStore>();
         builder.Services.AddDatabaseDataProtection();
         builder.Services.AddOptions<SigningOptions>().BindConfiguration(SigningOptions.Section).ValidateDataAnnotations().ValidateOnStart();
