@@ -2,6 +2,7 @@ using System.Net;
 using Coditect.Server.Data;
 using Coditect.Server.Identity;
 using Coditect.Server.Identity.Oidc;
+using Coditect.Server.Tenancy;
 using Coditect.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -81,6 +82,14 @@ public abstract class OidcSignInTests<TApp>(TApp app) : IClassFixture<TApp> wher
     private Task<List<UserLogin>> LinksOfAsync(string email) => InDbAsync(db =>
         db.Set<UserLogin>().AsNoTracking().Where(l => db.Set<User>().Any(u => u.Id == l.UserId && u.NormalizedEmail == User.Normalize(email))).ToListAsync());
 
+    /// <summary>The platform-level audit events about <paramref name="email"/>'s user (read through the system path, as RLS requires).</summary>
+    private Task<List<Coditect.Server.Audit.AuditEvent>> PlatformEventsOfAsync(string email) => InDbAsync(async db =>
+    {
+        var id = (await db.Set<User>().AsNoTracking().SingleAsync(u => u.NormalizedEmail == User.Normalize(email))).Id.ToString();
+        return await db.RunAsSystemAsync(() => db.Set<Coditect.Server.Audit.AuditEvent>().IgnoreQueryFilters().AsNoTracking()
+            .Where(e => e.TenantId == Guid.Empty && e.ObjectId == id).ToListAsync(), CancellationToken.None);
+    });
+
     private Task<int> MarkVerifiedAsync(string email) => InDbAsync(db =>
         db.Set<User>().Where(u => u.NormalizedEmail == User.Normalize(email)).ExecuteUpdateAsync(s => s.SetProperty(u => u.EmailVerifiedAt, DateTime.UtcNow)));
 
@@ -137,6 +146,9 @@ public abstract class OidcSignInTests<TApp>(TApp app) : IClassFixture<TApp> wher
         user.EmailVerifiedAt.ShouldNotBeNull();
         user.Name.ShouldBe(spec.Name);
         (await LinksOfAsync(spec.Email)).Single().Subject.ShouldBe(spec.Subject);
+        var created = (await PlatformEventsOfAsync(spec.Email)).ShouldHaveSingleItem();
+        (created.Action, created.ActorType, created.ActorId).ShouldBe((OidcSignIn.CreatedEvent, "user", user.Id));
+        created.Changes.ShouldContain("\"test\"");
         (await app.Browser().SignInAsync(spec.Email, OidcSignIn.NoPassword)).StatusCode.ShouldBe(HttpStatusCode.OK); // no password works
 
         // The link, not the address, says who signs in next time.
@@ -159,6 +171,7 @@ public abstract class OidcSignInTests<TApp>(TApp app) : IClassFixture<TApp> wher
         (await browser.Http.GetAsync($"/orgs/{slug}")).StatusCode.ShouldBe(HttpStatusCode.OK);
         (await LinksOfAsync(email)).Count.ShouldBe(1);
         (await InDbAsync(db => db.Set<User>().CountAsync(u => u.NormalizedEmail == User.Normalize(email)))).ShouldBe(1);
+        (await PlatformEventsOfAsync(email)).ShouldHaveSingleItem().Action.ShouldBe(OidcSignIn.LinkedEvent);
     }
 
     [Fact]
@@ -172,6 +185,7 @@ public abstract class OidcSignInTests<TApp>(TApp app) : IClassFixture<TApp> wher
 
         await ShouldBeRefusedAsync(response, "not confirmed on both sides");
         (await LinksOfAsync(email)).ShouldBeEmpty();
+        (await PlatformEventsOfAsync(email)).ShouldBeEmpty();
         await ShouldBeSignedOutAsync(browser);
     }
 
@@ -185,6 +199,7 @@ public abstract class OidcSignInTests<TApp>(TApp app) : IClassFixture<TApp> wher
 
         await ShouldBeRefusedAsync(response, "not confirmed on both sides");
         (await LinksOfAsync(email)).ShouldBeEmpty();
+        (await PlatformEventsOfAsync(email)).ShouldBeEmpty();
         await ShouldBeSignedOutAsync(browser);
     }
 

@@ -1,4 +1,7 @@
+using System.Text.Json.Nodes;
+using Coditect.Server.Audit;
 using Coditect.Server.Data;
+using Coditect.Server.Staff;
 using Coditect.Server.Tenancy;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -9,13 +12,17 @@ namespace Coditect.Server.Identity.Oidc;
 /// Who a provider's identity signs in as (scoped; decisions.md): the user it is linked to; else the user with that
 /// e-mail when the provider says <c>email_verified</c> and our user has confirmed the address too (the link is made);
 /// else, for an address unknown here, a new user when <c>Oidc:AllowSignUp</c> is on and the provider verified the
-/// address. Never a link on an unverified address. Each outcome is logged (event ids 1600-1609) without tokens.
+/// address. Never a link on an unverified address. Each outcome is logged (event ids 1600-1609) without tokens; a link
+/// and an account made are platform-level audit events too (<see cref="LinkedEvent"/>, <see cref="CreatedEvent"/>).
 /// </summary>
 public sealed class OidcSignIn(
     CoditectDbContext db, TenantScope scope, IOptions<OidcOptions> options, TimeProvider clock, ILogger<OidcSignIn> logger)
 {
     /// <summary>The marker stored instead of a password hash for an account made by a provider: no password matches it.</summary>
     public const string NoPassword = "!oidc";
+
+    public const string LinkedEvent = "user.oidc_linked";
+    public const string CreatedEvent = "user.oidc_created";
 
     public enum Kind { SignedIn, Linked, Created, Refused }
 
@@ -72,12 +79,12 @@ public sealed class OidcSignIn(
             EmailVerifiedAt = now, // the provider verified it
         };
         db.Add(user);
-        await scope.EnterUserAsync(user.Id, ct);
         return await LinkAsync(provider, identity, user, Kind.Created, ct);
     }
 
     private async Task<Outcome> LinkAsync(string provider, OidcIdentity identity, User user, Kind kind, CancellationToken ct)
     {
+        await scope.EnterUserAsync(user.Id, ct); // the person is the actor of the event below
         db.Add(new UserLogin
         {
             UserId = user.Id,
@@ -86,9 +93,13 @@ public sealed class OidcSignIn(
             Email = identity.Email!,
             LastSignInAt = clock.GetUtcNow().UtcDateTime,
         });
+        // A platform-level event (a person's, no organization's: StaffAudit.PlatformTenant), written through the system
+        // path as row-level security requires for that tenant id; operators read it with SQL (docs/operations.md).
+        AuditRecorder.Explicit(db, StaffAudit.PlatformTenant, kind == Kind.Created ? CreatedEvent : LinkedEvent, "user", user.Id,
+            new JsonObject { ["provider"] = new JsonObject { ["before"] = null, ["after"] = provider } }, clock.GetUtcNow().UtcDateTime);
         try
         {
-            await db.SaveChangesAsync(ct);
+            await db.RunAsSystemAsync(() => db.SaveChangesAsync(ct), ct);
         }
         catch (DbUpdateException e) when (e.IsUniqueViolation())
         {
