@@ -16,6 +16,12 @@ public static class IdentityExtensions
         builder.Services.AddScoped<Accounts>();
         builder.Services.AddScoped<MailedTokens>();
         builder.Services.AddHostedService<IdentityStartup>();
+        builder.Services.AddOptions<Oidc.OidcOptions>().BindConfiguration(Oidc.OidcOptions.Section)
+            .Validate(Oidc.OidcOptions.AreValid, "Oidc:Providers:{name} needs a name of lower-case letters, digits and hyphens, a ClientId, and an https Authority.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<Oidc.OidcClient>();
+        builder.Services.AddScoped<Oidc.OidcSignIn>();
+        builder.Services.AddHttpClient(Oidc.OidcClient.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10));
 
         builder.Services.AddAuthentication(CallerScheme.SchemeName)
             .AddCallerScheme()

@@ -58,6 +58,9 @@ public sealed class PasswordHasher : IDisposable
             return new PasswordCheck(valid, valid);
         }
 
+        // No hash at all (an account made by an OpenID Connect provider stores a marker): spend a real check's time,
+        // so the answer does not tell such accounts apart.
+        await VerifyAgainstDummyAsync(password, ct);
         return new PasswordCheck(false, false);
     }
 

@@ -8,8 +8,12 @@ namespace Coditect.Server.Identity.Pages;
 
 /// <summary>Signs a person in to the console with the same account, password check and per-address limit as the API's login.</summary>
 [AllowAnonymous]
-public sealed class SignInModel(Accounts accounts) : ConsolePage
+public sealed class SignInModel(Accounts accounts, Microsoft.Extensions.Options.IOptions<Oidc.OidcOptions> oidc) : ConsolePage
 {
+    /// <summary>The configured OpenID Connect providers, a button each: (name, label).</summary>
+    public IEnumerable<(string Name, string Label)> Providers =>
+        oidc.Value.Providers.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, OidcStartModel.DisplayName(p.Key, p.Value)));
+
     [BindProperty]
     public string? Email { get; set; }
 
