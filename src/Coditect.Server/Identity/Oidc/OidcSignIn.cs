@@ -30,6 +30,9 @@ public sealed class OidcSignIn(
 
     public async Task<Outcome> ResolveAsync(string provider, OidcIdentity identity, CancellationToken ct)
     {
+        // The callback is a GET, which reads only unless it says otherwise: every outcome but a refusal writes.
+        await scope.WritesAfterAllAsync(ct);
+        await scope.BeginAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         var login = await db.Set<UserLogin>().FirstOrDefaultAsync(l => l.Provider == provider && l.Subject == identity.Subject, ct);
         if (login is not null)
