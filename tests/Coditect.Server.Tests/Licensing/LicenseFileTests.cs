@@ -59,6 +59,8 @@ public abstract class LicenseFileTests<TApp>(TApp app) : IClassFixture<TApp> whe
         var file = await (await vendor.Client.PostAsync($"{vendor.OrgPath}/licenses/{license.Id}/file", new { })).ReadAsync<LicenseFileResponse>(HttpStatusCode.OK);
 
         file.ExpiresAt.ShouldBe(app.Clock.GetUtcNow().UtcDateTime.AddDays(365), TimeSpan.FromSeconds(2));
+        var noBody = await vendor.Client.Http.PostAsync($"{vendor.OrgPath}/licenses/{license.Id}/file", null);
+        (await noBody.ReadAsync<LicenseFileResponse>(System.Net.HttpStatusCode.OK)).LicenseFile.ShouldNotBeNullOrEmpty("a request without a body issues the licence's file");
     }
 
     [Fact]
