@@ -178,13 +178,15 @@ internal static partial class CliApp
             Description = "A feature the licence unlocks; repeat for several.",
             AllowMultipleArgumentsPerToken = false,
         };
-        var create = new Command("create", "Issue a licence. Its full key is shown only now: store it.") { name, seats, expires, entitlements };
+        var type = new Option<string?>("--type") { Description = "floating (default: machines lease seats) or node_locked (machines are activated; --seats is the machine cap)." };
+        type.AcceptOnlyFromAmong(LicenseTypes.Floating, LicenseTypes.NodeLocked);
+        var create = new Command("create", "Issue a licence. Its full key is shown only now: store it.") { name, seats, expires, entitlements, type };
         create.SetAction(Run(terminal, async (parse, ct) =>
         {
             var (admin, org) = Admin(parse, terminal);
             using var _ = admin;
             var request = new CreateLicenseRequest(parse.GetValue(name), parse.GetValue(seats), ParseTime(parse.GetValue(expires), "--expires"),
-                parse.GetValue(entitlements) is { Length: > 0 } e ? e : null);
+                parse.GetValue(entitlements) is { Length: > 0 } e ? e : null, null, parse.GetValue(type));
             var license = await admin.CreateLicenseAsync(RequireOrg(org), request, ct);
             WriteLicense(parse, terminal, license);
             return ExitCodes.Ok;
@@ -251,6 +253,7 @@ internal static partial class CliApp
             return ExitCodes.Ok;
         }));
         licenses.Add(delete);
+        AddMachineCommands(licenses, terminal);
         return licenses;
     }
 
@@ -283,7 +286,8 @@ internal static partial class CliApp
             ("name", l.Name),
             ("license key", l.LicenseKey is null ? l.KeyPreview : l.LicenseKey + "   (shown only now: store it)"),
             ("status", l.Status),
-            ("seats", $"{l.SeatsUsed} used of {l.SeatsTotal}"),
+            ("type", l.Type),
+            (l.Type == LicenseTypes.NodeLocked ? "machines" : "seats", $"{l.SeatsUsed} used of {l.SeatsTotal}"),
             ("expires", Output.Time(l.ExpiresAt)),
             ("entitlements", l.Entitlements.Count == 0 ? "-" : string.Join(", ", l.Entitlements)),
             ("created", Output.Time(l.CreatedAt)),

@@ -109,6 +109,12 @@ public sealed class LeaseToken
             throw Fail(LeaseTokenFailure.Malformed, "The token has critical header parameters this client does not understand.");
         }
 
+        if (Text(header.RootElement, "typ") is { } type && !string.Equals(type, "JWT", StringComparison.OrdinalIgnoreCase))
+        {
+            // Activation tokens and licence files are signed by the same keys; their typ keeps them from passing for a lease.
+            throw Fail(LeaseTokenFailure.Malformed, $"This is not a lease token (typ is {type}).");
+        }
+
         var kid = Text(header.RootElement, "kid");
         var key = kid is null ? null : keys.Find(kid);
         if (key is null)
@@ -164,7 +170,7 @@ public sealed class LeaseToken
         return new LeaseToken(token!.Trim(), algorithm, kid!, claims.Clone());
     }
 
-    private static bool SignatureIsValid(string algorithm, JsonWebKey key, byte[] signed, byte[] signature)
+    internal static bool SignatureIsValid(string algorithm, JsonWebKey key, byte[] signed, byte[] signature)
     {
         try
         {
@@ -208,7 +214,7 @@ public sealed class LeaseToken
         }
     }
 
-    private static JsonDocument ParsePart(string part, string name)
+    internal static JsonDocument ParsePart(string part, string name)
     {
         try
         {
@@ -227,15 +233,15 @@ public sealed class LeaseToken
         }
     }
 
-    private static string? Text(JsonElement e, string name) =>
+    internal static string? Text(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
-    private static DateTimeOffset? Time(JsonElement e, string name) =>
+    internal static DateTimeOffset? Time(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var seconds)
             ? DateTimeOffset.FromUnixTimeSeconds(seconds)
             : null;
 
-    private static LeaseTokenException Fail(LeaseTokenFailure reason, string message) => new(reason, message);
+    internal static LeaseTokenException Fail(LeaseTokenFailure reason, string message) => new(reason, message);
 }
 
 /// <summary>Which check a lease token failed.</summary>
@@ -261,6 +267,9 @@ public enum LeaseTokenFailure
 
     /// <summary>The token is for another machine.</summary>
     WrongHardware,
+
+    /// <summary>The statement (an activation token or licence file) was issued by another organization than the expected one.</summary>
+    WrongOrganization,
 }
 
 /// <summary>A lease token failed verification (<see cref="CoditectException.Code"/> <c>LEASE_TOKEN_INVALID</c>, status 0).</summary>

@@ -121,6 +121,43 @@ public sealed class LicenseClient : IDisposable
             return true;
         }, ct);
 
+    /// <summary>
+    /// Activates the machine <paramref name="hardwareId"/> on a node-locked licence. Activating the same machine again is not
+    /// an error: it answers the same machine id and a fresh activation token. Verify the token offline with
+    /// <see cref="ActivationToken.Verify"/>.
+    /// </summary>
+    /// <param name="hardwareId">This machine's id, usually <see cref="HardwareId.Default"/>.</param>
+    /// <param name="name">A name for the machine, shown to the vendor.</param>
+    /// <param name="platform">The machine's platform, e.g. <c>windows-x64</c>.</param>
+    /// <param name="ct">Cancels the call.</param>
+    /// <returns>The machine id and its activation token.</returns>
+    /// <exception cref="ConflictException">Every machine the licence allows is activated (<c>MACHINE_LIMIT_REACHED</c>), or the licence is floating (<c>LICENSE_NOT_NODE_LOCKED</c>).</exception>
+    /// <exception cref="LicenseNotFoundException">No licence has this key.</exception>
+    /// <exception cref="CoditectUnavailableException">The server could not be reached after the retries.</exception>
+    public Task<ActivateResponse> ActivateAsync(string hardwareId, string? name = null, string? platform = null, CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(hardwareId))
+        {
+            throw new ArgumentException("A hardware id is required; HardwareId.Default() gives this machine's.", nameof(hardwareId));
+        }
+
+        return WithRetriesAsync(attemptCt => SendAsync<ActivateResponse>(HttpMethod.Post, "api/v1/licenses/activate",
+            new ActivateRequest(LicenseKey, hardwareId, name, platform), Options.RequestTimeout, attemptCt), ct);
+    }
+
+    /// <summary>Deactivates the machine <paramref name="hardwareId"/>: its place on the licence is free at once.</summary>
+    /// <param name="hardwareId">The machine's id.</param>
+    /// <param name="ct">Cancels the call.</param>
+    /// <returns>A task that completes when the machine is deactivated.</returns>
+    /// <exception cref="ResourceNotFoundException">The machine is not activated (<c>MACHINE_NOT_FOUND</c>).</exception>
+    public Task DeactivateAsync(string hardwareId, CancellationToken ct = default) =>
+        WithRetriesAsync(async attemptCt =>
+        {
+            await SendAsync<object?>(HttpMethod.Post, "api/v1/licenses/deactivate", new DeactivateRequest(LicenseKey, hardwareId),
+                Options.RequestTimeout, attemptCt).ConfigureAwait(false);
+            return true;
+        }, ct);
+
     /// <summary>The server's public signing keys, fetched and cached on disk (see <see cref="Client.SigningKeys"/>).</summary>
     public SigningKeys SigningKeys { get; }
 

@@ -42,6 +42,10 @@ public static class ProblemCodes
     public const string SessionExpired = "SESSION_EXPIRED";
     public const string SessionReleased = "SESSION_RELEASED";
     public const string SeatLedgerUnavailable = "SEAT_LEDGER_UNAVAILABLE";
+    public const string LicenseNodeLocked = "LICENSE_NODE_LOCKED";
+    public const string LicenseNotNodeLocked = "LICENSE_NOT_NODE_LOCKED";
+    public const string MachineLimitReached = "MACHINE_LIMIT_REACHED";
+    public const string MachineNotFound = "MACHINE_NOT_FOUND";
 
     public const string TeamNotFound = "TEAM_NOT_FOUND";
     public const string ProjectNotFound = "PROJECT_NOT_FOUND";

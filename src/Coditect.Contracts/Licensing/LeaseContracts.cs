@@ -35,4 +35,7 @@ public static class ValidationCodes
     public const string Expired = "EXPIRED";
     public const string HeartbeatDead = "HEARTBEAT_DEAD";
     public const string NoSession = "NO_SESSION";
+
+    /// <summary>A node-locked licence that has not activated the machine asked about.</summary>
+    public const string NotActivated = "NOT_ACTIVATED";
 }

@@ -19,16 +19,26 @@ public static class SessionStatuses
     public const string Kicked = "kicked";
 }
 
+/// <summary>Licence type on the wire: <c>floating</c> (seats leased by any machine) or <c>node_locked</c> (activated machines).</summary>
+public static class LicenseTypes
+{
+    public const string Floating = "floating";
+    public const string NodeLocked = "node_locked";
+}
+
+/// <summary>A new licence. <c>Type</c> defaults to <c>floating</c>; for <c>node_locked</c>, <c>SeatsTotal</c> is the machine cap.</summary>
 public sealed record CreateLicenseRequest(
     string? Name,
     int? SeatsTotal,
     DateTime? ExpiresAt = null,
     IReadOnlyList<string>? Entitlements = null,
-    Dictionary<string, JsonElement>? Metadata = null);
+    Dictionary<string, JsonElement>? Metadata = null,
+    string? Type = null);
 
 /// <summary>
 /// A licence. <c>LicenseKey</c> is the full key, present only in the answer to its creation; afterwards
-/// <c>KeyPreview</c> (prefix and last four) identifies it.
+/// <c>KeyPreview</c> (prefix and last four) identifies it. <c>Type</c> is one of <see cref="LicenseTypes"/>; on a
+/// node-locked licence <c>SeatsTotal</c> is the machine cap and <c>SeatsUsed</c> the machines activated.
 /// </summary>
 public sealed record LicenseResponse(
     Guid Id,
@@ -43,7 +53,8 @@ public sealed record LicenseResponse(
     Dictionary<string, JsonElement> Metadata,
     DateTime CreatedAt,
     DateTime UpdatedAt,
-    string? ManagedBy = null);
+    string? ManagedBy = null,
+    string Type = LicenseTypes.Floating);
 
 /// <summary>A licence's <c>managed_by</c> on the wire: who owns a licence its organization may not change.</summary>
 public static class LicenseOwners

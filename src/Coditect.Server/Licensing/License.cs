@@ -9,6 +9,13 @@ public enum LicenseState
     Suspended,
 }
 
+/// <summary>Floating: any machine leases a seat. Node-locked: machines are activated, up to <see cref="License.SeatsTotal"/>.</summary>
+public enum LicenseType
+{
+    Floating,
+    NodeLocked,
+}
+
 /// <summary>
 /// A licence: <see cref="SeatsTotal"/> floating seats until <see cref="ExpiresAt"/> (null = perpetual). The key is
 /// stored only as its SHA-256 (see <c>LicenseKeys</c>); <see cref="KeyPreview"/> identifies it in lists.
@@ -29,6 +36,9 @@ public sealed class License : Entity, ITenantOwned
     public DateTime? ExpiresAt { get; set; }
     public LicenseState State { get; set; }
 
+    /// <summary>Floating (leases) or node-locked (activations, <see cref="SeatsTotal"/> is the machine cap).</summary>
+    public LicenseType Type { get; set; }
+
     /// <summary>JSON array of feature names.</summary>
     public string Entitlements { get; set; } = "[]";
 
@@ -37,6 +47,8 @@ public sealed class License : Entity, ITenantOwned
 
     /// <summary>Who owns the licence when not its organization: <c>billing</c> for the product licence a subscription manages.</summary>
     public string? ManagedBy { get; set; }
+
+    public string TypeName => Type == LicenseType.NodeLocked ? LicenseTypes.NodeLocked : LicenseTypes.Floating;
 
     public bool IsExpired(DateTime now) => ExpiresAt is { } expiry && expiry <= now;
 

@@ -2,6 +2,7 @@ using Coditect.Server.Data;
 using Coditect.Server.Licensing.Admin;
 using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Licensing.Live;
+using Coditect.Server.Licensing.Machines;
 using Coditect.Server.Licensing.Protocol;
 using Coditect.Server.Platform;
 using Coditect.Server.Platform.Telemetry;
@@ -42,6 +43,8 @@ public static class LicensingExtensions
         }
 
         builder.Services.AddScoped<LicenseAdmin>();
+        builder.Services.AddScoped<Machines.MachineActivations>();
+        builder.Services.AddScoped<Signing.LicenseFiles>();
         builder.Services.AddSingleton<LeaseMetrics>();
         builder.Services.AddMetricsSource<SeatGauges>();
         builder.Services.AddLicensingEvents();
@@ -60,7 +63,10 @@ public static class LicensingExtensions
         org.MapLicenses();
         org.MapSessions();
         org.MapUsage();
+        org.MapMachines();
+        org.MapLicenseFiles();
         app.MapLeaseProtocol();
+        app.MapMachineProtocol();
         app.MapLicenseLive();
     }
 }

@@ -14,6 +14,8 @@ internal sealed class LicenseConfiguration : IEntityTypeConfiguration<License>
         license.Property(l => l.ManagedBy).HasMaxLength(16);
         license.Property(l => l.State).HasConversion(s => s == LicenseState.Active ? "active" : "suspended",
             s => s == "active" ? LicenseState.Active : LicenseState.Suspended).HasMaxLength(16);
+        license.Property(l => l.Type).HasConversion(t => t == LicenseType.NodeLocked ? "node_locked" : "floating",
+            t => t == "node_locked" ? LicenseType.NodeLocked : LicenseType.Floating).HasMaxLength(16);
         license.HasIndex(l => l.KeyHash).IsUnique();
         license.HasIndex(l => new { l.TenantId, l.CreatedAt });
         license.HasOne<Organization>().WithMany().HasForeignKey(l => l.TenantId).OnDelete(DeleteBehavior.Cascade);

@@ -27,6 +27,12 @@ public sealed class LicensingOptions
     [Range(50, 10_000)]
     public int HeartbeatFlushMilliseconds { get; set; } = 1000;
 
+    /// <summary>
+    /// The longest a licence file lives (it also ends with its licence), and an activation token of a perpetual licence.
+    /// </summary>
+    [Range(1, 3650)]
+    public int LicenseFileMaxDays { get; set; } = 365;
+
     public TimeSpan LeaseTtl => TimeSpan.FromSeconds(LeaseTtlSeconds);
     public int HeartbeatIntervalSeconds => Math.Max(1, LeaseTtlSeconds / 3);
 }

@@ -38,6 +38,9 @@ public enum Permission
 
     /// <summary>Billing: start the trial, check out, open the payment portal, cancel.</summary>
     ManageBilling,
+
+    /// <summary>Licensing: deactivate the machines of node-locked licences.</summary>
+    ManageMachines,
 }
 
 /// <summary>
@@ -54,7 +57,7 @@ public static class Roles
             Permission.ManageApiKeys, Permission.ReadAudit, Permission.ReadLicenses, Permission.ManageLicenses,
             Permission.ManageWebhooks,
             Permission.ReadWork, Permission.ManageWork, Permission.DeleteProjects,
-            Permission.ReadBilling,
+            Permission.ReadBilling, Permission.ManageMachines,
         ],
         [Role.Member] = [Permission.ReadOrganization, Permission.ReadMembers, Permission.ReadLicenses, Permission.ReadWork, Permission.ManageWork],
         [Role.Viewer] = [Permission.ReadOrganization, Permission.ReadMembers, Permission.ReadLicenses, Permission.ReadWork],

@@ -153,6 +153,7 @@ internal static partial class OpenApiSchemas
             ["expires_at"] = OptionalOrNull with { Description = "In the future; left out or null: perpetual." },
             ["entitlements"] = Entitlements(OptionalOrNull),
             ["metadata"] = Metadata(OptionalOrNull),
+            ["type"] = OptionalOrNull with { Values = [LicenseTypes.Floating, LicenseTypes.NodeLocked], Description = "floating (default) or node_locked: seats_total is then the machine cap." },
         },
         [typeof(UpdateLicenseRequest)] = new()
         {
@@ -161,6 +162,7 @@ internal static partial class OpenApiSchemas
             ["expires_at"] = OptionalOrNull with { Description = "In the future; null makes the licence perpetual." },
             ["entitlements"] = Entitlements(OptionalOrNull) with { Description = "Replaces the list; null empties it." },
             ["metadata"] = Metadata(OptionalOrNull) with { Description = "Replaces the object; null empties it." },
+            ["type"] = Optional with { Values = [LicenseTypes.Floating, LicenseTypes.NodeLocked], Description = "Changing it keeps the leases or machines the licence has; the other kind is refused from then on." },
         },
         [typeof(CreateWebhookRequest)] = new()
         {
@@ -217,7 +219,23 @@ internal static partial class OpenApiSchemas
         [typeof(ValidateRequest)] = new()
         {
             ["license_key"] = Text(Required, 64),
-            ["hardware_id"] = Text(OptionalOrNull, 256) with { Description = "Also tell whether this machine holds a live lease." },
+            ["hardware_id"] = Text(OptionalOrNull, 256) with { Description = "Also tell whether this machine holds a live lease (or, node-locked, is activated)." },
+        },
+        [typeof(ActivateRequest)] = new()
+        {
+            ["license_key"] = Text(Required, 64),
+            ["hardware_id"] = Text(Required, 256) with { Description = "Identifies the machine; the same one again is idempotent." },
+            ["name"] = OptionalOrNull with { MaxLength = 200 },
+            ["platform"] = OptionalOrNull with { MaxLength = 100 },
+        },
+        [typeof(DeactivateRequest)] = new()
+        {
+            ["license_key"] = Text(Required, 64),
+            ["hardware_id"] = Text(Required, 256),
+        },
+        [typeof(LicenseFileRequest)] = new()
+        {
+            ["hardware_id"] = Text(OptionalOrNull, 256) with { Description = "Binds the file to this machine; left out: the licence as a whole." },
         },
     };
 
@@ -231,12 +249,13 @@ internal static partial class OpenApiSchemas
         [(typeof(ApiKeyResponse), "role")] = RoleNames,
         [(typeof(TokenResponse), "token_type")] = ["Bearer"],
         [(typeof(LicenseResponse), "status")] = [LicenseStatuses.Active, LicenseStatuses.Suspended, LicenseStatuses.Expired],
+        [(typeof(LicenseResponse), "type")] = [LicenseTypes.Floating, LicenseTypes.NodeLocked],
         [(typeof(ValidatedLicense), "status")] = [LicenseStatuses.Active, LicenseStatuses.Suspended, LicenseStatuses.Expired],
         [(typeof(SessionResponse), "status")] = [SessionStatuses.Active, SessionStatuses.Expired, SessionStatuses.Released, SessionStatuses.Kicked],
         [(typeof(ValidateResponse), "code")] =
         [
             ValidationCodes.Valid, ValidationCodes.NotFound, ValidationCodes.OrganizationSuspended, ValidationCodes.Suspended, ValidationCodes.Expired,
-            ValidationCodes.HeartbeatDead, ValidationCodes.NoSession,
+            ValidationCodes.HeartbeatDead, ValidationCodes.NoSession, ValidationCodes.NotActivated,
         ],
         [(typeof(AuditActor), "type")] = ["user", "api_key", "system"],
         [(typeof(UsageResponse), "bucket")] = ["hour", "day"],

@@ -111,7 +111,7 @@ public sealed class PostgresSchemaTests(PostgresApp app) : IClassFixture<Postgre
 {
     /// <summary>Every tenant-owned table; a new one must be added here, to ITenantOwned and to row-level security.</summary>
     private static readonly string[] TenantTables =
-        ["api_keys", "audit_events", "invitations", "memberships", "licenses", "license_sessions", "license_usage", "license_reminders", "seat_alerts", "outbox", "outbox_sequences",
+        ["api_keys", "audit_events", "invitations", "memberships", "licenses", "license_sessions", "license_usage", "license_reminders", "seat_alerts", "license_machines", "outbox", "outbox_sequences",
          "webhook_subscriptions", "webhook_deliveries", "webhook_attempts", "webhook_sequences",
          "teams", "team_members", "projects", "project_keys", "plan_versions", "task_lists", "tasks", "task_dependencies", "repositories",
          "commits", "commit_tasks", "repository_branches", "work_sessions", "conversations", "message_contents", "messages",

@@ -14,6 +14,16 @@ public static class LicensingSteps
         return await response.ReadAsync<LicenseResponse>(HttpStatusCode.Created);
     }
 
+    public static async Task<LicenseResponse> CreateNodeLockedLicenseAsync(this Caller vendor, int machines, DateTime? expiresAt = null)
+    {
+        var response = await vendor.Client.PostAsync($"{vendor.OrgPath}/licenses",
+            new CreateLicenseRequest($"Licence {Guid.NewGuid():N}", machines, expiresAt, ["export"], null, LicenseTypes.NodeLocked));
+        return await response.ReadAsync<LicenseResponse>(HttpStatusCode.Created);
+    }
+
+    public static Task<HttpResponseMessage> ActivateAsync(this Client client, string key, string hardwareId) =>
+        client.PostAsync("/api/v1/licenses/activate", new ActivateRequest(key, hardwareId, "Build box", "linux-x64"));
+
     public static Task<HttpResponseMessage> AcquireAsync(this Client client, string key, string hardwareId) =>
         client.PostAsync("/api/v1/licenses/acquire", new AcquireRequest(key, hardwareId, null, new ClientInfo("host", "1.0", "linux")));
 

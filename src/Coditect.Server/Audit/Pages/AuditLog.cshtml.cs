@@ -24,10 +24,11 @@ public sealed class AuditLogModel(CoditectDbContext db) : ConsolePage
         "invitation.created", "invitation.updated", "invitation.deleted",
         "api_key.created", "api_key.updated",
         "license.created", "license.updated", "license.deleted", "session.kicked",
+        "machine.activated", "machine.deactivated", "license.file_issued",
         Staff.StaffAudit.OrganizationViewed, Staff.StaffAudit.LicensesExported,
     ];
 
-    public static readonly string[] ObjectTypes = ["organization", "membership", "invitation", "api_key", "license", "license_session"];
+    public static readonly string[] ObjectTypes = ["organization", "membership", "invitation", "api_key", "license", "license_session", "license_machine"];
 
     public sealed record Row(DateTime At, string Actor, string Action, string ObjectType, string ObjectId, string Changes);
 

@@ -7,6 +7,7 @@ using Coditect.Server.Audit;
 using Coditect.Server.Billing;
 using Coditect.Server.Data;
 using Coditect.Server.Licensing.Ledger;
+using Coditect.Server.Licensing.Machines;
 using Coditect.Server.Platform;
 using Coditect.Server.Platform.Outbox;
 using Microsoft.EntityFrameworkCore;
@@ -90,6 +91,7 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
         var expiresAt = LicenseInput.FutureExpiry(errors, input.ExpiresAt, now);
         var entitlements = LicenseInput.Entitlements(errors, input.Entitlements);
         var metadata = LicenseInput.Metadata(errors, input.Metadata);
+        var type = LicenseInput.Type(errors, input.Type);
         if (!errors.IsValid)
         {
             return new Outcome(null, errors);
@@ -114,6 +116,7 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
             SeatsTotal = seats,
             ExpiresAt = expiresAt,
             State = LicenseState.Active,
+            Type = type,
             Entitlements = entitlements,
             Metadata = metadata,
         };
@@ -142,7 +145,13 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
         }
 
         var rows = licenses.OrderByDescending(l => l.CreatedAt).ThenByDescending(l => l.Id)
-            .Select(l => new { License = l, Used = db.Set<LicenseSession>().Count(s => s.LicenseId == l.Id && s.Status == SessionState.Active && s.ExpiresAt > now) });
+            .Select(l => new
+            {
+                License = l,
+                Used = l.Type == LicenseType.NodeLocked
+                    ? db.Set<LicenseMachine>().Count(m => m.LicenseId == l.Id)
+                    : db.Set<LicenseSession>().Count(s => s.LicenseId == l.Id && s.Status == SessionState.Active && s.ExpiresAt > now),
+            });
         return paging.ToListAsync(rows, r => r.License.ToResponse(r.Used, now), ct);
     }
 
@@ -189,6 +198,13 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
             if (update.Metadata is { } metadata)
             {
                 license.Metadata = LicenseInput.Metadata(errors, metadata.Value);
+            }
+
+            if (update.Type is { } type)
+            {
+                // Changing the type keeps what the licence has (live leases lapse, activated machines stay listed); from
+                // then on the other protocol is refused (acquire: LICENSE_NODE_LOCKED, activate: LICENSE_NOT_NODE_LOCKED).
+                license.Type = type.Value is null ? LicenseType.Floating : LicenseInput.Type(errors, type.Value);
             }
         }, ct);
     }
@@ -460,6 +476,7 @@ public sealed record LicenseUpdate
     public Given<DateTime?>? ExpiresAt { get; init; }
     public Given<IReadOnlyList<string>?>? Entitlements { get; init; }
     public Given<Dictionary<string, JsonElement>?>? Metadata { get; init; }
+    public Given<string?>? Type { get; init; }
 }
 
 /// <summary>A value the caller gave, null included.</summary>

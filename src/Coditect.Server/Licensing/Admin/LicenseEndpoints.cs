@@ -4,6 +4,7 @@ using Coditect.Contracts.Licensing;
 using Coditect.Server.Data;
 using Coditect.Server.Organizations;
 using Coditect.Server.Licensing.Ledger;
+using Coditect.Server.Licensing.Machines;
 using Coditect.Server.Platform;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -101,6 +102,7 @@ public static class LicenseEndpoints
                     "expires_at" => update with { ExpiresAt = new(field.Value.ValueKind == JsonValueKind.Null ? null : field.Value.GetDateTime()) },
                     "entitlements" => update with { Entitlements = new(field.Value.Deserialize<List<string>>()) },
                     "metadata" => update with { Metadata = new(field.Value.Deserialize<Dictionary<string, JsonElement>>()) },
+                    "type" => update with { Type = new(field.Value.GetString()) },
                     _ => update,
                 };
             }
@@ -131,8 +133,13 @@ public static class LicenseEndpoints
         : outcome.NotFound ? NotFound()
         : Problems.Validation(outcome.Errors);
 
+    /// <summary>Seats held now (live leases), or on a node-locked licence the machines activated.</summary>
     internal static Task<int> SeatsUsedAsync(CoditectDbContext db, Guid licenseId, DateTime now, CancellationToken ct) =>
-        db.Set<LicenseSession>().CountAsync(s => s.LicenseId == licenseId && s.Status == SessionState.Active && s.ExpiresAt > now, ct);
+        db.Set<License>().Where(l => l.Id == licenseId)
+            .Select(l => l.Type == LicenseType.NodeLocked
+                ? db.Set<LicenseMachine>().Count(m => m.LicenseId == l.Id)
+                : db.Set<LicenseSession>().Count(s => s.LicenseId == l.Id && s.Status == SessionState.Active && s.ExpiresAt > now))
+            .FirstOrDefaultAsync(ct);
 
     internal static ProblemHttpResult NotFound() => Problems.NotFound(ProblemCodes.LicenseNotFound, "The licence");
 
@@ -140,5 +147,5 @@ public static class LicenseEndpoints
         l.Id, l.Name, key, l.KeyPreview, l.SeatsTotal, seatsUsed, l.ExpiresAt, l.StatusAt(now),
         LedgerRules.ParseEntitlements(l.Entitlements),
         JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(l.Metadata) ?? [],
-        l.CreatedAt, l.UpdatedAt, l.ManagedBy);
+        l.CreatedAt, l.UpdatedAt, l.ManagedBy, l.TypeName);
 }

@@ -30,6 +30,19 @@ internal static partial class LicenseInput
         return value;
     }
 
+    public static LicenseType Type(Validator errors, string? type) => type switch
+    {
+        null or Contracts.Licensing.LicenseTypes.Floating => LicenseType.Floating,
+        Contracts.Licensing.LicenseTypes.NodeLocked => LicenseType.NodeLocked,
+        _ => Invalid(errors),
+    };
+
+    private static LicenseType Invalid(Validator errors)
+    {
+        errors.Add("type", "must be floating or node_locked.");
+        return LicenseType.Floating;
+    }
+
     public static DateTime? FutureExpiry(Validator errors, DateTime? expiresAt, DateTime now, string field = "expires_at")
     {
         if (expiresAt is not { } value)

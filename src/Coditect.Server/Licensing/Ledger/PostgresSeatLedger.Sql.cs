@@ -11,8 +11,10 @@ public sealed partial class PostgresSeatLedger
     // protocol refuses a suspended organization's licences without a round trip of its own.
     private const string OrganizationSuspended =
         "EXISTS (SELECT 1 FROM organizations o WHERE o.id = l.tenant_id AND o.suspended_at IS NOT NULL)";
-    private const string LicenseColumns = $"l.id, l.tenant_id, l.seats_total, l.state, l.expires_at, l.entitlements, {OrganizationSuspended}";
-    private const string LicenseUsable = $"l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > $2) AND NOT {OrganizationSuspended}";
+    private const string LicenseColumns = $"l.id, l.tenant_id, l.seats_total, l.state, l.expires_at, l.entitlements, {OrganizationSuspended}, l.type";
+    // A node-locked licence is never leased: its machines activate instead (Licensing/Machines).
+    private const string LicenseUsable =
+        $"l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > $2) AND l.type = 'floating' AND NOT {OrganizationSuspended}";
     private const string LockLicense = "SELECT id FROM licenses WHERE key_hash = $1 FOR NO KEY UPDATE";
 
     /// <summary>

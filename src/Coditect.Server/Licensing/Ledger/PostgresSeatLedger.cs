@@ -24,7 +24,7 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         await using var batch = await BatchAsync(RefuseWhenFullSql, ct, c.KeyHash, c.Now, c.HardwareId, LedgerRules.HourOf(c.Now));
         await using var reader = await batch.ExecuteReaderAsync(ct);
         return await LastRowAsync(reader, ct) is { } row
-            ? new AcquireResult(AcquireOutcome.NoSeats, ReadLicense(row), (int)row[7]!, null, null)
+            ? new AcquireResult(AcquireOutcome.NoSeats, ReadLicense(row), (int)row[8]!, null, null)
             : null;
     }
 
@@ -40,7 +40,7 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         }
 
         var license = ReadLicense(row);
-        var used = (int)row[7]!;
+        var used = (int)row[8]!;
         if (LedgerRules.Refusal(license, c.Now) is { } refusal)
         {
             return new AcquireResult(refusal, license, used, null, null);
@@ -55,13 +55,13 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
             _gate.MarkNotFull(c.KeyHash);
         }
 
-        if (row[8] is not Guid sessionId)
+        if (row[9] is not Guid sessionId)
         {
             return new AcquireResult(AcquireOutcome.NoSeats, license, used, null, null);
         }
 
         var outcome = sessionId == c.NewSessionId ? AcquireOutcome.Acquired : AcquireOutcome.Renewed;
-        return new AcquireResult(outcome, license, used, sessionId, (DateTime)row[9]!);
+        return new AcquireResult(outcome, license, used, sessionId, (DateTime)row[10]!);
     }
 
     public async Task<LeaseResult> HeartbeatAsync(string keyHash, Guid sessionId, DateTime now, DateTime newExpiry, CancellationToken ct)
@@ -73,7 +73,7 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         var license = row is null ? null : ReadLicense(row);
         if (renewed)
         {
-            return new LeaseResult(LeaseOutcome.Ok, license, (string)row![10]!, newExpiry);
+            return new LeaseResult(LeaseOutcome.Ok, license, (string)row![11]!, newExpiry);
         }
 
         if (LedgerRules.LeaseRefusal(license, now) is { } refusal)
@@ -81,9 +81,9 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
             return new LeaseResult(refusal, license, null, null);
         }
 
-        return row![7] is null
+        return row![8] is null
             ? new LeaseResult(LeaseOutcome.SessionNotFound, license, null, null)
-            : new LeaseResult(LedgerRules.SessionRefusal(ParseSessionState((string)row[8]!)), license, (string)row[10]!, (DateTime)row[9]!);
+            : new LeaseResult(LedgerRules.SessionRefusal(ParseSessionState((string)row[9]!)), license, (string)row[11]!, (DateTime)row[10]!);
     }
 
     public Task<LeaseResult> ReleaseAsync(string keyHash, Guid sessionId, DateTime now, CancellationToken ct) =>
@@ -99,7 +99,7 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
             return new LeaseResult(LeaseOutcome.LicenseNotFound, null, null, null);
         }
 
-        if (row[7] is null)
+        if (row[8] is null)
         {
             return new LeaseResult(LeaseOutcome.SessionNotFound, ReadLicense(row), null, null);
         }
@@ -119,14 +119,14 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         }
 
         var hardware = hardwareId is null ? HardwareState.NotAsked
-            : row[8] is not string status ? HardwareState.None
+            : row[9] is not string status ? HardwareState.None
             : ParseSessionState(status) switch
             {
-                SessionState.Active when (DateTime)row[9]! > now => HardwareState.Live,
+                SessionState.Active when (DateTime)row[10]! > now => HardwareState.Live,
                 SessionState.Active or SessionState.Expired => HardwareState.Lapsed,
                 _ => HardwareState.None,
             };
-        return new ValidateResult(ReadLicense(row), (int)row[7]!, hardware);
+        return new ValidateResult(ReadLicense(row), (int)row[8]!, hardware);
     }
 
     public async Task<SweepResult> SweepAsync(DateTime now, CancellationToken ct)
@@ -301,7 +301,7 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         return last;
     }
 
-    /// <summary>The licence from the first seven columns of a row (<c>LicenseColumns</c>); what a statement adds follows them.</summary>
+    /// <summary>The licence from the first eight columns of a row (<c>LicenseColumns</c>); what a statement adds follows them.</summary>
     private static LicenseSnapshot ReadLicense(object?[] row) => new(
         (Guid)row[0]!,
         (Guid)row[1]!,
@@ -309,7 +309,8 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         (string)row[3]! == "active" ? LicenseState.Active : LicenseState.Suspended,
         row[4] as DateTime?,
         LedgerRules.ParseEntitlements((string)row[5]!),
-        (bool)row[6]!);
+        (bool)row[6]!,
+        (string)row[7]! == "node_locked" ? LicenseType.NodeLocked : LicenseType.Floating);
 
     private static SessionState ParseSessionState(string status) => Enum.Parse<SessionState>(status, ignoreCase: true);
 

@@ -77,7 +77,8 @@ public sealed record LicenseSnapshot(
     LicenseState State,
     DateTime? ExpiresAt,
     IReadOnlyList<string> Entitlements,
-    bool OrganizationSuspended = false);
+    bool OrganizationSuspended = false,
+    LicenseType Type = LicenseType.Floating);
 
 public enum AcquireOutcome
 {
@@ -88,6 +89,7 @@ public enum AcquireOutcome
     OrganizationSuspended,
     LicenseSuspended,
     LicenseExpired,
+    LicenseNodeLocked,
 }
 
 public sealed record AcquireResult(
@@ -104,6 +106,7 @@ public enum LeaseOutcome
     OrganizationSuspended,
     LicenseSuspended,
     LicenseExpired,
+    LicenseNodeLocked,
     SessionNotFound,
     SessionExpired,
     SessionReleased,
@@ -133,6 +136,8 @@ internal static class LedgerRules
         { OrganizationSuspended: true } => AcquireOutcome.OrganizationSuspended,
         { State: LicenseState.Suspended } => AcquireOutcome.LicenseSuspended,
         { ExpiresAt: { } expiry } when expiry <= now => AcquireOutcome.LicenseExpired,
+        // Node-locked licences activate machines (Licensing/Machines); they never lease a seat.
+        { Type: LicenseType.NodeLocked } => AcquireOutcome.LicenseNodeLocked,
         _ => null,
     };
 
@@ -142,6 +147,7 @@ internal static class LedgerRules
         AcquireOutcome.OrganizationSuspended => LeaseOutcome.OrganizationSuspended,
         AcquireOutcome.LicenseSuspended => LeaseOutcome.LicenseSuspended,
         AcquireOutcome.LicenseExpired => LeaseOutcome.LicenseExpired,
+        AcquireOutcome.LicenseNodeLocked => LeaseOutcome.LicenseNodeLocked,
         _ => null,
     };
 

@@ -240,5 +240,5 @@ public sealed class SqliteSeatLedger(CoditectDbContext db) : ISeatLedger
     }
 
     internal static LicenseSnapshot Snapshot(License l, bool organizationSuspended) =>
-        new(l.Id, l.TenantId, l.SeatsTotal, l.State, l.ExpiresAt, LedgerRules.ParseEntitlements(l.Entitlements), organizationSuspended);
+        new(l.Id, l.TenantId, l.SeatsTotal, l.State, l.ExpiresAt, LedgerRules.ParseEntitlements(l.Entitlements), organizationSuspended, l.Type);
 }

@@ -16,10 +16,11 @@ public sealed record SessionsView(string LicensePath, int SeatsTotal, PagedList<
 /// <summary>
 /// One licence: its facts, its key once after it was made, its live sessions (reloaded by the page's event stream), its
 /// usage over a chosen range with the turn-aways. For those who manage licences, its actions: edit, suspend, delete and
-/// kick through their pages, and reinstate and renew here (handlers with their own permission).
+/// kick through their pages, and reinstate and renew here (handlers with their own permission). A node-locked licence
+/// lists its machines instead of sessions; machines and licence files are in <c>License.Machines.cs</c>.
 /// </summary>
 [RequirePermission(Permission.ReadLicenses)]
-public sealed class LicenseModel(LicenseAdmin licenses, TimeProvider clock) : ConsolePage
+public sealed partial class LicenseModel(LicenseAdmin licenses, TimeProvider clock) : ConsolePage
 {
     /// <summary>A choice of the range picker: how far back, and by hour or day.</summary>
     public sealed record UsageChoice(string Value, string Label, string Bucket, TimeSpan Span);
@@ -144,6 +145,7 @@ public sealed class LicenseModel(LicenseAdmin licenses, TimeProvider clock) : Co
 
         License = license;
         Sessions = await SessionsAsync(ct);
+        Machines = await MachinesAsync(ct);
         Range = Ranges.FirstOrDefault(r => r.Value == range) ?? Ranges[0];
         var step = Range.Bucket == "day" ? TimeSpan.FromDays(1) : TimeSpan.FromHours(1);
         var now = clock.GetUtcNow().UtcDateTime;

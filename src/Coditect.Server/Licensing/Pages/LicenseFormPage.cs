@@ -37,6 +37,10 @@ public abstract class LicenseFormPage : ConsolePage
     [BindProperty(Name = "metadata")]
     public string? Metadata { get; set; }
 
+    /// <summary><c>floating</c> or <c>node_locked</c>.</summary>
+    [BindProperty(Name = "type")]
+    public string? Type { get; set; }
+
     /// <summary>The form's submit button.</summary>
     public abstract string SubmitLabel { get; }
 
@@ -48,13 +52,14 @@ public abstract class LicenseFormPage : ConsolePage
         ExpiresAt = FormatExpiry(license.ExpiresAt);
         Entitlements = string.Join(", ", license.Entitlements);
         Metadata = license.Metadata.Count == 0 ? "" : JsonSerializer.Serialize(license.Metadata, IndentedJson);
+        Type = license.Type;
     }
 
     public static string FormatExpiry(DateTime? expiresAt) =>
         expiresAt is { } value ? value.ToString(ExpiryFormat, CultureInfo.InvariantCulture) : "";
 
     protected CreateLicenseRequest ReadCreate(Validator errors) =>
-        new(Name, ReadSeats(errors), ReadExpiry(errors, ExpiresAt), ReadEntitlements(), ReadMetadata(errors));
+        new(Name, ReadSeats(errors), ReadExpiry(errors, ExpiresAt), ReadEntitlements(), ReadMetadata(errors), string.IsNullOrEmpty(Type) ? null : Type);
 
     /// <summary>
     /// Every field of the form, but the expiry only when it was changed: the form shows it to the minute, so sending it
@@ -67,6 +72,7 @@ public abstract class LicenseFormPage : ConsolePage
         ExpiresAt = (ExpiresAt ?? "").Trim() == FormatExpiry(current.ExpiresAt) ? null : new(ReadExpiry(errors, ExpiresAt)),
         Entitlements = new(ReadEntitlements()),
         Metadata = new(ReadMetadata(errors)),
+        Type = string.IsNullOrEmpty(Type) ? null : new(Type),
     };
 
     /// <summary>A time from a <c>datetime-local</c> or <c>date</c> input, read as UTC; null when empty.</summary>

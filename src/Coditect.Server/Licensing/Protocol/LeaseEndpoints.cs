@@ -2,6 +2,7 @@ using Coditect.Contracts.Common;
 using Coditect.Contracts.Licensing;
 using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Licensing.Live;
+using Coditect.Server.Licensing.Machines;
 using Coditect.Server.Platform;
 using Coditect.Server.Signing;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -24,10 +25,11 @@ public static class LeaseEndpoints
         leases.MapPost("/acquire", Acquire).WithName("acquireLease").WithLeaseMetrics("acquire").WithSummary("Take a seat for a machine, or renew its live lease")
             .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.OrganizationSuspended, ProblemCodes.LicenseSuspended, ProblemCodes.LicenseExpired)
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound)
-            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.NoSeatsAvailable);
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.NoSeatsAvailable, ProblemCodes.LicenseNodeLocked);
         leases.MapPost("/heartbeat", Heartbeat).WithName("heartbeatLease").WithLeaseMetrics("heartbeat").WithSummary("Extend a lease and get a fresh lease token")
             .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.OrganizationSuspended, ProblemCodes.LicenseSuspended, ProblemCodes.LicenseExpired)
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound, ProblemCodes.SessionNotFound)
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.LicenseNodeLocked)
             .ProducesProblems(StatusCodes.Status410Gone, ProblemCodes.SessionExpired, ProblemCodes.SessionReleased);
         leases.MapPost("/release", Release).WithName("releaseLease").WithLeaseMetrics("release").WithSummary("Give a seat back")
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound, ProblemCodes.SessionNotFound);
@@ -139,7 +141,7 @@ public static class LeaseEndpoints
     }
 
     private static async Task<Results<Ok<ValidateResponse>, ProblemHttpResult>> Validate(
-        ValidateRequest body, ISeatLedger ledger, TimeProvider clock, HttpContext http, CancellationToken ct)
+        ValidateRequest body, ISeatLedger ledger, TimeProvider clock, HttpContext http, MachineActivations machines, CancellationToken ct)
     {
         var errors = new Validator();
         var key = errors.Required("license_key", body.LicenseKey, 64);
@@ -162,6 +164,15 @@ public static class LeaseEndpoints
             return TypedResults.Ok(new ValidateResponse(false, ValidationCodes.NotFound, null));
         }
 
+        var used = result.SeatsUsed;
+        var hardware = result.Hardware;
+        if (license.Type == LicenseType.NodeLocked)
+        {
+            // A node-locked licence counts machines, and a machine is valid while it is activated.
+            (used, var activated) = await machines.StateAsync(license.TenantId, license.Id, hardwareId, ct);
+            hardware = activated switch { null => HardwareState.NotAsked, true => HardwareState.Live, false => HardwareState.None };
+        }
+
         var status = license.State == LicenseState.Suspended ? LicenseStatuses.Suspended
             : license.ExpiresAt <= now ? LicenseStatuses.Expired
             : LicenseStatuses.Active;
@@ -171,15 +182,16 @@ public static class LeaseEndpoints
         {
             LicenseStatuses.Suspended => ValidationCodes.Suspended,
             LicenseStatuses.Expired => ValidationCodes.Expired,
-            _ => result.Hardware switch
+            _ => hardware switch
             {
                 HardwareState.Lapsed => ValidationCodes.HeartbeatDead,
+                HardwareState.None when license.Type == LicenseType.NodeLocked => ValidationCodes.NotActivated,
                 HardwareState.None => ValidationCodes.NoSession,
                 _ => ValidationCodes.Valid,
             },
         };
         return TypedResults.Ok(new ValidateResponse(code == ValidationCodes.Valid, code,
-            new ValidatedLicense(license.Id, license.SeatsTotal, result.SeatsUsed, license.ExpiresAt, status, license.Entitlements)));
+            new ValidatedLicense(license.Id, license.SeatsTotal, used, license.ExpiresAt, status, license.Entitlements)));
     }
 
     /// <summary>A rate-limited caller within a licence: its session once it has one (heartbeat, release).</summary>
@@ -227,6 +239,8 @@ public static class LeaseEndpoints
             "The organization this licence belongs to is suspended."),
         AcquireOutcome.LicenseSuspended => Problems.Of(StatusCodes.Status403Forbidden, ProblemCodes.LicenseSuspended, "This licence is suspended."),
         AcquireOutcome.LicenseExpired => Problems.Of(StatusCodes.Status403Forbidden, ProblemCodes.LicenseExpired, "This licence has expired."),
+        AcquireOutcome.LicenseNodeLocked => Problems.Conflict(ProblemCodes.LicenseNodeLocked,
+            "This licence is node-locked: activate the machine (POST /api/v1/licenses/activate) instead of leasing a seat."),
         _ => Problems.NotFound(ProblemCodes.LicenseNotFound, "The licence key"),
     };
 
@@ -235,6 +249,7 @@ public static class LeaseEndpoints
         LeaseOutcome.OrganizationSuspended => LicenseProblem(AcquireOutcome.OrganizationSuspended),
         LeaseOutcome.LicenseSuspended => LicenseProblem(AcquireOutcome.LicenseSuspended),
         LeaseOutcome.LicenseExpired => LicenseProblem(AcquireOutcome.LicenseExpired),
+        LeaseOutcome.LicenseNodeLocked => LicenseProblem(AcquireOutcome.LicenseNodeLocked),
         LeaseOutcome.SessionNotFound => Problems.NotFound(ProblemCodes.SessionNotFound, "The session (for this licence key)"),
         LeaseOutcome.SessionExpired => Problems.Of(StatusCodes.Status410Gone, ProblemCodes.SessionExpired,
             "The lease lapsed; its seat may be gone. Acquire again."),

@@ -16,6 +16,7 @@ public static class WebhookEventTypes
     [
         LicensingEvents.Created, LicensingEvents.Updated, LicensingEvents.Suspended, LicensingEvents.Reinstated,
         LicensingEvents.Renewed, LicensingEvents.Deleted, LicensingEvents.Expiring, LicensingEvents.SeatsExhausted, LicensingEvents.SessionKicked,
+        Licensing.Machines.MachineActivations.Activated, Licensing.Machines.MachineActivations.Deactivated,
         OrganizationEvents.Suspended, OrganizationEvents.Unsuspended,
         OrganizationEvents.MembershipCreated, OrganizationEvents.MembershipUpdated, OrganizationEvents.MembershipDeleted,
         OrganizationEvents.InvitationCreated, OrganizationEvents.InvitationAccepted,
