@@ -24,7 +24,8 @@ public sealed record CreateLicenseRequest(
     int? SeatsTotal,
     DateTime? ExpiresAt = null,
     IReadOnlyList<string>? Entitlements = null,
-    Dictionary<string, JsonElement>? Metadata = null);
+    Dictionary<string, JsonElement>? Metadata = null,
+    int? BorrowMaxHours = null);
 
 /// <summary>
 /// A licence. <c>LicenseKey</c> is the full key, present only in the answer to its creation; afterwards
@@ -43,7 +44,8 @@ public sealed record LicenseResponse(
     Dictionary<string, JsonElement> Metadata,
     DateTime CreatedAt,
     DateTime UpdatedAt,
-    string? ManagedBy = null);
+    string? ManagedBy = null,
+    int BorrowMaxHours = 0);
 
 /// <summary>A licence's <c>managed_by</c> on the wire: who owns a licence its organization may not change.</summary>
 public static class LicenseOwners
@@ -67,7 +69,8 @@ public sealed record SessionResponse(
     DateTime LastHeartbeatAt,
     long HeartbeatCount,
     DateTime ExpiresAt,
-    DateTime? EndedAt);
+    DateTime? EndedAt,
+    DateTime? BorrowedUntil = null);
 
 public sealed record UsageBucket(DateTime Start, int PeakSeatsUsed, int Acquisitions, int Denials);
 

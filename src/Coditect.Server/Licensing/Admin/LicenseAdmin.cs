@@ -90,6 +90,7 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
         var expiresAt = LicenseInput.FutureExpiry(errors, input.ExpiresAt, now);
         var entitlements = LicenseInput.Entitlements(errors, input.Entitlements);
         var metadata = LicenseInput.Metadata(errors, input.Metadata);
+        var borrowMaxHours = LicenseInput.BorrowMaxHours(errors, input.BorrowMaxHours ?? 0);
         if (!errors.IsValid)
         {
             return new Outcome(null, errors);
@@ -116,6 +117,7 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
             State = LicenseState.Active,
             Entitlements = entitlements,
             Metadata = metadata,
+            BorrowMaxHours = borrowMaxHours,
         };
         db.Add(license);
         await db.SaveChangesAsync(ct);
@@ -189,6 +191,12 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
             if (update.Metadata is { } metadata)
             {
                 license.Metadata = LicenseInput.Metadata(errors, metadata.Value);
+            }
+
+            if (update.BorrowMaxHours is { } borrowMaxHours)
+            {
+                // Seats already borrowed keep their time; the new limit applies to the next borrow.
+                license.BorrowMaxHours = LicenseInput.BorrowMaxHours(errors, borrowMaxHours.Value);
             }
         }, ct);
     }
@@ -460,6 +468,7 @@ public sealed record LicenseUpdate
     public Given<DateTime?>? ExpiresAt { get; init; }
     public Given<IReadOnlyList<string>?>? Entitlements { get; init; }
     public Given<Dictionary<string, JsonElement>?>? Metadata { get; init; }
+    public Given<int?>? BorrowMaxHours { get; init; }
 }
 
 /// <summary>A value the caller gave, null included.</summary>

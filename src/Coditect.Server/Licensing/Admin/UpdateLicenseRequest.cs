@@ -14,4 +14,5 @@ public sealed record UpdateLicenseRequest(
     int? SeatsTotal = null,
     DateTime? ExpiresAt = null,
     IReadOnlyList<string>? Entitlements = null,
-    Dictionary<string, JsonElement>? Metadata = null);
+    Dictionary<string, JsonElement>? Metadata = null,
+    int? BorrowMaxHours = null);
