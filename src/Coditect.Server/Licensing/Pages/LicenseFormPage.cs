@@ -37,6 +37,9 @@ public abstract class LicenseFormPage : ConsolePage
     [BindProperty(Name = "metadata")]
     public string? Metadata { get; set; }
 
+    [BindProperty(Name = "borrow_max_hours")]
+    public string? BorrowMaxHours { get; set; }
+
     /// <summary>The form's submit button.</summary>
     public abstract string SubmitLabel { get; }
 
@@ -48,13 +51,14 @@ public abstract class LicenseFormPage : ConsolePage
         ExpiresAt = FormatExpiry(license.ExpiresAt);
         Entitlements = string.Join(", ", license.Entitlements);
         Metadata = license.Metadata.Count == 0 ? "" : JsonSerializer.Serialize(license.Metadata, IndentedJson);
+        BorrowMaxHours = license.BorrowMaxHours.ToString(CultureInfo.InvariantCulture);
     }
 
     public static string FormatExpiry(DateTime? expiresAt) =>
         expiresAt is { } value ? value.ToString(ExpiryFormat, CultureInfo.InvariantCulture) : "";
 
     protected CreateLicenseRequest ReadCreate(Validator errors) =>
-        new(Name, ReadSeats(errors), ReadExpiry(errors, ExpiresAt), ReadEntitlements(), ReadMetadata(errors));
+        new(Name, ReadSeats(errors), ReadExpiry(errors, ExpiresAt), ReadEntitlements(), ReadMetadata(errors), ReadBorrowMaxHours(errors));
 
     /// <summary>
     /// Every field of the form, but the expiry only when it was changed: the form shows it to the minute, so sending it
@@ -67,7 +71,25 @@ public abstract class LicenseFormPage : ConsolePage
         ExpiresAt = (ExpiresAt ?? "").Trim() == FormatExpiry(current.ExpiresAt) ? null : new(ReadExpiry(errors, ExpiresAt)),
         Entitlements = new(ReadEntitlements()),
         Metadata = new(ReadMetadata(errors)),
+        BorrowMaxHours = new(ReadBorrowMaxHours(errors)),
     };
+
+    /// <summary>Hours a seat may be borrowed for offline work; empty is 0 (off).</summary>
+    private int? ReadBorrowMaxHours(Validator errors)
+    {
+        if (string.IsNullOrWhiteSpace(BorrowMaxHours))
+        {
+            return 0;
+        }
+
+        if (!int.TryParse(BorrowMaxHours.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var hours))
+        {
+            errors.Add("borrow_max_hours", "must be a whole number of hours (0: off).");
+            return 0;
+        }
+
+        return hours;
+    }
 
     /// <summary>A time from a <c>datetime-local</c> or <c>date</c> input, read as UTC; null when empty.</summary>
     public static DateTime? ReadExpiry(Validator errors, string? text)
