@@ -180,13 +180,14 @@ internal static partial class CliApp
         };
         var type = new Option<string?>("--type") { Description = "floating (default: machines lease seats) or node_locked (machines are activated; --seats is the machine cap)." };
         type.AcceptOnlyFromAmong(LicenseTypes.Floating, LicenseTypes.NodeLocked);
-        var create = new Command("create", "Issue a licence. Its full key is shown only now: store it.") { name, seats, expires, entitlements, type };
+        var borrowMax = new Option<int>("--borrow-max-hours") { Description = "How long a seat may be borrowed for offline work, in hours (0, the default: off)." };
+        var create = new Command("create", "Issue a licence. Its full key is shown only now: store it.") { name, seats, expires, entitlements, type, borrowMax };
         create.SetAction(Run(terminal, async (parse, ct) =>
         {
             var (admin, org) = Admin(parse, terminal);
             using var _ = admin;
             var request = new CreateLicenseRequest(parse.GetValue(name), parse.GetValue(seats), ParseTime(parse.GetValue(expires), "--expires"),
-                parse.GetValue(entitlements) is { Length: > 0 } e ? e : null, null, parse.GetValue(type));
+                parse.GetValue(entitlements) is { Length: > 0 } e ? e : null, null, parse.GetValue(type), parse.GetValue(borrowMax));
             var license = await admin.CreateLicenseAsync(RequireOrg(org), request, ct);
             WriteLicense(parse, terminal, license);
             return ExitCodes.Ok;
@@ -241,6 +242,18 @@ internal static partial class CliApp
         }));
         licenses.Add(renew);
 
+        var borrowId = new Argument<Guid>("id") { Description = "The licence's id." };
+        var borrowHours = new Option<int>("--max-hours") { Description = "The longest borrow in hours; 0 turns borrowing off.", Required = true };
+        var borrowing = new Command("borrowing", "Set how long a client may borrow a seat for offline work.") { borrowId, borrowHours };
+        borrowing.SetAction(Run(terminal, async (parse, ct) =>
+        {
+            var (admin, org) = Admin(parse, terminal);
+            using var _ = admin;
+            WriteLicense(parse, terminal, await admin.SetBorrowMaxHoursAsync(RequireOrg(org), parse.GetValue(borrowId), parse.GetValue(borrowHours), ct));
+            return ExitCodes.Ok;
+        }));
+        licenses.Add(borrowing);
+
         var deleteId = new Argument<Guid>("id") { Description = "The licence's id." };
         var delete = new Command("delete", "Delete a licence and end its sessions.") { deleteId };
         delete.SetAction(Run(terminal, async (parse, ct) =>
@@ -289,6 +302,7 @@ internal static partial class CliApp
             ("type", l.Type),
             (l.Type == LicenseTypes.NodeLocked ? "machines" : "seats", $"{l.SeatsUsed} used of {l.SeatsTotal}"),
             ("expires", Output.Time(l.ExpiresAt)),
+            ("borrowing", l.BorrowMaxHours == 0 ? "off" : $"up to {l.BorrowMaxHours} h"),
             ("entitlements", l.Entitlements.Count == 0 ? "-" : string.Join(", ", l.Entitlements)),
             ("created", Output.Time(l.CreatedAt)),
         ]);
@@ -310,10 +324,11 @@ internal static partial class CliApp
             }
             else
             {
-                Output.WriteTable(terminal.Out, ["ID", "HARDWARE", "STATUS", "STARTED", "LAST HEARTBEAT", "EXPIRES"], result.Items.Select(s => new[]
+                Output.WriteTable(terminal.Out, ["ID", "HARDWARE", "STATUS", "STARTED", "LAST HEARTBEAT", "EXPIRES", "BORROWED UNTIL"], result.Items.Select(s => new[]
                 {
                     s.Id.ToString(), s.HardwareId.Length > 16 ? s.HardwareId[..16] + "…" : s.HardwareId, s.Status,
                     Output.Time(s.StartedAt), Output.Time(s.LastHeartbeatAt), Output.Time(s.ExpiresAt),
+                    s.BorrowedUntil is { } until ? Output.Time(until) : "-",
                 }));
             }
 

@@ -121,7 +121,9 @@ internal static partial class CliApp
             return ExitCodes.Ok;
         }));
 
-        return new Command("lease", "Hold a seat or check a lease token, as a licensed application would.") { acquire, verify };
+        var lease = new Command("lease", "Hold or borrow a seat, or check a lease token, as a licensed application would.") { acquire, verify };
+        AddBorrowCommands(lease, terminal);
+        return lease;
     }
 
     private static async Task<int> HoldAsync(Lease lease, Terminal terminal, CancellationToken ct)

@@ -105,6 +105,18 @@ public sealed partial class AdminClient : IDisposable
     public Task<LicenseResponse> CreateLicenseAsync(string org, CreateLicenseRequest request, CancellationToken ct = default) =>
         SendAsync<LicenseResponse>(HttpMethod.Post, Org(org, "licenses"), request, true, ct);
 
+    /// <summary>
+    /// Sets how long a client may borrow one of the licence's seats for offline work, in hours (0 turns borrowing off).
+    /// Seats already borrowed keep their time.
+    /// </summary>
+    /// <param name="org">The organization's slug or id.</param>
+    /// <param name="licenseId">The licence.</param>
+    /// <param name="hours">0 to 8,784 (a year).</param>
+    /// <param name="ct">Cancels the call.</param>
+    /// <returns>The licence.</returns>
+    public Task<LicenseResponse> SetBorrowMaxHoursAsync(string org, Guid licenseId, int hours, CancellationToken ct = default) =>
+        SendAsync<LicenseResponse>(Patch, Org(org, $"licenses/{licenseId}"), new Dictionary<string, int> { ["borrow_max_hours"] = hours }, true, ct);
+
     /// <summary>The organization's licences.</summary>
     /// <param name="org">The organization's slug or id.</param>
     /// <param name="status">Only licences with this status (<c>active</c>, <c>suspended</c>, <c>expired</c>), or null for all.</param>

@@ -30,6 +30,7 @@ public sealed class LeaseToken
         HardwareId = Text(claims, "hardware_id") ?? "";
         IssuedAt = Time(claims, "iat") ?? DateTimeOffset.MinValue;
         ExpiresAt = Time(claims, "exp") ?? DateTimeOffset.MinValue;
+        BorrowedUntil = Time(claims, "borrowed_until");
         SeatsTotal = claims.TryGetProperty("seats_total", out var seats) && seats.ValueKind == JsonValueKind.Number && seats.TryGetInt32(out var n) ? n : 0;
         Entitlements = claims.TryGetProperty("entitlements", out var e) && e.ValueKind == JsonValueKind.Array
             ? [.. e.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!)]
@@ -74,6 +75,15 @@ public sealed class LeaseToken
 
     /// <summary>When the lease runs out unless renewed (<c>exp</c>).</summary>
     public DateTimeOffset ExpiresAt { get; }
+
+    /// <summary>
+    /// Set on a borrowed seat (<c>borrowed_until</c>, equal to <c>exp</c>): the token is valid offline, with no heartbeat,
+    /// until then.
+    /// </summary>
+    public DateTimeOffset? BorrowedUntil { get; }
+
+    /// <summary>True for a borrowed seat's token (see <see cref="BorrowedUntil"/>).</summary>
+    public bool IsBorrowed => BorrowedUntil is not null;
 
     /// <summary>
     /// Verifies a lease token offline. Checks, in order: the compact JWS shape; <c>alg</c> is one of

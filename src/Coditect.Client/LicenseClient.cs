@@ -97,6 +97,50 @@ public sealed class LicenseClient : IDisposable
     }
 
     /// <summary>
+    /// Borrows a seat for offline work: the server holds it for this machine for <paramref name="hours"/> hours (at most the
+    /// licence's <c>borrow_max_hours</c>, never beyond the licence's expiry) without heartbeats. Verify the returned token
+    /// offline with <see cref="VerifyAsync"/> or <see cref="LeaseToken.Verify"/>: it stays valid until
+    /// <see cref="BorrowedSeat.BorrowedUntil"/>. A machine that already holds a lease borrows that same session.
+    /// </summary>
+    /// <param name="hardwareId">This machine's id, usually <see cref="HardwareId.Default"/>.</param>
+    /// <param name="hours">How long to borrow the seat for, from 1 hour.</param>
+    /// <param name="options">What to tell the server about this user and application.</param>
+    /// <param name="ct">Cancels the call.</param>
+    /// <returns>The borrowed seat.</returns>
+    /// <exception cref="ConflictException">The licence does not allow borrowing (<c>BORROWING_NOT_ALLOWED</c>).</exception>
+    /// <exception cref="InvalidRequestException">More hours than the licence allows (field <c>hours</c>).</exception>
+    /// <exception cref="NoSeatsAvailableException">Every seat is held.</exception>
+    /// <exception cref="CoditectUnavailableException">The server could not be reached after the retries.</exception>
+    public async Task<BorrowedSeat> BorrowAsync(string hardwareId, int hours, AcquireOptions? options = null, CancellationToken ct = default)
+    {
+        if (string.IsNullOrWhiteSpace(hardwareId))
+        {
+            throw new ArgumentException("A hardware id is required; HardwareId.Default() gives this machine's.", nameof(hardwareId));
+        }
+
+        if (hours < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(hours), hours, "A seat is borrowed for at least one hour.");
+        }
+
+        options ??= new AcquireOptions();
+        var client = options.Hostname is null && options.AppVersion is null && options.Os is null
+            ? null
+            : new ClientInfo(options.Hostname, options.AppVersion, options.Os);
+        var body = new BorrowRequest(LicenseKey, hardwareId, hours, options.UserEmail, client);
+        var answer = await WithRetriesAsync(
+            attemptCt => SendAsync<AcquireResponse>(HttpMethod.Post, "api/v1/licenses/borrow", body, Options.RequestTimeout, attemptCt), ct)
+            .ConfigureAwait(false);
+        return new BorrowedSeat(hardwareId, answer);
+    }
+
+    /// <summary>Gives a borrowed seat back before its time ends (a release). Returning it twice is not an error.</summary>
+    /// <param name="seat">The seat <see cref="BorrowAsync"/> returned.</param>
+    /// <param name="ct">Cancels the call.</param>
+    public Task ReturnAsync(BorrowedSeat seat, CancellationToken ct = default) =>
+        ReleaseAsync((seat ?? throw new ArgumentNullException(nameof(seat))).SessionId, ct);
+
+    /// <summary>
     /// Asks the server whether the licence is usable and, with <paramref name="hardwareId"/>, whether that machine holds a live
     /// lease. An unknown key is an answer here (<c>Valid</c> false, <c>Code</c> <c>NOT_FOUND</c>), not an exception.
     /// </summary>

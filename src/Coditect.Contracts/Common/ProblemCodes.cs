@@ -38,6 +38,7 @@ public static class ProblemCodes
     public const string LicenseSuspended = "LICENSE_SUSPENDED";
     public const string LicenseExpired = "LICENSE_EXPIRED";
     public const string NoSeatsAvailable = "NO_SEATS_AVAILABLE";
+    public const string BorrowingNotAllowed = "BORROWING_NOT_ALLOWED";
     public const string SessionNotFound = "SESSION_NOT_FOUND";
     public const string SessionExpired = "SESSION_EXPIRED";
     public const string SessionReleased = "SESSION_RELEASED";

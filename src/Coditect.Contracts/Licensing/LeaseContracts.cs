@@ -4,18 +4,28 @@ namespace Coditect.Contracts.Licensing;
 
 public sealed record AcquireRequest(string? LicenseKey, string? HardwareId, string? UserEmail = null, ClientInfo? Client = null);
 
-/// <summary>A seat. Heartbeat every <c>HeartbeatIntervalSeconds</c>; the lease lapses at <c>ExpiresAt</c> without one.</summary>
+/// <summary>
+/// A seat. Heartbeat every <c>HeartbeatIntervalSeconds</c>; the lease lapses at <c>ExpiresAt</c> without one. A borrowed
+/// seat (<c>BorrowedUntil</c> set, equal to <c>ExpiresAt</c>) needs no heartbeat until then.
+/// </summary>
 public sealed record AcquireResponse(
     Guid SessionId,
     string LeaseToken,
     DateTime ExpiresAt,
     int HeartbeatIntervalSeconds,
     int SeatsTotal,
-    int SeatsUsed);
+    int SeatsUsed,
+    DateTime? BorrowedUntil = null);
+
+/// <summary>
+/// Borrow a seat for offline work: a lease of <c>Hours</c> (1 to the licence's <c>borrow_max_hours</c>), never beyond
+/// the licence's expiry, held without heartbeats. Give it back early with release.
+/// </summary>
+public sealed record BorrowRequest(string? LicenseKey, string? HardwareId, int? Hours, string? UserEmail = null, ClientInfo? Client = null);
 
 public sealed record HeartbeatRequest(string? LicenseKey, Guid? SessionId);
 
-public sealed record HeartbeatResponse(Guid SessionId, DateTime ExpiresAt, string LeaseToken);
+public sealed record HeartbeatResponse(Guid SessionId, DateTime ExpiresAt, string LeaseToken, DateTime? BorrowedUntil = null);
 
 public sealed record ReleaseRequest(string? LicenseKey, Guid? SessionId);
 

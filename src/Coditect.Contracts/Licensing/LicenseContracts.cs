@@ -33,7 +33,8 @@ public sealed record CreateLicenseRequest(
     DateTime? ExpiresAt = null,
     IReadOnlyList<string>? Entitlements = null,
     Dictionary<string, JsonElement>? Metadata = null,
-    string? Type = null);
+    string? Type = null,
+    int? BorrowMaxHours = null);
 
 /// <summary>
 /// A licence. <c>LicenseKey</c> is the full key, present only in the answer to its creation; afterwards
@@ -54,7 +55,8 @@ public sealed record LicenseResponse(
     DateTime CreatedAt,
     DateTime UpdatedAt,
     string? ManagedBy = null,
-    string Type = LicenseTypes.Floating);
+    string Type = LicenseTypes.Floating,
+    int BorrowMaxHours = 0);
 
 /// <summary>A licence's <c>managed_by</c> on the wire: who owns a licence its organization may not change.</summary>
 public static class LicenseOwners
@@ -78,7 +80,8 @@ public sealed record SessionResponse(
     DateTime LastHeartbeatAt,
     long HeartbeatCount,
     DateTime ExpiresAt,
-    DateTime? EndedAt);
+    DateTime? EndedAt,
+    DateTime? BorrowedUntil = null);
 
 public sealed record UsageBucket(DateTime Start, int PeakSeatsUsed, int Acquisitions, int Denials);
 

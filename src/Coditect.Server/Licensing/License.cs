@@ -38,6 +38,8 @@ public sealed class License : Entity, ITenantOwned
 
     /// <summary>Floating (leases) or node-locked (activations, <see cref="SeatsTotal"/> is the machine cap).</summary>
     public LicenseType Type { get; set; }
+    /// <summary>How long a client may borrow a seat for offline work, in hours; 0: borrowing is off.</summary>
+    public int BorrowMaxHours { get; set; }
 
     /// <summary>JSON array of feature names.</summary>
     public string Entitlements { get; set; } = "[]";
@@ -89,6 +91,12 @@ public sealed class LicenseSession : Entity, ITenantOwned
     public long HeartbeatCount { get; set; }
     public DateTime ExpiresAt { get; set; }
     public DateTime? EndedAt { get; set; }
+
+    /// <summary>
+    /// Set on a borrowed seat (offline checkout): the lease's expiry, held without heartbeats until then. A heartbeat
+    /// never shortens it; release returns it early.
+    /// </summary>
+    public DateTime? BorrowedUntil { get; set; }
 
     public bool HoldsSeat(DateTime now) => Status == SessionState.Active && ExpiresAt > now;
 }

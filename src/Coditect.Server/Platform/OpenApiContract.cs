@@ -65,6 +65,7 @@ public static partial class OpenApiContract
         [ProblemCodes.LicenseSuspended] = "the licence is suspended",
         [ProblemCodes.LicenseExpired] = "the licence's `expires_at` has passed",
         [ProblemCodes.NoSeatsAvailable] = "every seat holds a live lease (`seats_total`, `seats_used`)",
+        [ProblemCodes.BorrowingNotAllowed] = "the licence does not allow borrowing a seat (`borrow_max_hours` is 0)",
         [ProblemCodes.SessionNotFound] = "no such session under this licence key, or (kick) in this organization",
         [ProblemCodes.SessionExpired] = "the lease lapsed; acquire again",
         [ProblemCodes.SessionReleased] = "the session was released or ended by an administrator",

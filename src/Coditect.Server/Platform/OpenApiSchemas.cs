@@ -154,6 +154,7 @@ internal static partial class OpenApiSchemas
             ["entitlements"] = Entitlements(OptionalOrNull),
             ["metadata"] = Metadata(OptionalOrNull),
             ["type"] = OptionalOrNull with { Values = [LicenseTypes.Floating, LicenseTypes.NodeLocked], Description = "floating (default) or node_locked: seats_total is then the machine cap." },
+            ["borrow_max_hours"] = OptionalOrNull with { Minimum = 0, Maximum = 8784, Description = "Hours a seat may be borrowed for offline work; left out, null or 0: off." },
         },
         [typeof(UpdateLicenseRequest)] = new()
         {
@@ -163,6 +164,7 @@ internal static partial class OpenApiSchemas
             ["entitlements"] = Entitlements(OptionalOrNull) with { Description = "Replaces the list; null empties it." },
             ["metadata"] = Metadata(OptionalOrNull) with { Description = "Replaces the object; null empties it." },
             ["type"] = Optional with { Values = [LicenseTypes.Floating, LicenseTypes.NodeLocked], Description = "Changing it keeps the leases or machines the licence has; the other kind is refused from then on." },
+            ["borrow_max_hours"] = OptionalOrNull with { Minimum = 0, Maximum = 8784, Description = "Hours a seat may be borrowed for offline work; 0 or null: off. Seats already borrowed keep their time." },
         },
         [typeof(CreateWebhookRequest)] = new()
         {
@@ -197,6 +199,14 @@ internal static partial class OpenApiSchemas
         {
             ["license_key"] = Text(Required, 64),
             ["hardware_id"] = Text(Required, 256) with { Description = "Identifies the machine; one live lease per licence and machine." },
+            ["user_email"] = Email(OptionalOrNull),
+            ["client"] = OptionalOrNull,
+        },
+        [typeof(BorrowRequest)] = new()
+        {
+            ["license_key"] = Text(Required, 64),
+            ["hardware_id"] = Text(Required, 256) with { Description = "Identifies the machine; one live lease per licence and machine." },
+            ["hours"] = Required with { Minimum = 1, Maximum = 8784, Description = "How long to hold the seat without heartbeats; at most the licence's `borrow_max_hours`." },
             ["user_email"] = Email(OptionalOrNull),
             ["client"] = OptionalOrNull,
         },

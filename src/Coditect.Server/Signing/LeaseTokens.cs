@@ -7,7 +7,10 @@ using Microsoft.Extensions.Options;
 
 namespace Coditect.Server.Signing;
 
-/// <summary>What a lease token asserts.</summary>
+/// <summary>
+/// What a lease token asserts. <see cref="BorrowedUntil"/> marks a borrowed seat (claim <c>borrowed_until</c>, Unix
+/// seconds, equal to <c>exp</c>): valid offline without heartbeats until then.
+/// </summary>
 public sealed record LeaseClaims(
     Guid SessionId,
     Guid LicenseId,
@@ -16,7 +19,8 @@ public sealed record LeaseClaims(
     IReadOnlyList<string> Entitlements,
     int SeatsTotal,
     DateTime IssuedAt,
-    DateTime ExpiresAt);
+    DateTime ExpiresAt,
+    DateTime? BorrowedUntil = null);
 
 /// <summary>
 /// Signs lease tokens: compact JWS (RFC 7515) that any JWT library verifies against <c>/.well-known/jwks.json</c>.
@@ -59,6 +63,11 @@ public sealed class LeaseTokens(LeaseSigningKeys keys, IOptions<LicensingOptions
 
             json.WriteEndArray();
             json.WriteNumber("seats_total", claims.SeatsTotal);
+            if (claims.BorrowedUntil is { } borrowedUntil)
+            {
+                json.WriteNumber("borrowed_until", new DateTimeOffset(borrowedUntil, TimeSpan.Zero).ToUnixTimeSeconds());
+            }
+
             json.WriteEndObject();
         }
 

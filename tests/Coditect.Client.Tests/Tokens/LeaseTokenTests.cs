@@ -35,6 +35,34 @@ public sealed class LeaseTokenTests : IDisposable
     }
 
     [Fact]
+    public void A_borrowed_seats_token_verifies_offline_until_borrowed_until_with_no_heartbeat()
+    {
+        var until = Now.AddHours(72);
+        var claims = new
+        {
+            iss = "coditect",
+            sub = Guid.NewGuid().ToString(),
+            iat = Now.ToUnixTimeSeconds(),
+            exp = until.ToUnixTimeSeconds(),
+            jti = Guid.NewGuid().ToString("N"),
+            license_id = Guid.NewGuid().ToString(),
+            org_id = Guid.NewGuid().ToString(),
+            hardware_id = "hw-1",
+            entitlements = new[] { "pro" },
+            seats_total = 1,
+            borrowed_until = until.ToUnixTimeSeconds(),
+        };
+        var token = Es256(claims);
+
+        var verified = LeaseToken.Verify(token, Keys(), "hw-1", Now.AddHours(71));
+
+        verified.IsBorrowed.ShouldBeTrue();
+        verified.BorrowedUntil.ShouldBe(until);
+        Should.Throw<LeaseTokenException>(() => LeaseToken.Verify(token, Keys(), "hw-1", until)).Reason.ShouldBe(LeaseTokenFailure.Expired);
+        LeaseToken.Verify(Es256(Claims()), Keys(), "hw-1", Now).IsBorrowed.ShouldBeFalse();
+    }
+
+    [Fact]
     public void A_token_signed_by_a_published_RS256_key_verifies()
     {
         var token = Sign(new { alg = "RS256", kid = "rsa-1", typ = "JWT" }, Claims(), data => _rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));

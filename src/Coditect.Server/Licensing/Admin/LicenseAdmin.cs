@@ -92,6 +92,7 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
         var entitlements = LicenseInput.Entitlements(errors, input.Entitlements);
         var metadata = LicenseInput.Metadata(errors, input.Metadata);
         var type = LicenseInput.Type(errors, input.Type);
+        var borrowMaxHours = LicenseInput.BorrowMaxHours(errors, input.BorrowMaxHours ?? 0);
         if (!errors.IsValid)
         {
             return new Outcome(null, errors);
@@ -119,6 +120,7 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
             Type = type,
             Entitlements = entitlements,
             Metadata = metadata,
+            BorrowMaxHours = borrowMaxHours,
         };
         db.Add(license);
         await db.SaveChangesAsync(ct);
@@ -205,6 +207,12 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
                 // Changing the type keeps what the licence has (live leases lapse, activated machines stay listed); from
                 // then on the other protocol is refused (acquire: LICENSE_NODE_LOCKED, activate: LICENSE_NOT_NODE_LOCKED).
                 license.Type = type.Value is null ? LicenseType.Floating : LicenseInput.Type(errors, type.Value);
+            }
+
+            if (update.BorrowMaxHours is { } borrowMaxHours)
+            {
+                // Seats already borrowed keep their time; the new limit applies to the next borrow.
+                license.BorrowMaxHours = LicenseInput.BorrowMaxHours(errors, borrowMaxHours.Value);
             }
         }, ct);
     }
@@ -477,6 +485,7 @@ public sealed record LicenseUpdate
     public Given<IReadOnlyList<string>?>? Entitlements { get; init; }
     public Given<Dictionary<string, JsonElement>?>? Metadata { get; init; }
     public Given<string?>? Type { get; init; }
+    public Given<int?>? BorrowMaxHours { get; init; }
 }
 
 /// <summary>A value the caller gave, null included.</summary>

@@ -101,6 +101,7 @@ public static class LicenseEndpoints
                     "seats_total" => update with { SeatsTotal = new(field.Value.ValueKind == JsonValueKind.Null ? null : field.Value.GetInt32()) },
                     "expires_at" => update with { ExpiresAt = new(field.Value.ValueKind == JsonValueKind.Null ? null : field.Value.GetDateTime()) },
                     "entitlements" => update with { Entitlements = new(field.Value.Deserialize<List<string>>()) },
+                    "borrow_max_hours" => update with { BorrowMaxHours = new(field.Value.ValueKind == JsonValueKind.Null ? null : field.Value.GetInt32()) },
                     "metadata" => update with { Metadata = new(field.Value.Deserialize<Dictionary<string, JsonElement>>()) },
                     "type" => update with { Type = new(field.Value.GetString()) },
                     _ => update,
@@ -147,5 +148,5 @@ public static class LicenseEndpoints
         l.Id, l.Name, key, l.KeyPreview, l.SeatsTotal, seatsUsed, l.ExpiresAt, l.StatusAt(now),
         LedgerRules.ParseEntitlements(l.Entitlements),
         JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(l.Metadata) ?? [],
-        l.CreatedAt, l.UpdatedAt, l.ManagedBy, l.TypeName);
+        l.CreatedAt, l.UpdatedAt, l.ManagedBy, l.TypeName, l.BorrowMaxHours);
 }

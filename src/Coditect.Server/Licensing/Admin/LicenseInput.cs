@@ -43,6 +43,21 @@ internal static partial class LicenseInput
         return LicenseType.Floating;
     }
 
+    /// <summary>The longest a seat may be borrowed for offline work: a year.</summary>
+    internal const int MaxBorrowHours = 24 * 366;
+
+    /// <summary><c>borrow_max_hours</c>: 0 (borrowing off) to <see cref="MaxBorrowHours"/>; null (sent as null) is 0.</summary>
+    public static int BorrowMaxHours(Validator errors, int? hours)
+    {
+        var value = hours ?? 0;
+        if (value is < 0 or > MaxBorrowHours)
+        {
+            errors.Add("borrow_max_hours", $"must be from 0 (off) to {MaxBorrowHours}.");
+        }
+
+        return value;
+    }
+
     public static DateTime? FutureExpiry(Validator errors, DateTime? expiresAt, DateTime now, string field = "expires_at")
     {
         if (expiresAt is not { } value)

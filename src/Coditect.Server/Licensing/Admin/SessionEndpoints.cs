@@ -47,5 +47,6 @@ public static class SessionEndpoints
         s.Id, s.LicenseId, s.HardwareId, s.UserEmail,
         s.ClientHostname is null && s.ClientAppVersion is null && s.ClientOs is null ? null : new ClientInfo(s.ClientHostname, s.ClientAppVersion, s.ClientOs),
         s.Status == SessionState.Active && s.ExpiresAt <= now ? SessionStatuses.Expired : s.Status.ToString().ToLowerInvariant(),
-        s.StartedAt, s.LastHeartbeatAt, s.HeartbeatCount, s.ExpiresAt, s.EndedAt ?? (s.Status == SessionState.Active && s.ExpiresAt <= now ? s.ExpiresAt : null));
+        s.StartedAt, s.LastHeartbeatAt, s.HeartbeatCount, s.ExpiresAt, s.EndedAt ?? (s.Status == SessionState.Active && s.ExpiresAt <= now ? s.ExpiresAt : null),
+        s.BorrowedUntil);
 }

@@ -15,4 +15,5 @@ public sealed record UpdateLicenseRequest(
     DateTime? ExpiresAt = null,
     IReadOnlyList<string>? Entitlements = null,
     Dictionary<string, JsonElement>? Metadata = null,
-    string? Type = null);
+    string? Type = null,
+    int? BorrowMaxHours = null);

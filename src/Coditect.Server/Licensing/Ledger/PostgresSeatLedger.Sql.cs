@@ -17,6 +17,13 @@ public sealed partial class PostgresSeatLedger
         $"l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > $2) AND l.type = 'floating' AND NOT {OrganizationSuspended}";
     private const string LockLicense = "SELECT id FROM licenses WHERE key_hash = $1 FOR NO KEY UPDATE";
 
+    // Borrowing ($11: the hours asked, 0 for a plain acquire). A borrow is allowed when the licence allows that many
+    // hours; its lease ends at $3 (now plus the hours) or the licence's expiry, whichever comes first (LEAST ignores a
+    // null expiry), and that end is the session's borrowed_until. A plain acquire clears borrowed_until.
+    private const string BorrowAllowed = "($11 = 0 OR (l.borrow_max_hours > 0 AND l.borrow_max_hours >= $11))";
+    private const string LeaseExpiry = "CASE WHEN $11 > 0 THEN least($3, l.expires_at) ELSE $3 END";
+    private const string BorrowedUntil = $"CASE WHEN $11 > 0 THEN {LeaseExpiry} END";
+
     /// <summary>
     /// Ends the licence's lapsed leases that match <paramref name="which"/>, counts them as expiries in the hour's usage
     /// ($10) and gives their seats back (seats_held). Runs under the licence lock.
@@ -36,7 +43,8 @@ public sealed partial class PostgresSeatLedger
         WHERE l.id = e.license_id
         """;
 
-    // $1 key hash, $2 now, $3 expiry, $4 hardware id, $5 new session id, $6 email, $7 host, $8 app version, $9 os, $10 hour
+    // $1 key hash, $2 now, $3 expiry, $4 hardware id, $5 new session id, $6 email, $7 host, $8 app version, $9 os, $10 hour,
+    // $11 borrow hours (0: a plain acquire)
     // The licence row carries seats_held (its unended sessions), so no statement counts sessions: an acquire costs the
     // same on a licence with 10 seats or 10,000 (docs/adr/0009-seat-counter.md).
     private static readonly string[] AcquireSql =
@@ -52,10 +60,11 @@ public sealed partial class PostgresSeatLedger
         EndLapsed("s.hardware_id = $4"),
         // The same machine while its lease lives: renew it (a restarted client never burns a second seat).
         $"""
-        UPDATE license_sessions s SET expires_at = $3, last_heartbeat_at = $2, heartbeat_count = s.heartbeat_count + 1, updated_at = $2
+        UPDATE license_sessions s SET expires_at = {LeaseExpiry}, borrowed_until = {BorrowedUntil}, last_heartbeat_at = $2,
+            heartbeat_count = s.heartbeat_count + 1, updated_at = $2
         FROM licenses l
         WHERE l.key_hash = $1 AND s.license_id = l.id AND s.hardware_id = $4 AND s.status = 'active' AND s.expires_at > $2
-          AND {LicenseUsable}
+          AND {LicenseUsable} AND {BorrowAllowed}
         """,
         // A full licence takes back the seats of its other lapsed leases before it says no. A heartbeat racing this for
         // a lease it ends either committed first (the lease is live and keeps its seat) or finds it ended (410).
@@ -66,12 +75,12 @@ public sealed partial class PostgresSeatLedger
         $"""
         WITH inserted AS (
             INSERT INTO license_sessions (id, tenant_id, license_id, hardware_id, user_email, client_hostname, client_app_version,
-                client_os, status, started_at, last_heartbeat_at, heartbeat_count, expires_at, created_at, updated_at)
+                client_os, status, started_at, last_heartbeat_at, heartbeat_count, expires_at, borrowed_until, created_at, updated_at)
             SELECT $5, l.tenant_id, l.id, $4, $6, $7, $8, $9, 'active',
                    greatest($2, (SELECT max(e.ended_at) FROM license_sessions e WHERE e.license_id = l.id AND e.ended_at > $2)),
-                   $2, 0, $3, $2, $2
+                   $2, 0, {LeaseExpiry}, {BorrowedUntil}, $2, $2
             FROM licenses l
-            WHERE l.key_hash = $1 AND {LicenseUsable} AND l.seats_held < l.seats_total
+            WHERE l.key_hash = $1 AND {LicenseUsable} AND {BorrowAllowed} AND l.seats_held < l.seats_total
               AND NOT EXISTS (SELECT 1 FROM license_sessions s WHERE s.license_id = l.id AND s.hardware_id = $4 AND s.status = 'active')
             RETURNING license_id)
         UPDATE licenses l SET seats_held = l.seats_held + 1 FROM inserted i WHERE l.id = i.license_id
@@ -83,7 +92,7 @@ public sealed partial class PostgresSeatLedger
                l.seats_held, l.seats_held
         FROM licenses l
         LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND s.status = 'active'
-        WHERE l.key_hash = $1 AND {LicenseUsable} AND (s.id IS NULL OR s.id = $5)
+        WHERE l.key_hash = $1 AND {LicenseUsable} AND {BorrowAllowed} AND (s.id IS NULL OR s.id = $5)
         ON CONFLICT (license_id, hour_start) DO UPDATE SET
             acquisitions = license_usage.acquisitions + excluded.acquisitions,
             denials = license_usage.denials + excluded.denials,
@@ -91,7 +100,7 @@ public sealed partial class PostgresSeatLedger
             last_seats_used = excluded.last_seats_used
         """,
         $"""
-        SELECT {LicenseColumns}, l.seats_held, s.id, s.expires_at
+        SELECT {LicenseColumns}, l.seats_held, s.id, s.expires_at, s.borrowed_until, l.borrow_max_hours
         FROM licenses l
         LEFT JOIN license_sessions s ON s.license_id = l.id AND s.hardware_id = $4 AND s.status = 'active'
         WHERE l.key_hash = $1
@@ -124,18 +133,19 @@ public sealed partial class PostgresSeatLedger
         """,
     ];
 
-    // $1 key hash, $2 now, $3 new expiry, $4 session id
+    // $1 key hash, $2 now, $3 new expiry, $4 session id. A heartbeat never shortens a lease: a borrowed seat keeps its
+    // borrowed_until.
     private static readonly string[] HeartbeatSql =
     [
         ProveKey,
         SetTenant,
         $"""
-        UPDATE license_sessions s SET expires_at = $3, last_heartbeat_at = $2, heartbeat_count = s.heartbeat_count + 1, updated_at = $2
+        UPDATE license_sessions s SET expires_at = greatest(s.expires_at, $3), last_heartbeat_at = $2, heartbeat_count = s.heartbeat_count + 1, updated_at = $2
         FROM licenses l
         WHERE s.id = $4 AND l.id = s.license_id AND l.key_hash = $1 AND {Live("s")} AND {LicenseUsable}
         """,
         $"""
-        SELECT {LicenseColumns}, s.id, s.status, s.expires_at, s.hardware_id
+        SELECT {LicenseColumns}, s.id, s.status, s.expires_at, s.hardware_id, s.borrowed_until
         FROM licenses l LEFT JOIN license_sessions s ON s.id = $4 AND s.license_id = l.id
         WHERE l.key_hash = $1
         """,

@@ -16,7 +16,8 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
     private readonly LicenseGate _gate = new();
 
     public Task<AcquireResult> AcquireAsync(AcquireCommand c, CancellationToken ct) =>
-        _gate.RunAsync(c.KeyHash, () => AcquireNowAsync(c, ct), () => RefuseWhenFullAsync(c, ct), ct);
+        // A borrow always takes its turn: its refusal (borrowing off, too long) is decided with the licence locked.
+        _gate.RunAsync(c.KeyHash, () => AcquireNowAsync(c, ct), c.IsBorrow ? null : (Func<Task<AcquireResult?>>)(() => RefuseWhenFullAsync(c, ct)), ct);
 
     /// <summary>The denial of an acquire on a licence that is still full, without a turn or the lock; null: take a turn.</summary>
     private async Task<AcquireResult?> RefuseWhenFullAsync(AcquireCommand c, CancellationToken ct)
@@ -31,7 +32,8 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
     private async Task<AcquireResult> AcquireNowAsync(AcquireCommand c, CancellationToken ct)
     {
         await using var batch = await BatchAsync(AcquireSql, ct,
-            c.KeyHash, c.Now, c.Expiry, c.HardwareId, c.NewSessionId, c.UserEmail, c.Hostname, c.AppVersion, c.Os, LedgerRules.HourOf(c.Now));
+            c.KeyHash, c.Now, c.Expiry, c.HardwareId, c.NewSessionId, c.UserEmail, c.Hostname, c.AppVersion, c.Os, LedgerRules.HourOf(c.Now),
+            c.BorrowHours);
         await using var reader = await batch.ExecuteReaderAsync(ct);
         var row = await LastRowAsync(reader, ct);
         if (row is null)
@@ -44,6 +46,12 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         if (LedgerRules.Refusal(license, c.Now) is { } refusal)
         {
             return new AcquireResult(refusal, license, used, null, null);
+        }
+
+        var borrowMaxHours = (int)row[12]!;
+        if (LedgerRules.BorrowRefusal(c, borrowMaxHours) is { } borrowRefusal)
+        {
+            return new AcquireResult(borrowRefusal, license, used, null, null, null, borrowMaxHours);
         }
 
         if (used >= license.SeatsTotal)
@@ -61,7 +69,7 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         }
 
         var outcome = sessionId == c.NewSessionId ? AcquireOutcome.Acquired : AcquireOutcome.Renewed;
-        return new AcquireResult(outcome, license, used, sessionId, (DateTime)row[10]!);
+        return new AcquireResult(outcome, license, used, sessionId, (DateTime)row[10]!, row[11] as DateTime?);
     }
 
     public async Task<LeaseResult> HeartbeatAsync(string keyHash, Guid sessionId, DateTime now, DateTime newExpiry, CancellationToken ct)
@@ -73,7 +81,7 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         var license = row is null ? null : ReadLicense(row);
         if (renewed)
         {
-            return new LeaseResult(LeaseOutcome.Ok, license, (string)row![11]!, newExpiry);
+            return new LeaseResult(LeaseOutcome.Ok, license, (string)row![11]!, (DateTime)row[10]!, row[12] as DateTime?);
         }
 
         if (LedgerRules.LeaseRefusal(license, now) is { } refusal)

@@ -20,7 +20,8 @@ internal static class RedisScripts
     /// rebuild, then retry); <c>!miss</c> when the session is not a live lease here (PostgreSQL answers exactly why);
     /// <c>!pg:</c> and the lease's expiry here when PostgreSQL's committed expiry is less than the margin away, so
     /// PostgreSQL must extend the lease itself. Redis thus only answers for a lease PostgreSQL will still count as live when the write-behind lands.
-    /// A lapsed lease is dropped, never extended.
+    /// A lapsed lease is dropped, never extended. A lease that already ends after the new expiry (a borrowed seat) is
+    /// never shortened: <c>!pg:</c> too, so PostgreSQL answers it with its borrowed_until.
     /// </summary>
     public const string Heartbeat = """
         if redis.call('EXISTS', KEYS[3]) == 0 then return '!rebuild' end
@@ -35,6 +36,7 @@ internal static class RedisScripts
         if not hardware then return '!miss' end
         local confirmed = redis.call('HGET', KEYS[4], ARGV[1])
         if not confirmed or tonumber(confirmed) - tonumber(ARGV[2]) < tonumber(ARGV[4]) then return '!pg:' .. score end
+        if tonumber(score) > tonumber(ARGV[3]) then return '!pg:' .. score end
         redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
         return '=' .. hardware
         """;

@@ -143,7 +143,7 @@ public sealed class RedisSeatLedger(
         {
             stats.RepairedBy(repairing ? 1 : 0);
             await TryRedisAsync(() => Redis.ScriptEvaluateAsync(RedisScripts.Add, Keys(license!.Id),
-                [sessionId.ToString("N"), Millis(newExpiry), result.HardwareId]));
+                [sessionId.ToString("N"), Millis(result.ExpiresAt!.Value), result.HardwareId]));
         }
 
         return result;

@@ -64,7 +64,16 @@ public sealed record AcquireCommand(
     string? Os,
     Guid NewSessionId,
     DateTime Now,
-    DateTime Expiry);
+    DateTime Expiry,
+    int BorrowHours = 0)
+{
+    /// <summary>
+    /// A borrow (offline checkout) of <see cref="BorrowHours"/> hours: <see cref="Expiry"/> is now plus those hours, cut
+    /// to the licence's expiry by the ledger, and the session's <c>borrowed_until</c> is that expiry. The ledger refuses
+    /// it when the licence does not allow borrowing that long (checked under the same lock as the seat).
+    /// </summary>
+    public bool IsBorrow => BorrowHours > 0;
+}
 
 /// <summary>
 /// What the protocol needs to know of a licence. <see cref="OrganizationSuspended"/> is its organization's state, read
@@ -90,14 +99,23 @@ public enum AcquireOutcome
     LicenseSuspended,
     LicenseExpired,
     LicenseNodeLocked,
+
+    /// <summary>A borrow on a licence whose <c>borrow_max_hours</c> is 0.</summary>
+    BorrowingNotAllowed,
+
+    /// <summary>A borrow for more hours than the licence's <c>borrow_max_hours</c> (in <see cref="AcquireResult.BorrowMaxHours"/>).</summary>
+    BorrowTooLong,
 }
 
+/// <summary><see cref="BorrowedUntil"/> is set when the session's seat is borrowed (then it equals <see cref="ExpiresAt"/>).</summary>
 public sealed record AcquireResult(
     AcquireOutcome Outcome,
     LicenseSnapshot? License,
     int SeatsUsed,
     Guid? SessionId,
-    DateTime? ExpiresAt);
+    DateTime? ExpiresAt,
+    DateTime? BorrowedUntil = null,
+    int BorrowMaxHours = 0);
 
 public enum LeaseOutcome
 {
@@ -112,7 +130,8 @@ public enum LeaseOutcome
     SessionReleased,
 }
 
-public sealed record LeaseResult(LeaseOutcome Outcome, LicenseSnapshot? License, string? HardwareId, DateTime? ExpiresAt);
+/// <summary><see cref="BorrowedUntil"/> is set for a borrowed seat, whose heartbeat keeps its longer expiry.</summary>
+public sealed record LeaseResult(LeaseOutcome Outcome, LicenseSnapshot? License, string? HardwareId, DateTime? ExpiresAt, DateTime? BorrowedUntil = null);
 
 public enum HardwareState
 {
@@ -154,6 +173,20 @@ internal static class LedgerRules
     /// <summary>Why a session that was not renewed could not be: released or kicked, or lapsed.</summary>
     public static LeaseOutcome SessionRefusal(SessionState state) =>
         state is SessionState.Released or SessionState.Kicked ? LeaseOutcome.SessionReleased : LeaseOutcome.SessionExpired;
+
+    /// <summary>
+    /// Why a borrow is refused by a licence allowing <paramref name="maxHours"/> hours (0: off), or null for a plain
+    /// acquire or an allowed borrow.
+    /// </summary>
+    public static AcquireOutcome? BorrowRefusal(AcquireCommand c, int maxHours) =>
+        !c.IsBorrow ? null
+        : maxHours <= 0 ? AcquireOutcome.BorrowingNotAllowed
+        : c.BorrowHours > maxHours ? AcquireOutcome.BorrowTooLong
+        : null;
+
+    /// <summary>A borrow's expiry: the hours asked, but never beyond the licence's expiry.</summary>
+    public static DateTime BorrowExpiry(DateTime asked, DateTime? licenseExpiry) =>
+        licenseExpiry is { } end && end < asked ? end : asked;
 
     public static DateTime HourOf(DateTime time) => new(time.Year, time.Month, time.Day, time.Hour, 0, 0, DateTimeKind.Utc);
 

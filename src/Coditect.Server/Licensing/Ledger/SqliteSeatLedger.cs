@@ -30,16 +30,26 @@ public sealed class SqliteSeatLedger(CoditectDbContext db) : ISeatLedger
             return new AcquireResult(refusal, snapshot, used, null, null);
         }
 
+        if (LedgerRules.BorrowRefusal(c, license.BorrowMaxHours) is { } borrowRefusal)
+        {
+            return new AcquireResult(borrowRefusal, snapshot, used, null, null, null, license.BorrowMaxHours);
+        }
+
+        // A borrow holds its seat until borrowed_until; a plain acquire (or renewal) is an ordinary lease, which also
+        // ends a borrow this machine held (it is back online).
+        var expiry = c.IsBorrow ? LedgerRules.BorrowExpiry(c.Expiry, license.ExpiresAt) : c.Expiry;
+        DateTime? borrowedUntil = c.IsBorrow ? expiry : null;
         var usage = await UsageAsync(license, c.Now, ct);
         var mine = await Sessions.FirstOrDefaultAsync(s => s.LicenseId == license.Id && s.HardwareId == c.HardwareId && s.Status == SessionState.Active, ct);
         if (mine is not null && mine.HoldsSeat(c.Now))
         {
-            mine.ExpiresAt = c.Expiry;
+            mine.ExpiresAt = expiry;
+            mine.BorrowedUntil = borrowedUntil;
             mine.LastHeartbeatAt = c.Now;
             mine.HeartbeatCount++;
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
-            return new AcquireResult(AcquireOutcome.Renewed, snapshot, used, mine.Id, mine.ExpiresAt);
+            return new AcquireResult(AcquireOutcome.Renewed, snapshot, used, mine.Id, mine.ExpiresAt, borrowedUntil);
         }
 
         if (mine is not null)
@@ -75,13 +85,14 @@ public sealed class SqliteSeatLedger(CoditectDbContext db) : ISeatLedger
             Status = SessionState.Active,
             StartedAt = latestEnd > c.Now ? latestEnd.Value : c.Now,
             LastHeartbeatAt = c.Now,
-            ExpiresAt = c.Expiry,
+            ExpiresAt = expiry,
+            BorrowedUntil = borrowedUntil,
         });
         usage.Acquisitions++;
         Record(usage, used + 1);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
-        return new AcquireResult(AcquireOutcome.Acquired, snapshot, used + 1, c.NewSessionId, c.Expiry);
+        return new AcquireResult(AcquireOutcome.Acquired, snapshot, used + 1, c.NewSessionId, expiry, borrowedUntil);
     }
 
     public async Task<LeaseResult> HeartbeatAsync(string keyHash, Guid sessionId, DateTime now, DateTime newExpiry, CancellationToken ct)
@@ -106,12 +117,13 @@ public sealed class SqliteSeatLedger(CoditectDbContext db) : ISeatLedger
             return new LeaseResult(LedgerRules.SessionRefusal(session.Status), snapshot, session.HardwareId, session.ExpiresAt);
         }
 
-        session.ExpiresAt = newExpiry;
+        // A heartbeat never shortens a lease: a borrowed seat keeps its borrowed_until.
+        session.ExpiresAt = newExpiry > session.ExpiresAt ? newExpiry : session.ExpiresAt;
         session.LastHeartbeatAt = now;
         session.HeartbeatCount++;
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
-        return new LeaseResult(LeaseOutcome.Ok, snapshot, session.HardwareId, newExpiry);
+        return new LeaseResult(LeaseOutcome.Ok, snapshot, session.HardwareId, session.ExpiresAt, session.BorrowedUntil);
     }
 
     public async Task<LeaseResult> ReleaseAsync(string keyHash, Guid sessionId, DateTime now, CancellationToken ct)

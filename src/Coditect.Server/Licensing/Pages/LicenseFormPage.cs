@@ -41,6 +41,9 @@ public abstract class LicenseFormPage : ConsolePage
     [BindProperty(Name = "type")]
     public string? Type { get; set; }
 
+    [BindProperty(Name = "borrow_max_hours")]
+    public string? BorrowMaxHours { get; set; }
+
     /// <summary>The form's submit button.</summary>
     public abstract string SubmitLabel { get; }
 
@@ -53,13 +56,14 @@ public abstract class LicenseFormPage : ConsolePage
         Entitlements = string.Join(", ", license.Entitlements);
         Metadata = license.Metadata.Count == 0 ? "" : JsonSerializer.Serialize(license.Metadata, IndentedJson);
         Type = license.Type;
+        BorrowMaxHours = license.BorrowMaxHours.ToString(CultureInfo.InvariantCulture);
     }
 
     public static string FormatExpiry(DateTime? expiresAt) =>
         expiresAt is { } value ? value.ToString(ExpiryFormat, CultureInfo.InvariantCulture) : "";
 
     protected CreateLicenseRequest ReadCreate(Validator errors) =>
-        new(Name, ReadSeats(errors), ReadExpiry(errors, ExpiresAt), ReadEntitlements(), ReadMetadata(errors), string.IsNullOrEmpty(Type) ? null : Type);
+        new(Name, ReadSeats(errors), ReadExpiry(errors, ExpiresAt), ReadEntitlements(), ReadMetadata(errors), string.IsNullOrEmpty(Type) ? null : Type, ReadBorrowMaxHours(errors));
 
     /// <summary>
     /// Every field of the form, but the expiry only when it was changed: the form shows it to the minute, so sending it
@@ -73,7 +77,25 @@ public abstract class LicenseFormPage : ConsolePage
         Entitlements = new(ReadEntitlements()),
         Metadata = new(ReadMetadata(errors)),
         Type = string.IsNullOrEmpty(Type) ? null : new(Type),
+        BorrowMaxHours = new(ReadBorrowMaxHours(errors)),
     };
+
+    /// <summary>Hours a seat may be borrowed for offline work; empty is 0 (off).</summary>
+    private int? ReadBorrowMaxHours(Validator errors)
+    {
+        if (string.IsNullOrWhiteSpace(BorrowMaxHours))
+        {
+            return 0;
+        }
+
+        if (!int.TryParse(BorrowMaxHours.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var hours))
+        {
+            errors.Add("borrow_max_hours", "must be a whole number of hours (0: off).");
+            return 0;
+        }
+
+        return hours;
+    }
 
     /// <summary>A time from a <c>datetime-local</c> or <c>date</c> input, read as UTC; null when empty.</summary>
     public static DateTime? ReadExpiry(Validator errors, string? text)

@@ -26,6 +26,11 @@ public static class LeaseEndpoints
             .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.OrganizationSuspended, ProblemCodes.LicenseSuspended, ProblemCodes.LicenseExpired)
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound)
             .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.NoSeatsAvailable, ProblemCodes.LicenseNodeLocked);
+        leases.MapPost("/borrow", Borrow).WithName("borrowLease").WithLeaseMetrics("borrow")
+            .WithSummary("Borrow a seat for offline work: a lease held without heartbeats until borrowed_until")
+            .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.OrganizationSuspended, ProblemCodes.LicenseSuspended, ProblemCodes.LicenseExpired)
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound)
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.NoSeatsAvailable, ProblemCodes.BorrowingNotAllowed);
         leases.MapPost("/heartbeat", Heartbeat).WithName("heartbeatLease").WithLeaseMetrics("heartbeat").WithSummary("Extend a lease and get a fresh lease token")
             .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.OrganizationSuspended, ProblemCodes.LicenseSuspended, ProblemCodes.LicenseExpired)
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound, ProblemCodes.SessionNotFound)
@@ -59,23 +64,72 @@ public static class LeaseEndpoints
         }
 
         var now = Now(clock);
-        var result = await ledger.AcquireAsync(new AcquireCommand(
-            keyHash, hardwareId, email, hostname, appVersion, os, Guid.CreateVersion7(), now, now + options.Value.LeaseTtl), ct);
+        var command = new AcquireCommand(keyHash, hardwareId, email, hostname, appVersion, os, Guid.CreateVersion7(), now, now + options.Value.LeaseTtl);
+        return Granted(await ledger.AcquireAsync(command, ct), command, tokens, options.Value, watch);
+    }
 
+    /// <summary>
+    /// A seat for offline work: an acquire whose lease lasts <c>hours</c> (within the licence's <c>borrow_max_hours</c>,
+    /// never beyond its expiry) and needs no heartbeat. Returned early with release; an admin's kick ends it at the
+    /// borrower's next contact, since a client offline cannot be told.
+    /// </summary>
+    private static async Task<Results<Created<AcquireResponse>, Ok<AcquireResponse>, ProblemHttpResult>> Borrow(
+        BorrowRequest body, ISeatLedger ledger, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock, HttpContext http,
+        LicenseWatch watch, CancellationToken ct)
+    {
+        var errors = new Validator();
+        var key = errors.Required("license_key", body.LicenseKey, 64);
+        var hardwareId = errors.Required("hardware_id", body.HardwareId, 256);
+        if (body.Hours is not { } hours || hours < 1 || hours > Admin.LicenseInput.MaxBorrowHours)
+        {
+            errors.Add("hours", $"must be from 1 to the licence's borrow_max_hours (at most {Admin.LicenseInput.MaxBorrowHours}).");
+            hours = 0;
+        }
+
+        var email = body.UserEmail is null ? null : errors.Email("user_email", body.UserEmail);
+        var hostname = Optional(errors, "client.hostname", body.Client?.Hostname, 200);
+        var appVersion = Optional(errors, "client.app_version", body.Client?.AppVersion, 100);
+        var os = Optional(errors, "client.os", body.Client?.Os, 100);
+        if (!errors.IsValid)
+        {
+            return Problems.Validation(errors);
+        }
+
+        var keyHash = LicenseKeys.Hash(key);
+        if (await http.LimitLeaseCallAsync(keyHash, Machine(hardwareId)) is { } limited)
+        {
+            return limited;
+        }
+
+        var now = Now(clock);
+        var command = new AcquireCommand(keyHash, hardwareId, email, hostname, appVersion, os, Guid.CreateVersion7(), now,
+            now + TimeSpan.FromHours(hours), hours);
+        return Granted(await ledger.AcquireAsync(command, ct), command, tokens, options.Value, watch);
+    }
+
+    /// <summary>The answer to an acquire or a borrow: the lease and its token, or why not.</summary>
+    private static Results<Created<AcquireResponse>, Ok<AcquireResponse>, ProblemHttpResult> Granted(
+        AcquireResult result, AcquireCommand command, LeaseTokens tokens, LicensingOptions options, LicenseWatch watch)
+    {
         switch (result.Outcome)
         {
             case AcquireOutcome.Acquired or AcquireOutcome.Renewed:
                 var license = result.License!;
                 watch.Changed(license.Id);
                 var expiresAt = result.ExpiresAt!.Value;
-                var token = tokens.Create(new LeaseClaims(result.SessionId!.Value, license.Id, license.TenantId, hardwareId,
-                    license.Entitlements, license.SeatsTotal, now, expiresAt));
-                var response = new AcquireResponse(result.SessionId.Value, token, expiresAt, options.Value.HeartbeatIntervalSeconds,
-                    license.SeatsTotal, result.SeatsUsed);
+                var token = tokens.Create(new LeaseClaims(result.SessionId!.Value, license.Id, license.TenantId, command.HardwareId,
+                    license.Entitlements, license.SeatsTotal, command.Now, expiresAt, result.BorrowedUntil));
+                var response = new AcquireResponse(result.SessionId.Value, token, expiresAt, options.HeartbeatIntervalSeconds,
+                    license.SeatsTotal, result.SeatsUsed, result.BorrowedUntil);
                 return result.Outcome == AcquireOutcome.Acquired ? TypedResults.Created((string?)null, response) : TypedResults.Ok(response);
             case AcquireOutcome.NoSeats:
                 return Problems.Conflict(ProblemCodes.NoSeatsAvailable, "Every seat of this licence is in use.",
                     new Dictionary<string, object?> { ["seats_total"] = result.License!.SeatsTotal, ["seats_used"] = result.SeatsUsed });
+            case AcquireOutcome.BorrowingNotAllowed:
+                return Problems.Conflict(ProblemCodes.BorrowingNotAllowed, "This licence does not allow borrowing a seat.",
+                    new Dictionary<string, object?> { ["borrow_max_hours"] = 0 });
+            case AcquireOutcome.BorrowTooLong:
+                return Problems.Validation("hours", $"must be from 1 to {result.BorrowMaxHours}, this licence's borrow_max_hours.");
             default:
                 return LicenseProblem(result.Outcome);
         }
@@ -108,9 +162,11 @@ public static class LeaseEndpoints
 
         var license = result.License!;
         watch.Changed(license.Id);
+        // A borrowed seat's heartbeat keeps its borrowed_until (a heartbeat never shortens a lease).
+        var borrowedUntil = result.BorrowedUntil >= result.ExpiresAt ? result.BorrowedUntil : null;
         var token = tokens.Create(new LeaseClaims(sessionId, license.Id, license.TenantId, result.HardwareId!,
-            license.Entitlements, license.SeatsTotal, now, result.ExpiresAt!.Value));
-        return TypedResults.Ok(new HeartbeatResponse(sessionId, result.ExpiresAt.Value, token));
+            license.Entitlements, license.SeatsTotal, now, result.ExpiresAt!.Value, borrowedUntil));
+        return TypedResults.Ok(new HeartbeatResponse(sessionId, result.ExpiresAt.Value, token, borrowedUntil));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Release(
