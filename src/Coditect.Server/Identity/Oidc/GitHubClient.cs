@@ -43,7 +43,6 @@ public sealed class GitHubClient(IHttpClientFactory httpClients, ILogger<GitHubC
             ["state"] = state.State,
             ["code_challenge"] = OidcClient.Challenge(state.Verifier),
             ["code_challenge_method"] = "S256",
-            ["allow_signup"] = "false",
         });
 
     /// <summary>Exchanges the code for an access token and asks GitHub whose it is; throws <see cref="OidcException"/> for anything wrong.</summary>
