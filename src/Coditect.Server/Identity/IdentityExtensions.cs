@@ -17,9 +17,10 @@ public static class IdentityExtensions
         builder.Services.AddScoped<MailedTokens>();
         builder.Services.AddHostedService<IdentityStartup>();
         builder.Services.AddOptions<Oidc.OidcOptions>().BindConfiguration(Oidc.OidcOptions.Section)
-            .Validate(Oidc.OidcOptions.AreValid, "Oidc:Providers:{name} needs a name of lower-case letters, digits and hyphens, a ClientId, and an https Authority.")
+            .Validate(Oidc.OidcOptions.AreValid, "Oidc:Providers:{name} needs a name of lower-case letters, digits and hyphens, a Kind of oidc or github, a ClientId, and an https Authority (and ApiUrl).")
             .ValidateOnStart();
         builder.Services.AddSingleton<Oidc.OidcClient>();
+        builder.Services.AddSingleton<Oidc.GitHubClient>();
         builder.Services.AddScoped<Oidc.OidcSignIn>();
         builder.Services.AddHttpClient(Oidc.OidcClient.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10));
 

@@ -10,12 +10,13 @@ namespace Coditect.Server.Identity.Pages;
 
 /// <summary>
 /// Where the provider sends the browser back: the state must match the sign-in cookie's, the code is exchanged
-/// and the id token checked (<see cref="OidcClient"/>), then <see cref="OidcSignIn"/> says who signs in. Anything
+/// and the id token checked (<see cref="OidcClient"/>; for GitHub, the access token's user and primary address
+/// read from its API, <see cref="GitHubClient"/>), then <see cref="OidcSignIn"/> says who signs in. Anything
 /// wrong renders a page that says why (400), never a session.
 /// </summary>
 [AllowAnonymous]
 public sealed class OidcCallbackModel(
-    IOptions<OidcOptions> oidc, IOptions<AppOptions> app, OidcClient client, OidcSignIn signIn, TimeProvider clock,
+    IOptions<OidcOptions> oidc, IOptions<AppOptions> app, OidcClient client, GitHubClient gitHub, OidcSignIn signIn, TimeProvider clock,
     ILogger<OidcCallbackModel> logger) : ConsolePage
 {
     public string? Error { get; private set; }
@@ -44,7 +45,10 @@ public sealed class OidcCallbackModel(
         OidcIdentity identity;
         try
         {
-            identity = await client.ExchangeAsync(settings, code, OidcStartModel.RedirectUri(app.Value, provider), started, ct);
+            var redirectUri = OidcStartModel.RedirectUri(app.Value, provider);
+            identity = settings.IsGitHub
+                ? await gitHub.ExchangeAsync(settings, code, redirectUri, started, ct)
+                : await client.ExchangeAsync(settings, code, redirectUri, started, ct);
         }
         catch (OidcException e)
         {

@@ -9,7 +9,8 @@ namespace Coditect.Server.Identity.Pages;
 
 /// <summary>
 /// Leaves for a configured OpenID Connect provider: a new <see cref="OidcState"/> (state, nonce, PKCE verifier) in
-/// its cookie, then a redirect to the provider's authorization endpoint. The redirect URI comes from
+/// its cookie, then a redirect to the provider's authorization endpoint (GitHub's, <see cref="GitHubClient"/>, for a
+/// provider of <c>Kind=github</c>). The redirect URI comes from
 /// <c>App:PublicUrl</c>, never from the Host header. An unknown provider is a 404.
 /// </summary>
 [AllowAnonymous]
@@ -40,7 +41,9 @@ public sealed class OidcStartModel(IOptions<OidcOptions> oidc, IOptions<AppOptio
         string url;
         try
         {
-            url = await client.AuthorizationUrlAsync(settings, RedirectUri(app.Value, provider), state, ct);
+            url = settings.IsGitHub
+                ? GitHubClient.AuthorizationUrl(settings, RedirectUri(app.Value, provider), state)
+                : await client.AuthorizationUrlAsync(settings, RedirectUri(app.Value, provider), state, ct);
         }
         catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or OidcException or TaskCanceledException && !ct.IsCancellationRequested)
         {
