@@ -42,6 +42,9 @@ public static class ProblemCodes
     public const string SessionExpired = "SESSION_EXPIRED";
     public const string SessionReleased = "SESSION_RELEASED";
     public const string SeatLedgerUnavailable = "SEAT_LEDGER_UNAVAILABLE";
+    public const string QueueTicketNotFound = "QUEUE_TICKET_NOT_FOUND";
+    public const string QueueTicketNotOffered = "QUEUE_TICKET_NOT_OFFERED";
+    public const string QueueTicketLapsed = "QUEUE_TICKET_LAPSED";
 
     public const string TeamNotFound = "TEAM_NOT_FOUND";
     public const string ProjectNotFound = "PROJECT_NOT_FOUND";

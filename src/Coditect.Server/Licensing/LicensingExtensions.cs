@@ -3,6 +3,7 @@ using Coditect.Server.Licensing.Admin;
 using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Licensing.Live;
 using Coditect.Server.Licensing.Protocol;
+using Coditect.Server.Licensing.Queue;
 using Coditect.Server.Platform;
 using Coditect.Server.Platform.Telemetry;
 
@@ -46,6 +47,11 @@ public static class LicensingExtensions
         builder.Services.AddMetricsSource<SeatGauges>();
         builder.Services.AddLicensingEvents();
         builder.Services.AddLicenseLive();
+        builder.Services.AddScoped<SeatQueue>();
+        builder.Services.AddSingleton<QueueOfferer>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<QueueOfferer>());
+        builder.Services.AddSingleton<QueueOfferJob>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<QueueOfferJob>());
         builder.Services.AddSingleton<LeaseSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<LeaseSweeper>());
         return builder;
@@ -61,6 +67,7 @@ public static class LicensingExtensions
         org.MapSessions();
         org.MapUsage();
         app.MapLeaseProtocol();
+        app.MapSeatQueue();
         app.MapLicenseLive();
     }
 }

@@ -7,6 +7,7 @@ using Coditect.Server.Audit;
 using Coditect.Server.Billing;
 using Coditect.Server.Data;
 using Coditect.Server.Licensing.Ledger;
+using Coditect.Server.Licensing.Queue;
 using Coditect.Server.Platform;
 using Coditect.Server.Platform.Outbox;
 using Microsoft.EntityFrameworkCore;
@@ -20,7 +21,7 @@ namespace Coditect.Server.Licensing.Admin;
 /// organization its permission check entered, and raises its outbox event there; the audit trail follows from the
 /// save (<c>license.*</c>) or is written explicitly (<c>session.kicked</c>). Callers decide how to answer.
 /// </summary>
-public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeProvider clock, Quotas quotas)
+public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeProvider clock, Quotas quotas, QueueOfferer offerer)
 {
     private static readonly TimeSpan MaxHourRange = TimeSpan.FromDays(31);
     private static readonly TimeSpan MaxDayRange = TimeSpan.FromDays(366);
@@ -319,6 +320,7 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
             }, now);
             await db.RaiseAsync(LicensingEvents.SessionKicked, session.ToResponse(now), ct);
             await db.SaveChangesAsync(ct);
+            offerer.Poke(session.LicenseId); // a machine waiting in the queue is offered the seat (after the commit: the job retries)
         }
 
         return kicked;
@@ -378,17 +380,21 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
         for (var start = from; start < to; start += step)
         {
             var end = start + step;
-            int peak = carried, acquisitions = 0, denials = 0;
+            int peak = carried, acquisitions = 0, denials = 0, queueDenials = 0, queueGrants = 0;
+            long queueWait = 0;
             for (; index < hours.Count && hours[index].HourStart < end; index++)
             {
                 var hour = hours[index];
                 peak = Math.Max(peak, hour.PeakSeatsUsed);
                 acquisitions += hour.Acquisitions;
                 denials += hour.Denials;
+                queueDenials += hour.QueueDenials;
+                queueGrants += hour.QueueGrants;
+                queueWait += hour.QueueWaitSeconds;
                 carried = hour.LastSeatsUsed;
             }
 
-            buckets.Add(new UsageBucket(start, peak, acquisitions, denials));
+            buckets.Add(new UsageBucket(start, peak, acquisitions, denials, queueDenials, queueGrants, queueWait));
         }
 
         return new UsageResponse(licenseId, from, to, range.Bucket, buckets);

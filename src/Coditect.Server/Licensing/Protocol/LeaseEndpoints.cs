@@ -2,6 +2,7 @@ using Coditect.Contracts.Common;
 using Coditect.Contracts.Licensing;
 using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Licensing.Live;
+using Coditect.Server.Licensing.Queue;
 using Coditect.Server.Platform;
 using Coditect.Server.Signing;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -23,8 +24,9 @@ public static class LeaseEndpoints
         var leases = app.MapGroup("/api/v1/licenses").WithTags("Lease protocol");
         leases.MapPost("/acquire", Acquire).WithName("acquireLease").WithLeaseMetrics("acquire").WithSummary("Take a seat for a machine, or renew its live lease")
             .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.OrganizationSuspended, ProblemCodes.LicenseSuspended, ProblemCodes.LicenseExpired)
-            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound)
-            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.NoSeatsAvailable);
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound, ProblemCodes.QueueTicketNotFound)
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.NoSeatsAvailable, ProblemCodes.QueueTicketNotOffered)
+            .ProducesProblems(StatusCodes.Status410Gone, ProblemCodes.QueueTicketLapsed);
         leases.MapPost("/heartbeat", Heartbeat).WithName("heartbeatLease").WithLeaseMetrics("heartbeat").WithSummary("Extend a lease and get a fresh lease token")
             .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.OrganizationSuspended, ProblemCodes.LicenseSuspended, ProblemCodes.LicenseExpired)
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound, ProblemCodes.SessionNotFound)
@@ -34,9 +36,9 @@ public static class LeaseEndpoints
         leases.MapPost("/validate", Validate).WithName("validateLicenseKey").WithLeaseMetrics("validate").WithSummary("Check a licence key, and whether a machine holds a live lease");
     }
 
-    private static async Task<Results<Created<AcquireResponse>, Ok<AcquireResponse>, ProblemHttpResult>> Acquire(
-        AcquireRequest body, ISeatLedger ledger, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock, HttpContext http,
-        LicenseWatch watch, CancellationToken ct)
+    private static async Task<Results<Created<AcquireResponse>, Ok<AcquireResponse>, Accepted<QueueTicketResponse>, ProblemHttpResult>> Acquire(
+        AcquireRequest body, ISeatLedger ledger, SeatQueue queue, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock,
+        HttpContext http, LicenseWatch watch, CancellationToken ct)
     {
         var errors = new Validator();
         var key = errors.Required("license_key", body.LicenseKey, 64);
@@ -45,6 +47,16 @@ public static class LeaseEndpoints
         var hostname = Optional(errors, "client.hostname", body.Client?.Hostname, 200);
         var appVersion = Optional(errors, "client.app_version", body.Client?.AppVersion, 100);
         var os = Optional(errors, "client.os", body.Client?.Os, 100);
+        if (body.Ticket is not null && !SeatQueue.IsWellFormed(body.Ticket))
+        {
+            errors.Add("ticket", "is not a queue ticket (qt_ and 22 characters).");
+        }
+
+        if (body.Ticket is not null && body.Wait == true)
+        {
+            errors.Add("wait", "cannot be combined with ticket: a ticket claims the seat offered to it.");
+        }
+
         if (!errors.IsValid)
         {
             return Problems.Validation(errors);
@@ -57,9 +69,48 @@ public static class LeaseEndpoints
         }
 
         var now = Now(clock);
-        var result = await ledger.AcquireAsync(new AcquireCommand(
-            keyHash, hardwareId, email, hostname, appVersion, os, Guid.CreateVersion7(), now, now + options.Value.LeaseTtl), ct);
+        var command = new AcquireCommand(keyHash, hardwareId, email, hostname, appVersion, os, Guid.CreateVersion7(), now, now + options.Value.LeaseTtl);
+        // The queue first: a claim must hold the offer, and nobody else may jump the tickets that wait (Queue/README.md).
+        QueueTicket? claiming = null;
+        var queueLength = 0;
+        if (body.Ticket is { } ticket)
+        {
+            var found = await queue.FindAsync(SeatQueue.Hash(ticket), now, ct);
+            if (found is not var (held, ticketKey) || ticketKey != keyHash || held.HardwareId != hardwareId)
+            {
+                return QueueEndpoints.NotFound();
+            }
 
+            switch (held.State)
+            {
+                case QueueTicketState.Lapsed:
+                    return Problems.Of(StatusCodes.Status410Gone, ProblemCodes.QueueTicketLapsed,
+                        "The queue ticket lapsed (not polled, or its offer not claimed in time). Join the queue again.");
+                case QueueTicketState.Waiting:
+                    return Problems.Conflict(ProblemCodes.QueueTicketNotOffered, "No seat has been offered to this ticket yet.",
+                        new Dictionary<string, object?> { ["position"] = await queue.PositionAsync(held, now, ct) });
+            }
+
+            claiming = held;
+        }
+        else
+        {
+            var gate = await queue.GateAsync(keyHash, hardwareId, now, ct);
+            queueLength = gate.QueueLength;
+            if (gate.Blocks && LedgerRules.Refusal(gate.License, now) is null)
+            {
+                if (body.Wait == true)
+                {
+                    return await JoinAsync(queue, gate.License!, command, ct);
+                }
+
+                await queue.CountDenialAsync(gate.License!.Id, now, ct);
+                return Problems.Conflict(ProblemCodes.NoSeatsAvailable, "Every seat of this licence is in use or offered to a machine in its queue.",
+                    new Dictionary<string, object?> { ["seats_total"] = gate.License.SeatsTotal, ["queue_length"] = queueLength });
+            }
+        }
+
+        var result = await ledger.AcquireAsync(command, ct);
         switch (result.Outcome)
         {
             case AcquireOutcome.Acquired or AcquireOutcome.Renewed:
@@ -70,13 +121,35 @@ public static class LeaseEndpoints
                     license.Entitlements, license.SeatsTotal, now, expiresAt));
                 var response = new AcquireResponse(result.SessionId.Value, token, expiresAt, options.Value.HeartbeatIntervalSeconds,
                     license.SeatsTotal, result.SeatsUsed);
+                if (claiming is not null)
+                {
+                    // The offer's session, renewed into a full lease: a new seat for the holder.
+                    await queue.ClaimedAsync(claiming, result.SessionId.Value, now, ct);
+                    return TypedResults.Created((string?)null, response);
+                }
+
                 return result.Outcome == AcquireOutcome.Acquired ? TypedResults.Created((string?)null, response) : TypedResults.Ok(response);
+            case AcquireOutcome.NoSeats when claiming is not null:
+                return Problems.Of(StatusCodes.Status410Gone, ProblemCodes.QueueTicketLapsed,
+                    "The seat offered to this ticket was not claimed in time. Join the queue again.");
+            case AcquireOutcome.NoSeats when body.Wait == true:
+                return await JoinAsync(queue, result.License!, command, ct);
             case AcquireOutcome.NoSeats:
                 return Problems.Conflict(ProblemCodes.NoSeatsAvailable, "Every seat of this licence is in use.",
-                    new Dictionary<string, object?> { ["seats_total"] = result.License!.SeatsTotal, ["seats_used"] = result.SeatsUsed });
+                    new Dictionary<string, object?>
+                    {
+                        ["seats_total"] = result.License!.SeatsTotal, ["seats_used"] = result.SeatsUsed, ["queue_length"] = queueLength,
+                    });
             default:
                 return LicenseProblem(result.Outcome);
         }
+    }
+
+    /// <summary>202: the machine waits in the licence's queue; the ticket's address is its <c>Location</c>.</summary>
+    private static async Task<Accepted<QueueTicketResponse>> JoinAsync(SeatQueue queue, LicenseSnapshot license, AcquireCommand command, CancellationToken ct)
+    {
+        var (ticket, view) = await queue.JoinAsync(license, command, ct);
+        return TypedResults.Accepted($"/api/v1/licenses/queue/{ticket}", view.ToResponse(ticket));
     }
 
     private static async Task<Results<Ok<HeartbeatResponse>, ProblemHttpResult>> Heartbeat(
@@ -112,7 +185,7 @@ public static class LeaseEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Release(
-        ReleaseRequest body, ISeatLedger ledger, TimeProvider clock, HttpContext http, LicenseWatch watch, CancellationToken ct)
+        ReleaseRequest body, ISeatLedger ledger, TimeProvider clock, HttpContext http, LicenseWatch watch, QueueOfferer offerer, CancellationToken ct)
     {
         var errors = new Validator();
         var key = errors.Required("license_key", body.LicenseKey, 64);
@@ -135,6 +208,7 @@ public static class LeaseEndpoints
         }
 
         watch.Changed(result.License!.Id);
+        offerer.Poke(result.License.Id);
         return TypedResults.NoContent();
     }
 
