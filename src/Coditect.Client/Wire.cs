@@ -159,6 +159,7 @@ internal static class Wire
         ProblemCodes.SessionExpired => new SessionExpiredException(message, status),
         ProblemCodes.SessionReleased => new SessionReleasedException(message, status),
         ProblemCodes.SessionNotFound => new SessionNotFoundException(message, status),
+        ProblemCodes.QueueTicketLapsed => new QueueTicketLapsedException(message, status),
         ProblemCodes.RateLimited => new RateLimitedException(message, status),
         ProblemCodes.ServiceUnavailable or ProblemCodes.SeatLedgerUnavailable or ProblemCodes.InternalError =>
             new CoditectUnavailableException(code, status, message),

@@ -326,6 +326,14 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
         return kicked;
     }
 
+    /// <summary>The machines waiting in the licence's seat queue now: tickets waiting, or offered within their claim window.</summary>
+    public Task<int> QueueLengthAsync(Guid licenseId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return db.Set<QueueTicket>().CountAsync(t => t.LicenseId == licenseId
+            && ((t.State == QueueTicketState.Waiting && t.ExpiresAt > now) || (t.State == QueueTicketState.Offered && t.OfferExpiresAt > now)), ct);
+    }
+
     /// <summary>
     /// Reads <c>from</c>, <c>to</c> (RFC 3339) and <c>bucket</c> (hour or day). Defaults: the last 24 hours by hour, or the
     /// last 30 days by day; <c>from</c> is rounded down to the bucket; at most 31 days by hour, 366 by day.

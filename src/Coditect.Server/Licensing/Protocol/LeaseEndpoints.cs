@@ -70,7 +70,7 @@ public static class LeaseEndpoints
 
         var now = Now(clock);
         var command = new AcquireCommand(keyHash, hardwareId, email, hostname, appVersion, os, Guid.CreateVersion7(), now, now + options.Value.LeaseTtl);
-        // The queue first: a claim must hold the offer, and nobody else may jump the tickets that wait (Queue/README.md).
+        // The queue first: a claim must hold the offer, and nobody else may jump the tickets that wait (Licensing/README.md, "Seat queue").
         QueueTicket? claiming = null;
         var queueLength = 0;
         if (body.Ticket is { } ticket)

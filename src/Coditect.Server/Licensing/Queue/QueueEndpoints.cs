@@ -26,6 +26,10 @@ public static class QueueEndpoints
         queue.MapGet("/{ticket}", Poll).WithName("pollQueueTicket")
             .WithSummary("A queue ticket's state and place; ?wait= long-polls, Accept: text/event-stream streams")
             .Produces<QueueTicketResponse>()
+            .WithQuery(new QueryParameter("wait", "Long poll: answer once the ticket is offered, moves up or lapses, or after this many seconds.")
+            {
+                Type = Microsoft.OpenApi.JsonSchemaType.Integer, Format = "int32", Minimum = 0, Maximum = MaxWaitSeconds, Default = 0,
+            })
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.QueueTicketNotFound);
         queue.MapDelete("/{ticket}", Leave).WithName("leaveQueue").WithSummary("Leave the queue (an offered seat is given back)")
             .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.QueueTicketNotFound);
@@ -37,9 +41,11 @@ public static class QueueEndpoints
 
     public static ProblemHttpResult NotFound() => Problems.NotFound(ProblemCodes.QueueTicketNotFound, "The queue ticket");
 
-    private static async Task<IResult> Poll(string ticket, int? wait, SeatQueue queue, HttpContext http, CancellationToken ct)
+    private static async Task<IResult> Poll(string ticket, SeatQueue queue, HttpContext http, CancellationToken ct)
     {
-        if (wait is < 0 or > MaxWaitSeconds)
+        var waitText = http.Request.Query["wait"].ToString();
+        int? wait = waitText.Length == 0 ? 0 : int.TryParse(waitText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : null;
+        if (wait is null or < 0 or > MaxWaitSeconds)
         {
             return Problems.Validation("wait", $"must be between 0 and {MaxWaitSeconds} seconds.");
         }

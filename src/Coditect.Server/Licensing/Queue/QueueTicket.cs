@@ -16,7 +16,7 @@ public enum QueueTicketState
 /// A machine waiting for a seat of a floating licence (table <c>license_queue_tickets</c>, migration 0019). Order is
 /// <see cref="Seq"/>, first come first served per licence. Only the SHA-256 of the 128-bit ticket is stored. While
 /// <see cref="QueueTicketState.Offered"/>, the seat is held for it by a session of its machine that lives until
-/// <see cref="OfferExpiresAt"/> (README.md in this folder). High-churn rows, like sessions: not audited.
+/// <see cref="OfferExpiresAt"/> (Licensing/README.md, "Seat queue"). High-churn rows, like sessions: not audited.
 /// </summary>
 [NotAudited]
 public sealed class QueueTicket : Entity, ITenantOwned

@@ -19,7 +19,7 @@ public readonly record struct QueueGate(LicenseSnapshot? License, int QueueLengt
 }
 
 /// <summary>
-/// The fair seat queue of a licence (README.md in this folder). Tickets are rows of <c>license_queue_tickets</c> in the
+/// The fair seat queue of a licence (Licensing/README.md, "Seat queue"). Tickets are rows of <c>license_queue_tickets</c> in the
 /// database of every topology (PostgreSQL in Redis mode too: the gate is PostgreSQL's), so a node that dies loses none.
 /// An offered seat is a session of the ticket's machine taken through the seat ledger with a lease of
 /// <c>Licensing:QueueClaimSeconds</c>: the seat counts as taken by the ledger's own rule, and the claim (an acquire with
