@@ -115,7 +115,7 @@ public sealed partial class LicenseClient
 
         using (response)
         {
-            var text = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+            var text = await Wire.ReadAsync(response).ConfigureAwait(false);
             try
             {
                 return response.StatusCode == HttpStatusCode.Accepted

@@ -83,7 +83,7 @@ internal static class Wire
         }
     }
 
-    private static async Task<string> ReadAsync(HttpResponseMessage response) =>
+    internal static async Task<string> ReadAsync(HttpResponseMessage response) =>
         response.Content is null ? "" : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
 
     internal static TimeSpan? RetryAfterOf(RetryConditionHeaderValue? header)
