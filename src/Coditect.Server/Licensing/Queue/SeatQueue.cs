@@ -113,6 +113,7 @@ public sealed class SeatQueue(
     /// </summary>
     public Task<QueueView?> PollAsync(string ticketHash, DateTime now, CancellationToken ct) => SystemAsync(async () =>
     {
+        db.ChangeTracker.Clear(); // a long poll asks again in the same scope: read the row as it is now, not as first tracked
         var found = await Tickets.Where(t => t.TicketHash == ticketHash)
             .Join(Licenses, t => t.LicenseId, l => l.Id, (t, l) => new { Ticket = t, l.SeatsTotal }).FirstOrDefaultAsync(ct);
         if (found is null)
