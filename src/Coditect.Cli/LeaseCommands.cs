@@ -15,12 +15,22 @@ internal static partial class CliApp
         var key = KeyOption();
         var hwid = HardwareOption("The machine's hardware id (default: this machine's, from HardwareId.Default()).");
         var hold = new Option<bool>("--hold") { Description = "Keep the seat, heartbeating, until Ctrl-C; then release it." };
-        var acquire = new Command("acquire", "Take a seat of a licence. Without --hold the seat stays taken until its lease lapses.") { key, hwid, hold };
+        var wait = new Option<bool>("--wait")
+        {
+            Description = "When every seat is taken, wait in the licence's queue (first come, first served) instead of failing; Ctrl-C leaves the queue.",
+        };
+        var acquire = new Command("acquire", "Take a seat of a licence. Without --hold the seat stays taken until its lease lapses.") { key, hwid, hold, wait };
         acquire.SetAction(Run(terminal, async (parse, ct) =>
         {
             var hardwareId = parse.GetValue(hwid) ?? HardwareId.Default();
             using var client = new LicenseClient(Server(parse, terminal), Required(parse, key, terminal, "CODITECT_LICENSE_KEY"));
-            var lease = await client.AcquireAsync(hardwareId, new AcquireOptions { Hostname = Environment.MachineName, AppVersion = "coditect-cli" }, ct);
+            var options = new AcquireOptions { Hostname = Environment.MachineName, AppVersion = "coditect-cli" };
+            var lease = parse.GetValue(wait)
+                ? await client.AcquireWaitingAsync(hardwareId, options, new Progress<QueueTicketResponse>(ticket =>
+                    terminal.Error.WriteLine(ticket.State == QueueStates.Waiting
+                        ? $"waiting in the queue: position {ticket.Position}, about {ticket.EstimatedWaitSeconds} s"
+                        : $"queue ticket {ticket.State}")), ct)
+                : await client.AcquireAsync(hardwareId, options, ct);
                 if (parse.GetValue(JsonOption))
                 {
                     Output.WriteJson(terminal.Out, new

@@ -87,6 +87,10 @@ public sealed class SessionExpiredException(string message, int status = 410)
 public sealed class SessionReleasedException(string message, int status = 410)
     : CoditectException(ProblemCodes.SessionReleased, status, message);
 
+/// <summary>A queue ticket lapsed before its seat was claimed (410 <c>QUEUE_TICKET_LAPSED</c>); join the queue again.</summary>
+public sealed class QueueTicketLapsedException(string message, int status = 410)
+    : CoditectException(ProblemCodes.QueueTicketLapsed, status, message);
+
 /// <summary>The session id is not one of this licence key's sessions (404 <c>SESSION_NOT_FOUND</c>).</summary>
 public sealed class SessionNotFoundException(string message, int status = 404)
     : CoditectException(ProblemCodes.SessionNotFound, status, message);

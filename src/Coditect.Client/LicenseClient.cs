@@ -9,7 +9,7 @@ namespace Coditect.Client;
 /// against the server's published keys, from a disk cache when the server cannot be reached. Thread-safe; make one per
 /// licence key and keep it for the application's lifetime.
 /// </summary>
-public sealed class LicenseClient : IDisposable
+public sealed partial class LicenseClient : IDisposable
 {
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
@@ -233,11 +233,11 @@ public sealed class LicenseClient : IDisposable
     internal Task<T> WithRetriesAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken ct) =>
         Options.Retry.RunAsync(Clock, call, ct);
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, object body, TimeSpan timeout, CancellationToken ct)
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, TimeSpan timeout, CancellationToken ct)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(timeout < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : timeout);
-        using var request = new HttpRequestMessage(method, new Uri(ServerUri, path)) { Content = Wire.Body(body) };
+        using var request = new HttpRequestMessage(method, new Uri(ServerUri, path)) { Content = body is null ? null : Wire.Body(body) };
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         try
         {

@@ -83,7 +83,7 @@ internal static class Wire
         }
     }
 
-    private static async Task<string> ReadAsync(HttpResponseMessage response) =>
+    internal static async Task<string> ReadAsync(HttpResponseMessage response) =>
         response.Content is null ? "" : await response.Content.ReadAsStringAsync().ConfigureAwait(false);
 
     internal static TimeSpan? RetryAfterOf(RetryConditionHeaderValue? header)
@@ -159,6 +159,7 @@ internal static class Wire
         ProblemCodes.SessionExpired => new SessionExpiredException(message, status),
         ProblemCodes.SessionReleased => new SessionReleasedException(message, status),
         ProblemCodes.SessionNotFound => new SessionNotFoundException(message, status),
+        ProblemCodes.QueueTicketLapsed => new QueueTicketLapsedException(message, status),
         ProblemCodes.RateLimited => new RateLimitedException(message, status),
         ProblemCodes.ServiceUnavailable or ProblemCodes.SeatLedgerUnavailable or ProblemCodes.InternalError =>
             new CoditectUnavailableException(code, status, message),

@@ -47,6 +47,9 @@ public static class ProblemCodes
     public const string LicenseNotNodeLocked = "LICENSE_NOT_NODE_LOCKED";
     public const string MachineLimitReached = "MACHINE_LIMIT_REACHED";
     public const string MachineNotFound = "MACHINE_NOT_FOUND";
+    public const string QueueTicketNotFound = "QUEUE_TICKET_NOT_FOUND";
+    public const string QueueTicketNotOffered = "QUEUE_TICKET_NOT_OFFERED";
+    public const string QueueTicketLapsed = "QUEUE_TICKET_LAPSED";
 
     public const string TeamNotFound = "TEAM_NOT_FOUND";
     public const string ProjectNotFound = "PROJECT_NOT_FOUND";

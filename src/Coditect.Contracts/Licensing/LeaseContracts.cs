@@ -2,7 +2,33 @@ namespace Coditect.Contracts.Licensing;
 
 // The lease protocol, called by licensed applications with the licence key (docs/licensing.md).
 
-public sealed record AcquireRequest(string? LicenseKey, string? HardwareId, string? UserEmail = null, ClientInfo? Client = null);
+/// <summary>
+/// <c>Wait</c>: when every seat is taken, join the licence's queue (202 with a <see cref="QueueTicketResponse"/>) instead
+/// of 409. <c>Ticket</c>: claim the seat offered to that ticket (same licence key and hardware id as when it was taken).
+/// </summary>
+public sealed record AcquireRequest(
+    string? LicenseKey, string? HardwareId, string? UserEmail = null, ClientInfo? Client = null, bool? Wait = null, string? Ticket = null);
+
+/// <summary>
+/// A place in a licence's seat queue. <c>Ticket</c> is the capability (only its hash is stored: keep it). <c>State</c> is
+/// one of <see cref="QueueStates"/>; <c>Position</c> is 1 at the head and 0 once the ticket is no longer waiting;
+/// <c>OfferExpiresAt</c> is set while a seat is offered to it. Poll before <c>ExpiresAt</c> or the ticket lapses.
+/// </summary>
+public sealed record QueueTicketResponse(
+    string Ticket,
+    string State,
+    int Position,
+    int EstimatedWaitSeconds,
+    DateTime ExpiresAt,
+    DateTime? OfferExpiresAt = null);
+
+public static class QueueStates
+{
+    public const string Waiting = "waiting";
+    public const string Offered = "offered";
+    public const string Claimed = "claimed";
+    public const string Lapsed = "lapsed";
+}
 
 /// <summary>
 /// A seat. Heartbeat every <c>HeartbeatIntervalSeconds</c>; the lease lapses at <c>ExpiresAt</c> without one. A borrowed

@@ -83,6 +83,12 @@ public sealed record SessionResponse(
     DateTime? EndedAt,
     DateTime? BorrowedUntil = null);
 
-public sealed record UsageBucket(DateTime Start, int PeakSeatsUsed, int Acquisitions, int Denials);
+/// <summary>
+/// <c>Denials</c>: acquires turned away (every seat taken). <c>QueueDenials</c>: plain acquires refused because machines
+/// waited in the licence's queue. <c>QueueGrants</c>: seats claimed from the queue, which waited <c>QueueWaitSeconds</c>
+/// in all (ticket taken to seat claimed).
+/// </summary>
+public sealed record UsageBucket(
+    DateTime Start, int PeakSeatsUsed, int Acquisitions, int Denials, int QueueDenials = 0, int QueueGrants = 0, long QueueWaitSeconds = 0);
 
 public sealed record UsageResponse(Guid LicenseId, DateTime From, DateTime To, string Bucket, IReadOnlyList<UsageBucket> Buckets);

@@ -118,4 +118,9 @@ public sealed class LicenseUsage : ITenantOwned
     public int Denials { get; set; }
     public int PeakSeatsUsed { get; set; }
     public int LastSeatsUsed { get; set; }
+    /// <summary>Plain acquires refused because machines were waiting in the licence's queue (beside <see cref="Denials"/>).</summary>
+    public int QueueDenials { get; set; }
+    /// <summary>Seats claimed from the queue, and the sum of their waits (ticket taken to seat claimed).</summary>
+    public int QueueGrants { get; set; }
+    public long QueueWaitSeconds { get; set; }
 }

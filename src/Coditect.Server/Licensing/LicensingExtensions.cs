@@ -4,6 +4,7 @@ using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Licensing.Live;
 using Coditect.Server.Licensing.Machines;
 using Coditect.Server.Licensing.Protocol;
+using Coditect.Server.Licensing.Queue;
 using Coditect.Server.Platform;
 using Coditect.Server.Platform.Telemetry;
 
@@ -49,6 +50,11 @@ public static class LicensingExtensions
         builder.Services.AddMetricsSource<SeatGauges>();
         builder.Services.AddLicensingEvents();
         builder.Services.AddLicenseLive();
+        builder.Services.AddScoped<SeatQueue>();
+        builder.Services.AddSingleton<QueueOfferer>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<QueueOfferer>());
+        builder.Services.AddSingleton<QueueOfferJob>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<QueueOfferJob>());
         builder.Services.AddSingleton<LeaseSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<LeaseSweeper>());
         return builder;
@@ -67,6 +73,7 @@ public static class LicensingExtensions
         org.MapLicenseFiles();
         app.MapLeaseProtocol();
         app.MapMachineProtocol();
+        app.MapSeatQueue();
         app.MapLicenseLive();
     }
 }

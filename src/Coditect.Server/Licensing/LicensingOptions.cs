@@ -33,6 +33,14 @@ public sealed class LicensingOptions
     [Range(1, 3650)]
     public int LicenseFileMaxDays { get; set; } = 365;
 
+    /// <summary>How long a queue ticket lives without a poll of its holder.</summary>
+    [Range(5, 3600)]
+    public int QueueTicketTtlSeconds { get; set; } = 60;
+
+    /// <summary>How long a seat offered to the head of a queue is held for that ticket alone.</summary>
+    [Range(1, 3600)]
+    public int QueueClaimSeconds { get; set; } = 30;
+
     public TimeSpan LeaseTtl => TimeSpan.FromSeconds(LeaseTtlSeconds);
     public int HeartbeatIntervalSeconds => Math.Max(1, LeaseTtlSeconds / 3);
 }

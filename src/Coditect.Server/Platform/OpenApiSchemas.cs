@@ -201,6 +201,11 @@ internal static partial class OpenApiSchemas
             ["hardware_id"] = Text(Required, 256) with { Description = "Identifies the machine; one live lease per licence and machine." },
             ["user_email"] = Email(OptionalOrNull),
             ["client"] = OptionalOrNull,
+            ["wait"] = OptionalOrNull with { Description = "When every seat is taken, join the licence's queue: 202 with a ticket instead of 409." },
+            ["ticket"] = OptionalOrNull with
+            {
+                Pattern = "^qt_[A-Za-z0-9_-]{22}$", Description = "Claim the seat offered to this queue ticket (same licence key and hardware id).",
+            },
         },
         [typeof(BorrowRequest)] = new()
         {

@@ -115,7 +115,8 @@ public sealed class PostgresSchemaTests(PostgresApp app) : IClassFixture<Postgre
          "webhook_subscriptions", "webhook_deliveries", "webhook_attempts", "webhook_sequences",
          "teams", "team_members", "projects", "project_keys", "plan_versions", "task_lists", "tasks", "task_dependencies", "repositories",
          "commits", "commit_tasks", "repository_branches", "work_sessions", "conversations", "message_contents", "messages",
-         "billing_accounts", "billing_events", "commit_weeks", "commit_authors", "metered_hours", "usage_reports"];
+         "billing_accounts", "billing_events", "commit_weeks", "commit_authors", "metered_hours", "usage_reports",
+         "license_queue_tickets"];
 
     [Fact]
     public async Task Row_level_security_is_enabled_and_forced_on_every_table_with_a_tenant_id()

@@ -8,6 +8,7 @@ using Coditect.Server.Billing;
 using Coditect.Server.Data;
 using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Licensing.Machines;
+using Coditect.Server.Licensing.Queue;
 using Coditect.Server.Platform;
 using Coditect.Server.Platform.Outbox;
 using Microsoft.EntityFrameworkCore;
@@ -21,7 +22,7 @@ namespace Coditect.Server.Licensing.Admin;
 /// organization its permission check entered, and raises its outbox event there; the audit trail follows from the
 /// save (<c>license.*</c>) or is written explicitly (<c>session.kicked</c>). Callers decide how to answer.
 /// </summary>
-public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeProvider clock, Quotas quotas)
+public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeProvider clock, Quotas quotas, QueueOfferer offerer)
 {
     private static readonly TimeSpan MaxHourRange = TimeSpan.FromDays(31);
     private static readonly TimeSpan MaxDayRange = TimeSpan.FromDays(366);
@@ -343,9 +344,18 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
             }, now);
             await db.RaiseAsync(LicensingEvents.SessionKicked, session.ToResponse(now), ct);
             await db.SaveChangesAsync(ct);
+            offerer.Poke(session.LicenseId); // a machine waiting in the queue is offered the seat (after the commit: the job retries)
         }
 
         return kicked;
+    }
+
+    /// <summary>The machines waiting in the licence's seat queue now: tickets waiting, or offered within their claim window.</summary>
+    public Task<int> QueueLengthAsync(Guid licenseId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return db.Set<QueueTicket>().CountAsync(t => t.LicenseId == licenseId
+            && ((t.State == QueueTicketState.Waiting && t.ExpiresAt > now) || (t.State == QueueTicketState.Offered && t.OfferExpiresAt > now)), ct);
     }
 
     /// <summary>
@@ -402,17 +412,21 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
         for (var start = from; start < to; start += step)
         {
             var end = start + step;
-            int peak = carried, acquisitions = 0, denials = 0;
+            int peak = carried, acquisitions = 0, denials = 0, queueDenials = 0, queueGrants = 0;
+            long queueWait = 0;
             for (; index < hours.Count && hours[index].HourStart < end; index++)
             {
                 var hour = hours[index];
                 peak = Math.Max(peak, hour.PeakSeatsUsed);
                 acquisitions += hour.Acquisitions;
                 denials += hour.Denials;
+                queueDenials += hour.QueueDenials;
+                queueGrants += hour.QueueGrants;
+                queueWait += hour.QueueWaitSeconds;
                 carried = hour.LastSeatsUsed;
             }
 
-            buckets.Add(new UsageBucket(start, peak, acquisitions, denials));
+            buckets.Add(new UsageBucket(start, peak, acquisitions, denials, queueDenials, queueGrants, queueWait));
         }
 
         return new UsageResponse(licenseId, from, to, range.Bucket, buckets);

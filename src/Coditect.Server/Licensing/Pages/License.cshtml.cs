@@ -41,6 +41,9 @@ public sealed partial class LicenseModel(LicenseAdmin licenses, TimeProvider clo
     /// <summary>The buckets of the range that turned a client away, newest first.</summary>
     public IReadOnlyList<UsageBucket> TurnAways { get; private set; } = [];
 
+    /// <summary>Machines waiting in the licence's seat queue (docs/licensing.md, "Waiting for a seat").</summary>
+    public int QueueLength { get; private set; }
+
     /// <summary>The renew form's new expiry.</summary>
     [BindProperty(Name = "expires_at")]
     public string? RenewExpiresAt { get; set; }
@@ -153,6 +156,7 @@ public sealed partial class LicenseModel(LicenseAdmin licenses, TimeProvider clo
         Usage = new LicenseAdmin.UsageRange(to - Range.Span, to, Range.Bucket);
         var usage = await licenses.UsageAsync(id, Usage, ct);
         TurnAways = usage is null ? [] : [.. usage.Buckets.Where(b => b.Denials > 0).OrderByDescending(b => b.Start)];
+        QueueLength = await licenses.QueueLengthAsync(id, ct);
         return true;
     }
 

@@ -3,6 +3,7 @@ using Coditect.Contracts.Licensing;
 using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Licensing.Live;
 using Coditect.Server.Licensing.Machines;
+using Coditect.Server.Licensing.Queue;
 using Coditect.Server.Platform;
 using Coditect.Server.Signing;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -24,8 +25,9 @@ public static class LeaseEndpoints
         var leases = app.MapGroup("/api/v1/licenses").WithTags("Lease protocol");
         leases.MapPost("/acquire", Acquire).WithName("acquireLease").WithLeaseMetrics("acquire").WithSummary("Take a seat for a machine, or renew its live lease")
             .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.OrganizationSuspended, ProblemCodes.LicenseSuspended, ProblemCodes.LicenseExpired)
-            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound)
-            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.NoSeatsAvailable, ProblemCodes.LicenseNodeLocked);
+            .ProducesProblems(StatusCodes.Status404NotFound, ProblemCodes.LicenseNotFound, ProblemCodes.QueueTicketNotFound)
+            .ProducesProblems(StatusCodes.Status409Conflict, ProblemCodes.NoSeatsAvailable, ProblemCodes.LicenseNodeLocked, ProblemCodes.QueueTicketNotOffered)
+            .ProducesProblems(StatusCodes.Status410Gone, ProblemCodes.QueueTicketLapsed);
         leases.MapPost("/borrow", Borrow).WithName("borrowLease").WithLeaseMetrics("borrow")
             .WithSummary("Borrow a seat for offline work: a lease held without heartbeats until borrowed_until")
             .ProducesProblems(StatusCodes.Status403Forbidden, ProblemCodes.OrganizationSuspended, ProblemCodes.LicenseSuspended, ProblemCodes.LicenseExpired)
@@ -41,9 +43,9 @@ public static class LeaseEndpoints
         leases.MapPost("/validate", Validate).WithName("validateLicenseKey").WithLeaseMetrics("validate").WithSummary("Check a licence key, and whether a machine holds a live lease");
     }
 
-    private static async Task<Results<Created<AcquireResponse>, Ok<AcquireResponse>, ProblemHttpResult>> Acquire(
-        AcquireRequest body, ISeatLedger ledger, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock, HttpContext http,
-        LicenseWatch watch, CancellationToken ct)
+    private static async Task<Results<Created<AcquireResponse>, Ok<AcquireResponse>, Accepted<QueueTicketResponse>, ProblemHttpResult>> Acquire(
+        AcquireRequest body, ISeatLedger ledger, SeatQueue queue, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock,
+        HttpContext http, LicenseWatch watch, CancellationToken ct)
     {
         var errors = new Validator();
         var key = errors.Required("license_key", body.LicenseKey, 64);
@@ -52,6 +54,16 @@ public static class LeaseEndpoints
         var hostname = Optional(errors, "client.hostname", body.Client?.Hostname, 200);
         var appVersion = Optional(errors, "client.app_version", body.Client?.AppVersion, 100);
         var os = Optional(errors, "client.os", body.Client?.Os, 100);
+        if (body.Ticket is not null && !SeatQueue.IsWellFormed(body.Ticket))
+        {
+            errors.Add("ticket", "is not a queue ticket (qt_ and 22 characters).");
+        }
+
+        if (body.Ticket is not null && body.Wait == true)
+        {
+            errors.Add("wait", "cannot be combined with ticket: a ticket claims the seat offered to it.");
+        }
+
         if (!errors.IsValid)
         {
             return Problems.Validation(errors);
@@ -65,8 +77,74 @@ public static class LeaseEndpoints
 
         var now = Now(clock);
         var command = new AcquireCommand(keyHash, hardwareId, email, hostname, appVersion, os, Guid.CreateVersion7(), now, now + options.Value.LeaseTtl);
-        return Granted(await ledger.AcquireAsync(command, ct), command, tokens, options.Value, watch);
+        // The queue first: a claim must hold the offer, and nobody else may jump the tickets that wait (Licensing/README.md, "Seat queue").
+        QueueTicket? claiming = null;
+        var queueLength = 0;
+        if (body.Ticket is { } ticket)
+        {
+            var found = await queue.FindAsync(SeatQueue.Hash(ticket), now, ct);
+            if (found is not var (held, ticketKey) || ticketKey != keyHash || held.HardwareId != hardwareId)
+            {
+                return QueueEndpoints.NotFound();
+            }
+
+            switch (held.State)
+            {
+                case QueueTicketState.Lapsed:
+                    return Problems.Of(StatusCodes.Status410Gone, ProblemCodes.QueueTicketLapsed,
+                        "The queue ticket lapsed (not polled, or its offer not claimed in time). Join the queue again.");
+                case QueueTicketState.Waiting:
+                    return Problems.Conflict(ProblemCodes.QueueTicketNotOffered, "No seat has been offered to this ticket yet.",
+                        new Dictionary<string, object?> { ["position"] = await queue.PositionAsync(held, now, ct) });
+            }
+
+            claiming = held;
+        }
+        else
+        {
+            var gate = await queue.GateAsync(keyHash, hardwareId, now, ct);
+            queueLength = gate.QueueLength;
+            if (gate.Blocks && LedgerRules.Refusal(gate.License, now) is null)
+            {
+                if (body.Wait == true)
+                {
+                    return await JoinAsync(queue, gate.License!, command, ct);
+                }
+
+                await queue.CountDenialAsync(gate.License!.Id, now, ct);
+                return QueuedOut(gate.License, queueLength);
+            }
+        }
+
+        var result = await ledger.AcquireAsync(command, ct);
+        if (claiming is not null && result.Outcome is AcquireOutcome.Acquired or AcquireOutcome.Renewed)
+        {
+            // The offer's session, renewed into a full lease: a new seat for the holder.
+            await queue.ClaimedAsync(claiming, result.SessionId!.Value, now, ct);
+            result = result with { Outcome = AcquireOutcome.Acquired };
+        }
+
+        switch (result.Outcome)
+        {
+            case AcquireOutcome.NoSeats when claiming is not null:
+                return Problems.Of(StatusCodes.Status410Gone, ProblemCodes.QueueTicketLapsed,
+                    "The seat offered to this ticket was not claimed in time. Join the queue again.");
+            case AcquireOutcome.NoSeats when body.Wait == true:
+                return await JoinAsync(queue, result.License!, command, ct);
+        }
+
+        return Granted(result, command, tokens, options.Value, watch, queueLength).Result switch
+        {
+            Created<AcquireResponse> created => created,
+            Ok<AcquireResponse> renewed => renewed,
+            var problem => (ProblemHttpResult)problem,
+        };
     }
+
+    /// <summary>409: every seat is held or offered to a machine in the licence's queue, which nobody may jump.</summary>
+    private static ProblemHttpResult QueuedOut(LicenseSnapshot license, int queueLength) =>
+        Problems.Conflict(ProblemCodes.NoSeatsAvailable, "Every seat of this licence is in use or offered to a machine in its queue.",
+            new Dictionary<string, object?> { ["seats_total"] = license.SeatsTotal, ["queue_length"] = queueLength });
 
     /// <summary>
     /// A seat for offline work: an acquire whose lease lasts <c>hours</c> (within the licence's <c>borrow_max_hours</c>,
@@ -74,8 +152,8 @@ public static class LeaseEndpoints
     /// borrower's next contact, since a client offline cannot be told.
     /// </summary>
     private static async Task<Results<Created<AcquireResponse>, Ok<AcquireResponse>, ProblemHttpResult>> Borrow(
-        BorrowRequest body, ISeatLedger ledger, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock, HttpContext http,
-        LicenseWatch watch, CancellationToken ct)
+        BorrowRequest body, ISeatLedger ledger, SeatQueue queue, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock,
+        HttpContext http, LicenseWatch watch, CancellationToken ct)
     {
         var errors = new Validator();
         var key = errors.Required("license_key", body.LicenseKey, 64);
@@ -104,12 +182,20 @@ public static class LeaseEndpoints
         var now = Now(clock);
         var command = new AcquireCommand(keyHash, hardwareId, email, hostname, appVersion, os, Guid.CreateVersion7(), now,
             now + TimeSpan.FromHours(hours), hours);
-        return Granted(await ledger.AcquireAsync(command, ct), command, tokens, options.Value, watch);
+        // A borrow takes its turn like an acquire: nobody jumps the machines waiting in the licence's queue.
+        var gate = await queue.GateAsync(keyHash, hardwareId, now, ct);
+        if (gate.Blocks && LedgerRules.Refusal(gate.License, now) is null)
+        {
+            await queue.CountDenialAsync(gate.License!.Id, now, ct);
+            return QueuedOut(gate.License, gate.QueueLength);
+        }
+
+        return Granted(await ledger.AcquireAsync(command, ct), command, tokens, options.Value, watch, gate.QueueLength);
     }
 
     /// <summary>The answer to an acquire or a borrow: the lease and its token, or why not.</summary>
     private static Results<Created<AcquireResponse>, Ok<AcquireResponse>, ProblemHttpResult> Granted(
-        AcquireResult result, AcquireCommand command, LeaseTokens tokens, LicensingOptions options, LicenseWatch watch)
+        AcquireResult result, AcquireCommand command, LeaseTokens tokens, LicensingOptions options, LicenseWatch watch, int queueLength)
     {
         switch (result.Outcome)
         {
@@ -124,7 +210,10 @@ public static class LeaseEndpoints
                 return result.Outcome == AcquireOutcome.Acquired ? TypedResults.Created((string?)null, response) : TypedResults.Ok(response);
             case AcquireOutcome.NoSeats:
                 return Problems.Conflict(ProblemCodes.NoSeatsAvailable, "Every seat of this licence is in use.",
-                    new Dictionary<string, object?> { ["seats_total"] = result.License!.SeatsTotal, ["seats_used"] = result.SeatsUsed });
+                    new Dictionary<string, object?>
+                    {
+                        ["seats_total"] = result.License!.SeatsTotal, ["seats_used"] = result.SeatsUsed, ["queue_length"] = queueLength,
+                    });
             case AcquireOutcome.BorrowingNotAllowed:
                 return Problems.Conflict(ProblemCodes.BorrowingNotAllowed, "This licence does not allow borrowing a seat.",
                     new Dictionary<string, object?> { ["borrow_max_hours"] = 0 });
@@ -133,6 +222,13 @@ public static class LeaseEndpoints
             default:
                 return LicenseProblem(result.Outcome);
         }
+    }
+
+    /// <summary>202: the machine waits in the licence's queue; the ticket's address is its <c>Location</c>.</summary>
+    private static async Task<Accepted<QueueTicketResponse>> JoinAsync(SeatQueue queue, LicenseSnapshot license, AcquireCommand command, CancellationToken ct)
+    {
+        var (ticket, view) = await queue.JoinAsync(license, command, ct);
+        return TypedResults.Accepted($"/api/v1/licenses/queue/{ticket}", view.ToResponse(ticket));
     }
 
     private static async Task<Results<Ok<HeartbeatResponse>, ProblemHttpResult>> Heartbeat(
@@ -170,7 +266,7 @@ public static class LeaseEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Release(
-        ReleaseRequest body, ISeatLedger ledger, TimeProvider clock, HttpContext http, LicenseWatch watch, CancellationToken ct)
+        ReleaseRequest body, ISeatLedger ledger, TimeProvider clock, HttpContext http, LicenseWatch watch, QueueOfferer offerer, CancellationToken ct)
     {
         var errors = new Validator();
         var key = errors.Required("license_key", body.LicenseKey, 64);
@@ -193,6 +289,7 @@ public static class LeaseEndpoints
         }
 
         watch.Changed(result.License!.Id);
+        offerer.Poke(result.License.Id);
         return TypedResults.NoContent();
     }
 
