@@ -12,8 +12,8 @@ public sealed record SigningKey(string KeyId, string Algorithm, AsymmetricAlgori
 /// <summary>
 /// The asymmetric keys that sign lease tokens, shared by every node through <c>server_keys</c> (private halves
 /// encrypted with the master key). The newest unretired key signs. A rotation adds a key and retires the others;
-/// a retired key's public half stays published until every token it can have signed has expired (lease TTL plus
-/// two refresh intervals, for nodes that have not yet seen the rotation).
+/// a retired key's public half stays published until every statement it can have signed has expired
+/// (<see cref="PublicationWindow"/>).
 /// </summary>
 public sealed class LeaseSigningKeys(
     IServiceScopeFactory scopes,
@@ -29,8 +29,15 @@ public sealed class LeaseSigningKeys(
 
     public IReadOnlyList<SigningKey> Published => _keys.Published;
 
-    private TimeSpan PublicationWindow =>
-        licensing.Value.LeaseTtl + TimeSpan.FromSeconds(2 * signing.Value.KeyRefreshSeconds);
+    /// <summary>
+    /// How long a retired key stays published: the longest any statement it signed can live (a lease; a borrowed seat, up
+    /// to <see cref="Licensing.Admin.LicenseInput.MaxBorrowHours"/>; an activation token or a licence file, up to
+    /// <c>Licensing:LicenseFileMaxDays</c>), plus two refresh intervals for nodes that have not yet seen the rotation.
+    /// A verifier that refetches the key set must still find the key of a licence file issued the day before.
+    /// </summary>
+    internal TimeSpan PublicationWindow =>
+        new[] { licensing.Value.LeaseTtl, TimeSpan.FromHours(Licensing.Admin.LicenseInput.MaxBorrowHours), TimeSpan.FromDays(licensing.Value.LicenseFileMaxDays) }.Max()
+        + TimeSpan.FromSeconds(2 * signing.Value.KeyRefreshSeconds);
 
     /// <summary>Loads the key set, creating the first key if the database has none.</summary>
     public async Task LoadAsync(CancellationToken ct)
