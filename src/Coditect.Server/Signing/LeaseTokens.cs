@@ -22,6 +22,9 @@ public sealed record LeaseClaims(
     DateTime ExpiresAt,
     DateTime? BorrowedUntil = null);
 
+/// <summary>The registered claims every signed statement carries: who or what it is about, for which licence, and when.</summary>
+public sealed record Statement(Guid Subject, Guid LicenseId, Guid OrganizationId, DateTime IssuedAt, DateTime ExpiresAt);
+
 /// <summary>
 /// Signs lease tokens: compact JWS (RFC 7515) that any JWT library verifies against <c>/.well-known/jwks.json</c>.
 /// Written by hand on purpose: it is on the acquire and heartbeat hot path, and a token is one small JSON object
@@ -29,31 +32,9 @@ public sealed record LeaseClaims(
 /// </summary>
 public sealed class LeaseTokens(LeaseSigningKeys keys, IOptions<LicensingOptions> options)
 {
-    public string Create(LeaseClaims claims)
-    {
-        var key = keys.Current;
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var json = new Utf8JsonWriter(buffer))
+    public string Create(LeaseClaims claims) =>
+        Sign("JWT", new Statement(claims.SessionId, claims.LicenseId, claims.OrganizationId, claims.IssuedAt, claims.ExpiresAt), json =>
         {
-            json.WriteStartObject();
-            json.WriteString("alg", key.Algorithm);
-            json.WriteString("kid", key.KeyId);
-            json.WriteString("typ", "JWT");
-            json.WriteEndObject();
-        }
-
-        var header = Base64Url(buffer.WrittenSpan);
-        buffer.Clear();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("iss", options.Value.TokenIssuer);
-            json.WriteString("sub", claims.SessionId);
-            json.WriteNumber("iat", new DateTimeOffset(claims.IssuedAt, TimeSpan.Zero).ToUnixTimeSeconds());
-            json.WriteNumber("exp", new DateTimeOffset(claims.ExpiresAt, TimeSpan.Zero).ToUnixTimeSeconds());
-            json.WriteString("jti", Guid.NewGuid().ToString("N"));
-            json.WriteString("license_id", claims.LicenseId);
-            json.WriteString("org_id", claims.OrganizationId);
             json.WriteString("hardware_id", claims.HardwareId);
             json.WriteStartArray("entitlements");
             foreach (var entitlement in claims.Entitlements)
@@ -67,30 +48,16 @@ public sealed class LeaseTokens(LeaseSigningKeys keys, IOptions<LicensingOptions
             {
                 json.WriteNumber("borrowed_until", new DateTimeOffset(borrowedUntil, TimeSpan.Zero).ToUnixTimeSeconds());
             }
-
-            json.WriteEndObject();
-        }
-
-        var signingInput = $"{header}.{Base64Url(buffer.WrittenSpan)}";
-        var data = Encoding.ASCII.GetBytes(signingInput);
-        var signature = key.Key switch
-        {
-            // JWS wants the raw r||s form (IEEE P1363), not DER.
-            ECDsa ec => ec.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
-            RSA rsa => rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
-            _ => throw new InvalidOperationException("Unsupported signing key."),
-        };
-        return $"{signingInput}.{Base64Url(signature)}";
-    }
+        });
 
     /// <summary>
-    /// Signs another statement of the organization's with the lease-token key (activation tokens, licence files):
-    /// <paramref name="type"/> goes in the <c>typ</c> header so that no such token passes for a lease token;
-    /// <paramref name="claims"/> writes the payload's members after <c>iss</c>.
+    /// Signs a statement of the organization's with the lease-token key: lease tokens (<c>typ</c> <c>JWT</c>), activation
+    /// tokens and licence files, each with its own <paramref name="type"/> in the header so that none passes for another.
+    /// The payload is <c>iss</c>, the <paramref name="statement"/>'s registered claims, then what <paramref name="claims"/> writes.
     /// </summary>
-    public string Sign(string type, Guid organizationId, Action<Utf8JsonWriter> claims)
+    public string Sign(string type, Statement statement, Action<Utf8JsonWriter> claims)
     {
-        _ = organizationId; // the key is the platform's today; per-organization keys pick it by this
+        // The key is the platform's today; per-organization keys would pick it by statement.OrganizationId.
         var key = keys.Current;
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var json = new Utf8JsonWriter(buffer))
@@ -108,6 +75,12 @@ public sealed class LeaseTokens(LeaseSigningKeys keys, IOptions<LicensingOptions
         {
             json.WriteStartObject();
             json.WriteString("iss", options.Value.TokenIssuer);
+            json.WriteString("sub", statement.Subject);
+            json.WriteNumber("iat", new DateTimeOffset(statement.IssuedAt, TimeSpan.Zero).ToUnixTimeSeconds());
+            json.WriteNumber("exp", new DateTimeOffset(statement.ExpiresAt, TimeSpan.Zero).ToUnixTimeSeconds());
+            json.WriteString("jti", Guid.NewGuid().ToString("N"));
+            json.WriteString("license_id", statement.LicenseId);
+            json.WriteString("org_id", statement.OrganizationId);
             claims(json);
             json.WriteEndObject();
         }
@@ -116,6 +89,7 @@ public sealed class LeaseTokens(LeaseSigningKeys keys, IOptions<LicensingOptions
         var data = Encoding.ASCII.GetBytes(signingInput);
         var signature = key.Key switch
         {
+            // JWS wants the raw r||s form (IEEE P1363), not DER.
             ECDsa ec => ec.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
             RSA rsa => rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
             _ => throw new InvalidOperationException("Unsupported signing key."),

@@ -54,14 +54,8 @@ public sealed class LicenseFiles(CoditectDbContext db, LeaseTokens tokens, IOpti
         var expiresAt = license.ExpiresAt is { } end && end < maxExpiry ? end : maxExpiry;
         var entitlements = LedgerRules.ParseEntitlements(license.Entitlements);
         using var metadata = JsonDocument.Parse(license.Metadata);
-        var file = tokens.Sign(TokenType, license.TenantId, json =>
+        var file = tokens.Sign(TokenType, new Statement(license.Id, license.Id, license.TenantId, now, expiresAt), json =>
         {
-            json.WriteString("sub", license.Id);
-            json.WriteNumber("iat", new DateTimeOffset(now, TimeSpan.Zero).ToUnixTimeSeconds());
-            json.WriteNumber("exp", new DateTimeOffset(expiresAt, TimeSpan.Zero).ToUnixTimeSeconds());
-            json.WriteString("jti", Guid.NewGuid().ToString("N"));
-            json.WriteString("license_id", license.Id);
-            json.WriteString("org_id", license.TenantId);
             json.WriteString("name", license.Name);
             json.WriteString("license_type", license.TypeName);
             if (hardwareId is not null)

@@ -61,6 +61,20 @@ public abstract class MachineTests<TApp>(TApp app) : IClassFixture<TApp> where T
     }
 
     [Fact]
+    public async Task An_activation_token_lives_no_longer_than_a_licence_file()
+    {
+        var vendor = await _anonymous.RegisterAsync();
+        var now = app.Clock.GetUtcNow().UtcDateTime;
+        var license = await vendor.CreateNodeLockedLicenseAsync(machines: 1, expiresAt: now.AddYears(5));
+
+        var activation = await (await _anonymous.ActivateAsync(license.LicenseKey!, "hw-long")).ReadAsync<ActivateResponse>(HttpStatusCode.Created);
+
+        // Licensing:LicenseFileMaxDays (365): the retired signing key stays published that long, not five years.
+        activation.ExpiresAt.ShouldBe(now.AddDays(365), TimeSpan.FromMinutes(1));
+        new JsonWebToken(activation.ActivationToken).ValidTo.ShouldBe(now.AddDays(365), TimeSpan.FromMinutes(1));
+    }
+
+    [Fact]
     public async Task Parallel_activations_of_distinct_machines_never_pass_the_cap()
     {
         var vendor = await _anonymous.RegisterAsync();

@@ -81,15 +81,11 @@ public sealed class MachineActivations(
             await db.SaveChangesAsync(ct);
         }
 
-        var expiresAt = license.ExpiresAt ?? now.AddDays(options.Value.LicenseFileMaxDays);
-        var token = tokens.Sign(TokenType, license.TenantId, json =>
+        // Never longer than a licence file: the signing key stays published that long after a rotation (LeaseSigningKeys).
+        var maxExpiry = now.AddDays(options.Value.LicenseFileMaxDays);
+        var expiresAt = license.ExpiresAt is { } end && end < maxExpiry ? end : maxExpiry;
+        var token = tokens.Sign(TokenType, new Statement(machine.Id, license.Id, license.TenantId, now, expiresAt), json =>
         {
-            json.WriteString("sub", machine.Id);
-            json.WriteNumber("iat", new DateTimeOffset(now, TimeSpan.Zero).ToUnixTimeSeconds());
-            json.WriteNumber("exp", new DateTimeOffset(expiresAt, TimeSpan.Zero).ToUnixTimeSeconds());
-            json.WriteString("jti", Guid.NewGuid().ToString("N"));
-            json.WriteString("license_id", license.Id);
-            json.WriteString("org_id", license.TenantId);
             json.WriteString("machine_id", machine.Id);
             json.WriteString("hardware_id", machine.HardwareId);
             json.WriteString("license_type", LicenseTypes.NodeLocked);
