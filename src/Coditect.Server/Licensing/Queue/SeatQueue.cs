@@ -61,14 +61,17 @@ public sealed class SeatQueue(
     /// <summary>Before a plain acquire: the open tickets of the licence the key names, and whether this machine holds a seat.</summary>
     public Task<QueueGate> GateAsync(string keyHash, string hardwareId, DateTime now, CancellationToken ct) => SystemAsync(async () =>
     {
+        // One round trip on every plain acquire: the licence and its open tickets together.
         var license = await Licenses.AsNoTracking().Where(l => l.KeyHash == keyHash)
-            .Select(l => new { l.Id, l.TenantId, l.SeatsTotal, l.State, l.ExpiresAt }).FirstOrDefaultAsync(ct);
+            .Select(l => new { l.Id, l.TenantId, l.SeatsTotal, l.State, l.ExpiresAt, Open = db.Set<QueueTicket>().IgnoreQueryFilters().Count(t => t.LicenseId == l.Id
+                && ((t.State == QueueTicketState.Waiting && t.ExpiresAt > now) || (t.State == QueueTicketState.Offered && t.OfferExpiresAt > now))) })
+            .FirstOrDefaultAsync(ct);
         if (license is null)
         {
             return new QueueGate(null, 0, false);
         }
 
-        var open = await Open(license.Id, now).CountAsync(ct);
+        var open = license.Open;
         var holds = open > 0 && await Sessions.AnyAsync(
             s => s.LicenseId == license.Id && s.HardwareId == hardwareId && s.Status == SessionState.Active && s.ExpiresAt > now, ct);
         // Enough of the licence to join its queue; the ledger's refusals (suspension, expiry) are checked on the way.
