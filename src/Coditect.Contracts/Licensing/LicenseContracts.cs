@@ -40,6 +40,8 @@ public sealed record CreateLicenseRequest(
 /// A licence. <c>LicenseKey</c> is the full key, present only in the answer to its creation; afterwards
 /// <c>KeyPreview</c> (prefix and last four) identifies it. <c>Type</c> is one of <see cref="LicenseTypes"/>; on a
 /// node-locked licence <c>SeatsTotal</c> is the machine cap and <c>SeatsUsed</c> the machines activated.
+/// <c>QueueLength</c> is the machines waiting in the licence's seat queue (tickets waiting or offered), in the answers to
+/// reading a licence or a page of them; 0 elsewhere.
 /// </summary>
 public sealed record LicenseResponse(
     Guid Id,
@@ -56,7 +58,8 @@ public sealed record LicenseResponse(
     DateTime UpdatedAt,
     string? ManagedBy = null,
     string Type = LicenseTypes.Floating,
-    int BorrowMaxHours = 0);
+    int BorrowMaxHours = 0,
+    int QueueLength = 0);
 
 /// <summary>A licence's <c>managed_by</c> on the wire: who owns a licence its organization may not change.</summary>
 public static class LicenseOwners

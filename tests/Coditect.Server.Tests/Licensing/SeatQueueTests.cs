@@ -54,6 +54,29 @@ public abstract class SeatQueueTests<TApp>(TApp app) : IClassFixture<TApp> where
     }
 
     [Fact]
+    public async Task The_licence_and_its_console_page_show_the_queue_length()
+    {
+        var (key, license) = await LicenseAsync(seats: 1);
+        await _anonymous.AcquireSeatAsync(key, "machine-a");
+        await WaitAsync(key, "machine-b");
+        await WaitAsync(key, "machine-c");
+        var vendor = license.Vendor;
+
+        (await vendor.Client.GetJsonAsync<LicenseResponse>($"{vendor.OrgPath}/licenses/{license.Id}")).QueueLength.ShouldBe(2);
+        var page = await vendor.Client.GetJsonAsync<PagedList<LicenseResponse>>($"{vendor.OrgPath}/licenses");
+        page.Items.Single(l => l.Id == license.Id).QueueLength.ShouldBe(2);
+
+        // The live section's fragment carries the page's seat and queue figures out of band, so they move with it.
+        var console = await app.SignInToConsoleAsync(vendor.Email, vendor.Password);
+        var fragment = await console.GetStringAsync($"/orgs/{vendor.OrgSlug}/licenses/{license.Id}?handler=sessions");
+        fragment.ShouldContain("""<div class="value" id="stat-queue" hx-swap-oob="true">2</div>""");
+        fragment.ShouldContain("""<div class="value" id="stat-seats" hx-swap-oob="true">1 / 1</div>""");
+        var full = await console.GetStringAsync($"/orgs/{vendor.OrgSlug}/licenses/{license.Id}");
+        full.ShouldContain("""<div class="value" id="stat-queue">2</div>""");
+        full.Split("id=\"stat-queue\"").Length.ShouldBe(2); // the page itself has each figure once
+    }
+
+    [Fact]
     public async Task An_unclaimed_offer_passes_to_the_next_ticket()
     {
         var (key, _) = await LicenseAsync(seats: 1);

@@ -154,8 +154,10 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
                 Used = l.Type == LicenseType.NodeLocked
                     ? db.Set<LicenseMachine>().Count(m => m.LicenseId == l.Id)
                     : db.Set<LicenseSession>().Count(s => s.LicenseId == l.Id && s.Status == SessionState.Active && s.ExpiresAt > now),
+                Queued = db.Set<QueueTicket>().Count(t => t.LicenseId == l.Id
+                    && ((t.State == QueueTicketState.Waiting && t.ExpiresAt > now) || (t.State == QueueTicketState.Offered && t.OfferExpiresAt > now))),
             });
-        return paging.ToListAsync(rows, r => r.License.ToResponse(r.Used, now), ct);
+        return paging.ToListAsync(rows, r => r.License.ToResponse(r.Used, now, queueLength: r.Queued), ct);
     }
 
     /// <summary>The licence, or null when none is visible.</summary>
@@ -163,7 +165,7 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var license = await db.Set<License>().AsNoTracking().FirstOrDefaultAsync(l => l.Id == id, ct);
-        return license?.ToResponse(await LicenseEndpoints.SeatsUsedAsync(db, id, now, ct), now);
+        return license?.ToResponse(await LicenseEndpoints.SeatsUsedAsync(db, id, now, ct), now, queueLength: await QueueLengthAsync(id, ct));
     }
 
     /// <summary>Changes the members <paramref name="update"/> sets. <paramref name="errors"/> may hold the caller's own parse errors.</summary>

@@ -144,9 +144,9 @@ public static class LicenseEndpoints
 
     internal static ProblemHttpResult NotFound() => Problems.NotFound(ProblemCodes.LicenseNotFound, "The licence");
 
-    internal static LicenseResponse ToResponse(this License l, int seatsUsed, DateTime now, string? key = null) => new(
+    internal static LicenseResponse ToResponse(this License l, int seatsUsed, DateTime now, string? key = null, int queueLength = 0) => new(
         l.Id, l.Name, key, l.KeyPreview, l.SeatsTotal, seatsUsed, l.ExpiresAt, l.StatusAt(now),
         LedgerRules.ParseEntitlements(l.Entitlements),
         JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(l.Metadata) ?? [],
-        l.CreatedAt, l.UpdatedAt, l.ManagedBy, l.TypeName, l.BorrowMaxHours);
+        l.CreatedAt, l.UpdatedAt, l.ManagedBy, l.TypeName, l.BorrowMaxHours, queueLength);
 }

@@ -11,7 +11,9 @@ using Microsoft.AspNetCore.Mvc;
 namespace Coditect.Server.Licensing.Pages;
 
 /// <summary>What the sessions table shows (<c>_Sessions.cshtml</c>), on the page and as its live fragment.</summary>
-public sealed record SessionsView(string LicensePath, int SeatsTotal, PagedList<SessionResponse> Sessions, bool CanKick, DateTime Now);
+/// <c>Fragment</c>: answered alone to the live section, which then also refreshes the page's seat and queue figures (out of band).
+public sealed record SessionsView(
+    string LicensePath, int SeatsTotal, PagedList<SessionResponse> Sessions, bool CanKick, DateTime Now, int SeatsUsed, int QueueLength, bool Fragment);
 
 /// <summary>
 /// One licence: its facts, its key once after it was made, its live sessions (reloaded by the page's event stream), its
@@ -42,7 +44,7 @@ public sealed partial class LicenseModel(LicenseAdmin licenses, TimeProvider clo
     public IReadOnlyList<UsageBucket> TurnAways { get; private set; } = [];
 
     /// <summary>Machines waiting in the licence's seat queue (docs/licensing.md, "Waiting for a seat").</summary>
-    public int QueueLength { get; private set; }
+    public int QueueLength => License.QueueLength;
 
     /// <summary>The renew form's new expiry.</summary>
     [BindProperty(Name = "expires_at")]
@@ -66,7 +68,7 @@ public sealed partial class LicenseModel(LicenseAdmin licenses, TimeProvider clo
         }
 
         License = license;
-        return Partial("/Licensing/Pages/_Sessions.cshtml", await SessionsAsync(ct));
+        return Partial("/Licensing/Pages/_Sessions.cshtml", await SessionsAsync(ct) with { Fragment = true });
     }
 
     /// <summary>
@@ -156,14 +158,14 @@ public sealed partial class LicenseModel(LicenseAdmin licenses, TimeProvider clo
         Usage = new LicenseAdmin.UsageRange(to - Range.Span, to, Range.Bucket);
         var usage = await licenses.UsageAsync(id, Usage, ct);
         TurnAways = usage is null ? [] : [.. usage.Buckets.Where(b => b.Denials > 0).OrderByDescending(b => b.Start)];
-        QueueLength = await licenses.QueueLengthAsync(id, ct);
         return true;
     }
 
     private async Task<SessionsView> SessionsAsync(CancellationToken ct)
     {
         var live = await licenses.LiveSessionsAsync(License, Paging.MaxPageSize, ct);
-        return new SessionsView(Shell.OrgPath($"/licenses/{License.Id}"), License.SeatsTotal, live, Shell.Can(Permission.ManageLicenses), clock.GetUtcNow().UtcDateTime);
+        return new SessionsView(Shell.OrgPath($"/licenses/{License.Id}"), License.SeatsTotal, live, Shell.Can(Permission.ManageLicenses), clock.GetUtcNow().UtcDateTime,
+            License.SeatsUsed, License.QueueLength, Fragment: false);
     }
 
     private static string Rfc3339(DateTime time) => time.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

@@ -108,7 +108,7 @@ public static class LeaseEndpoints
             {
                 if (body.Wait == true)
                 {
-                    return await JoinAsync(queue, gate.License!, command, ct);
+                    return await JoinAsync(queue, watch, gate.License!, command, ct);
                 }
 
                 await queue.CountDenialAsync(gate.License!.Id, now, ct);
@@ -130,7 +130,7 @@ public static class LeaseEndpoints
                 return Problems.Of(StatusCodes.Status410Gone, ProblemCodes.QueueTicketLapsed,
                     "The seat offered to this ticket was not claimed in time. Join the queue again.");
             case AcquireOutcome.NoSeats when body.Wait == true:
-                return await JoinAsync(queue, result.License!, command, ct);
+                return await JoinAsync(queue, watch, result.License!, command, ct);
         }
 
         return Granted(result, command, tokens, options.Value, watch, queueLength).Result switch
@@ -225,9 +225,11 @@ public static class LeaseEndpoints
     }
 
     /// <summary>202: the machine waits in the licence's queue; the ticket's address is its <c>Location</c>.</summary>
-    private static async Task<Accepted<QueueTicketResponse>> JoinAsync(SeatQueue queue, LicenseSnapshot license, AcquireCommand command, CancellationToken ct)
+    private static async Task<Accepted<QueueTicketResponse>> JoinAsync(
+        SeatQueue queue, LicenseWatch watch, LicenseSnapshot license, AcquireCommand command, CancellationToken ct)
     {
         var (ticket, view) = await queue.JoinAsync(license, command, ct);
+        watch.Changed(license.Id); // the console's licence page shows the queue's length live
         return TypedResults.Accepted($"/api/v1/licenses/queue/{ticket}", view.ToResponse(ticket));
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Coditect.Contracts.Common;
 using Coditect.Contracts.Licensing;
+using Coditect.Server.Licensing.Live;
 using Coditect.Server.Platform;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -133,7 +134,8 @@ public static class QueueEndpoints
         }
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Leave(string ticket, SeatQueue queue, QueueOfferer offerer, HttpContext http, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Leave(
+        string ticket, SeatQueue queue, QueueOfferer offerer, LicenseWatch watch, HttpContext http, CancellationToken ct)
     {
         if (!SeatQueue.IsWellFormed(ticket))
         {
@@ -153,6 +155,7 @@ public static class QueueEndpoints
         }
 
         offerer.Poke(licenseId);
+        watch.Changed(licenseId);
         return TypedResults.NoContent();
     }
 }
