@@ -73,7 +73,14 @@ internal static partial class CliApp
         var token = new Argument<string>("token") { Description = "The lease token (compact JWS) to check." };
         var verifyHwid = HardwareOption("The machine the token must be for (default: this machine's).");
         var jwks = new Option<string?>("--jwks") { Description = "Verify against this JWKS file instead of the server's keys (fetched, or cached from an earlier fetch)." };
-        var verify = new Command("verify", "Verify a lease token offline: signature, algorithm, key id, expiry and hardware id.") { token, verifyHwid, jwks };
+        var verifyOrg = new Option<Guid?>("--org-id")
+        {
+            Description = "The vendor's organization id: only its signing keys are trusted, and the token must be its (default: the organization the token names).",
+        };
+        var verify = new Command("verify", "Verify a lease token offline: signature, algorithm, key id, expiry, hardware id and organization.")
+        {
+            token, verifyHwid, jwks, verifyOrg,
+        };
         verify.SetAction(Run(terminal, async (parse, ct) =>
         {
             var hardwareId = parse.GetValue(verifyHwid) ?? HardwareId.Default();
@@ -91,11 +98,12 @@ internal static partial class CliApp
                     throw new UsageException($"--jwks {file}: {e.Message}");
                 }
 
-                verified = LeaseToken.Verify(parse.GetValue(token)!, keys, hardwareId, DateTimeOffset.UtcNow);
+                verified = LeaseToken.Verify(parse.GetValue(token)!, keys, hardwareId, DateTimeOffset.UtcNow, parse.GetValue(verifyOrg));
             }
             else
             {
-                verified = await new SigningKeys(Server(parse, terminal)).VerifyAsync(parse.GetValue(token)!, hardwareId, ct);
+                var pinned = new LicenseClientOptions { OrganizationId = parse.GetValue(verifyOrg) };
+                verified = await new SigningKeys(Server(parse, terminal), pinned).VerifyAsync(parse.GetValue(token)!, hardwareId, ct);
             }
 
             if (parse.GetValue(JsonOption))

@@ -139,7 +139,7 @@ internal static partial class CliApp
             }
             else
             {
-                trusted = await new SigningKeys(Server(parse, terminal)).GetAsync(ct);
+                trusted = await new SigningKeys(Server(parse, terminal)).GetAsync(parse.GetValue(orgId)!.Value, ct);
             }
 
             var verified = LicenseFile.Verify(text, trusted, parse.GetValue(orgId)!.Value, DateTimeOffset.UtcNow,

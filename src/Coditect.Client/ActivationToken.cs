@@ -56,13 +56,13 @@ public sealed class ActivationToken
     public DateTimeOffset ExpiresAt { get; }
 
     /// <summary>
-    /// Verifies an activation token offline: the checks of <see cref="LeaseToken.Verify"/> (shape, algorithm, a key of
+    /// Verifies an activation token offline: the checks of <see cref="LeaseToken.Verify(string, JsonWebKeySet, string, DateTimeOffset, Guid?)"/> (shape, algorithm, a key of
     /// <paramref name="keys"/> by <c>kid</c>, signature, <c>exp</c>, <c>nbf</c>), plus <c>typ</c>
     /// <see cref="Type"/>, <c>org_id</c> equal to <paramref name="expectedOrganizationId"/> (fixed by the vendor in the
     /// application) and <c>hardware_id</c> equal to <paramref name="expectedHardwareId"/>.
     /// </summary>
     /// <param name="token">The compact JWS (<c>ActivateResponse.ActivationToken</c>).</param>
-    /// <param name="keys">The server's public keys (<see cref="SigningKeys.GetAsync"/> or <see cref="JsonWebKeySet.Load"/>).</param>
+    /// <param name="keys">The server's public keys (<see cref="SigningKeys.GetAsync(CancellationToken)"/> or <see cref="JsonWebKeySet.Load"/>).</param>
     /// <param name="expectedOrganizationId">The vendor's organization id, fixed in the application.</param>
     /// <param name="expectedHardwareId">This machine, usually <see cref="Client.HardwareId.Default"/>.</param>
     /// <param name="now">The current time.</param>

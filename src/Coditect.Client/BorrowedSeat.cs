@@ -5,7 +5,7 @@ namespace Coditect.Client;
 /// <summary>
 /// A seat borrowed for offline work (<see cref="LicenseClient.BorrowAsync(string, int, AcquireOptions?, CancellationToken)"/>):
 /// it holds its seat on the server without heartbeats until <see cref="BorrowedUntil"/>, and its <see cref="Token"/>
-/// verifies offline (<see cref="LeaseToken.Verify"/>) until then. Nothing runs in the background: keep the token (on
+/// verifies offline (<see cref="LeaseToken.Verify(string, JsonWebKeySet, string, DateTimeOffset, Guid?)"/>) until then. Nothing runs in the background: keep the token (on
 /// disk, say) and give the seat back early with <see cref="LicenseClient.ReturnAsync(BorrowedSeat, CancellationToken)"/>.
 /// An administrator may revoke it, but the server can tell the machine only at its next contact.
 /// </summary>

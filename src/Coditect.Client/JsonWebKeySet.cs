@@ -40,7 +40,7 @@ public sealed class JsonWebKeySet
         }
     }
 
-    /// <summary>Reads a key set from a file, e.g. one saved by <see cref="SigningKeys.GetAsync"/>.</summary>
+    /// <summary>Reads a key set from a file, e.g. one saved by <see cref="SigningKeys.GetAsync(CancellationToken)"/>.</summary>
     /// <param name="path">The file.</param>
     /// <returns>The key set.</returns>
     /// <exception cref="FormatException">The file is not a JWKS document.</exception>

@@ -56,7 +56,7 @@ public sealed class Lease : IAsyncDisposable
     /// <summary>The seats held (this one included) when the lease was acquired.</summary>
     public int SeatsUsed { get; }
 
-    /// <summary>The latest signed lease token (a compact JWS), renewed by every heartbeat; verify it with <see cref="LeaseToken.Verify"/>.</summary>
+    /// <summary>The latest signed lease token (a compact JWS), renewed by every heartbeat; verify it with <see cref="LeaseToken.Verify(string, JsonWebKeySet, string, DateTimeOffset, Guid?)"/>.</summary>
     public string Token
     {
         get

@@ -7,7 +7,7 @@ namespace Coditect.Client;
 
 /// <summary>
 /// A verified lease token: the server's signed statement that a machine holds a seat until <see cref="ExpiresAt"/>.
-/// <see cref="Verify"/> checks it offline against the server's published keys, so an application can trust the seat it
+/// <see cref="Verify(string, JsonWebKeySet, string, DateTimeOffset, Guid?)"/> checks it offline against the server's published keys, so an application can trust the seat it
 /// holds without reaching the server.
 /// </summary>
 public sealed class LeaseToken
@@ -94,12 +94,28 @@ public sealed class LeaseToken
     /// <paramref name="expectedHardwareId"/>.
     /// </summary>
     /// <param name="token">The compact JWS (<see cref="Lease.Token"/>).</param>
-    /// <param name="keys">The server's public keys (<see cref="SigningKeys.GetAsync"/> or <see cref="JsonWebKeySet.Load"/>).</param>
+    /// <param name="keys">The server's public keys (<see cref="SigningKeys.GetAsync(CancellationToken)"/> or <see cref="JsonWebKeySet.Load"/>).</param>
     /// <param name="expectedHardwareId">The machine the token must be for, usually <see cref="Client.HardwareId.Default"/>.</param>
     /// <param name="now">The current time.</param>
     /// <returns>The verified token and its claims.</returns>
     /// <exception cref="LeaseTokenException">Any check failed; <see cref="LeaseTokenException.Reason"/> says which.</exception>
-    public static LeaseToken Verify(string token, JsonWebKeySet keys, string expectedHardwareId, DateTimeOffset now)
+    public static LeaseToken Verify(string token, JsonWebKeySet keys, string expectedHardwareId, DateTimeOffset now) =>
+        Verify(token, keys, expectedHardwareId, now, null);
+
+    /// <summary>
+    /// Verifies a lease token offline as <see cref="Verify(string, JsonWebKeySet, string, DateTimeOffset)"/> does, and, when
+    /// <paramref name="expectedOrganizationId"/> is given, that the vendor's organization issued it (<c>org_id</c>).
+    /// With <paramref name="keys"/> from the organization's own key set (<see cref="SigningKeys"/> with
+    /// <see cref="LicenseClientOptions.OrganizationId"/>), a token another tenant's licence gave cannot pass.
+    /// </summary>
+    /// <param name="token">The compact JWS (<see cref="Lease.Token"/>).</param>
+    /// <param name="keys">The organization's public keys.</param>
+    /// <param name="expectedHardwareId">The machine the token must be for.</param>
+    /// <param name="now">The current time.</param>
+    /// <param name="expectedOrganizationId">The vendor's organization id, fixed in the application; null skips the check.</param>
+    /// <returns>The verified token and its claims.</returns>
+    /// <exception cref="LeaseTokenException">Any check failed; <see cref="LeaseTokenException.Reason"/> says which.</exception>
+    public static LeaseToken Verify(string token, JsonWebKeySet keys, string expectedHardwareId, DateTimeOffset now, Guid? expectedOrganizationId)
     {
         var parts = (token ?? "").Trim().Split('.');
         if (parts.Length != 3 || parts.Any(p => p.Length == 0))
@@ -177,7 +193,32 @@ public sealed class LeaseToken
             throw Fail(LeaseTokenFailure.WrongHardware, "The lease token is for another machine.");
         }
 
+        if (expectedOrganizationId is { } organization && !(Guid.TryParse(Text(claims, "org_id"), out var issuer) && issuer == organization))
+        {
+            throw Fail(LeaseTokenFailure.WrongOrganization, "The lease token was issued by another organization than the one expected.");
+        }
+
         return new LeaseToken(token!.Trim(), algorithm, kid!, claims.Clone());
+    }
+
+    /// <summary>The <c>org_id</c> a token claims, unverified: which organization's key set to fetch when none is pinned.</summary>
+    internal static Guid? ClaimedOrganization(string token)
+    {
+        var parts = (token ?? "").Trim().Split('.');
+        if (parts.Length != 3)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var payload = ParsePart(parts[1], "payload");
+            return payload.RootElement.ValueKind == JsonValueKind.Object && Guid.TryParse(Text(payload.RootElement, "org_id"), out var id) ? id : null;
+        }
+        catch (LeaseTokenException)
+        {
+            return null;
+        }
     }
 
     internal static bool SignatureIsValid(string algorithm, JsonWebKey key, byte[] signed, byte[] signature)
@@ -278,7 +319,7 @@ public enum LeaseTokenFailure
     /// <summary>The token is for another machine.</summary>
     WrongHardware,
 
-    /// <summary>The statement (an activation token or licence file) was issued by another organization than the expected one.</summary>
+    /// <summary>The token, activation token or licence file was issued by another organization than the expected one.</summary>
     WrongOrganization,
 }
 

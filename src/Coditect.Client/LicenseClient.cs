@@ -99,7 +99,7 @@ public sealed partial class LicenseClient : IDisposable
     /// <summary>
     /// Borrows a seat for offline work: the server holds it for this machine for <paramref name="hours"/> hours (at most the
     /// licence's <c>borrow_max_hours</c>, never beyond the licence's expiry) without heartbeats. Verify the returned token
-    /// offline with <see cref="VerifyAsync"/> or <see cref="LeaseToken.Verify"/>: it stays valid until
+    /// offline with <see cref="VerifyAsync"/> or <see cref="LeaseToken.Verify(string, JsonWebKeySet, string, DateTimeOffset, Guid?)"/>: it stays valid until
     /// <see cref="BorrowedSeat.BorrowedUntil"/>. A machine that already holds a lease borrows that same session.
     /// </summary>
     /// <param name="hardwareId">This machine's id, usually <see cref="HardwareId.Default"/>.</param>
@@ -206,7 +206,7 @@ public sealed partial class LicenseClient : IDisposable
     public SigningKeys SigningKeys { get; }
 
     /// <summary>
-    /// Verifies a lease token offline with <see cref="LeaseToken.Verify"/>: the same as
+    /// Verifies a lease token offline with <see cref="LeaseToken.Verify(string, JsonWebKeySet, string, DateTimeOffset, Guid?)"/>: the same as
     /// <c>SigningKeys.VerifyAsync</c>; reaches the server only when no cached key matches the token.
     /// </summary>
     /// <param name="token">The compact JWS, from <see cref="Lease.Token"/>.</param>

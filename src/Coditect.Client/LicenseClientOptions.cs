@@ -17,10 +17,19 @@ public sealed class LicenseClientOptions
 
     /// <summary>
     /// Where the server's public signing keys (JWKS) are cached, so an application that starts offline can still verify
-    /// the lease token it holds. Default: <c>{LocalApplicationData}/coditect/jwks/{host}_{port}.json</c>. An empty string
-    /// turns the cache off.
+    /// the lease token it holds. Default: <c>{LocalApplicationData}/coditect/jwks/{host}_{port}_{hash}_{organization}.json</c>,
+    /// one file per organization. A path given here is the file of <see cref="OrganizationId"/>'s keys (another
+    /// organization's are kept beside it, the id appended). An empty string turns the cache off.
     /// </summary>
     public string? JwksCachePath { get; set; }
+
+    /// <summary>
+    /// The vendor's organization id, fixed in the application: pins verification to that organization's signing keys
+    /// (<c>/api/v1/orgs/{id}/jwks.json</c>) and its <c>org_id</c>, so a token another tenant's licence gave never passes,
+    /// whatever server it came from. Recommended. When null, <see cref="SigningKeys"/> fetches the key set of the
+    /// organization a token names.
+    /// </summary>
+    public Guid? OrganizationId { get; set; }
 
     /// <summary>How transient failures are retried.</summary>
     public RetryPolicy Retry { get; set; } = new();

@@ -74,7 +74,7 @@ public sealed class LicenseFile
     /// what <c>coditect licenses file</c> saves) or the bare JWS. The key set inside the file is never trusted on its own:
     /// the signing key is looked up by <c>kid</c> in <paramref name="trustedKeys"/> (keys the application already trusts,
     /// e.g. shipped with it), and when the file embeds a key set, its key with that <c>kid</c> must be the same key.
-    /// Then the checks of <see cref="LeaseToken.Verify"/>, <c>typ</c> <see cref="Type"/>, <c>org_id</c> equal to
+    /// Then the checks of <see cref="LeaseToken.Verify(string, JsonWebKeySet, string, DateTimeOffset, Guid?)"/>, <c>typ</c> <see cref="Type"/>, <c>org_id</c> equal to
     /// <paramref name="expectedOrganizationId"/>, and, for a file bound to a machine, <c>hardware_id</c> equal to
     /// <paramref name="expectedHardwareId"/>.
     /// </summary>

@@ -46,7 +46,7 @@ app.MapLicensing(org);
 app.MapNotifications(api, org);
 org.MapDevContext();
 api.MapBilling(org);
-app.MapSigning();
+app.MapSigning(org);
 app.MapHealth();
 app.MapApiDocs();
 app.MapConsole();

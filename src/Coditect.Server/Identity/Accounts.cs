@@ -15,7 +15,7 @@ namespace Coditect.Server.Identity;
 /// </summary>
 public sealed class Accounts(
     CoditectDbContext db, PasswordHasher hasher, TenantScope scope, Invitations invitations, MailedTokens mailedTokens,
-    IOptions<IdentityOptions> options, TimeProvider clock)
+    IOptions<IdentityOptions> options, TimeProvider clock, Signing.LeaseSigningKeys signingKeys)
 {
     /// <summary>
     /// A sign-up's outcome: the user and the organization they own or joined; or the field errors; or that the email
@@ -90,7 +90,7 @@ public sealed class Accounts(
 
         db.Add(user);
         await scope.EnterUserAsync(user.Id, ct);
-        var organization = orgName is null ? null : await OrganizationEndpoints.CreateAsync(db, scope, orgName, slug: null, user.Id, ct);
+        var organization = orgName is null ? null : await OrganizationEndpoints.CreateAsync(db, scope, signingKeys, orgName, slug: null, user.Id, ct);
         try
         {
             await db.SaveChangesAsync(ct);

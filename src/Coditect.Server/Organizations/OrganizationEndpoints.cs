@@ -2,6 +2,7 @@ using Coditect.Contracts.Common;
 using Coditect.Contracts.Organizations;
 using Coditect.Server.Data;
 using Coditect.Server.Platform;
+using Coditect.Server.Signing;
 using Coditect.Server.Tenancy;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -39,14 +40,19 @@ public static class OrganizationEndpoints
         api.MapStaffOrganizations();
     }
 
-    /// <summary>Creates an organization with <paramref name="ownerId"/> as its owner, and makes it the request's tenant.</summary>
-    public static async Task<Organization> CreateAsync(CoditectDbContext db, TenantScope scope, string name, string? slug, Guid ownerId, CancellationToken ct)
+    /// <summary>
+    /// Creates an organization with <paramref name="ownerId"/> as its owner and its first lease signing key, and makes it
+    /// the request's tenant.
+    /// </summary>
+    public static async Task<Organization> CreateAsync(
+        CoditectDbContext db, TenantScope scope, LeaseSigningKeys signingKeys, string name, string? slug, Guid ownerId, CancellationToken ct)
     {
         slug ??= await FreeSlugAsync(db, Slugs.FromName(name), ct);
         var organization = new Organization { Name = name, Slug = slug };
         await scope.EnterAsync(organization.Id, ct);
         db.Add(organization);
         db.Add(new Membership { TenantId = organization.Id, UserId = ownerId, Role = Role.Owner });
+        signingKeys.AddFirstKey(db, organization.Id);
         return organization;
     }
 
@@ -73,7 +79,7 @@ public static class OrganizationEndpoints
     }
 
     private static async Task<Results<Created<OrganizationResponse>, ProblemHttpResult>> Create(
-        CreateOrganizationRequest body, CoditectDbContext db, TenantContext tenant, TenantScope scope, CancellationToken ct)
+        CreateOrganizationRequest body, CoditectDbContext db, TenantContext tenant, TenantScope scope, LeaseSigningKeys signingKeys, CancellationToken ct)
     {
         if (tenant.UserId is not { } userId || tenant.ApiKeyId is not null)
         {
@@ -93,7 +99,7 @@ public static class OrganizationEndpoints
             return SlugTaken();
         }
 
-        var organization = await CreateAsync(db, scope, name, slug, userId, ct);
+        var organization = await CreateAsync(db, scope, signingKeys, name, slug, userId, ct);
         try
         {
             await db.SaveChangesAsync(ct);

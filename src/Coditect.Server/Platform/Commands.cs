@@ -34,16 +34,7 @@ public static class Commands
                 return true;
             case "rotate-signing-key":
                 await app.Services.MigrateAsync(force: false, CancellationToken.None);
-                var algorithm = args.SkipWhile(a => a != command).Skip(1).FirstOrDefault();
-                if (algorithm is not (null or "ES256" or "RS256"))
-                {
-                    await System.Console.Error.WriteLineAsync("usage: rotate-signing-key [ES256|RS256]");
-                    Environment.ExitCode = 2;
-                    return true;
-                }
-
-                var kid = await app.Services.GetRequiredService<LeaseSigningKeys>().RotateAsync(algorithm, CancellationToken.None);
-                await System.Console.Out.WriteLineAsync($"New lease signing key {kid}; older keys stay published until their tokens expire.");
+                Environment.ExitCode = await RotateSigningKeysAsync(app.Services.GetRequiredService<LeaseSigningKeys>(), [.. args.SkipWhile(a => a != command).Skip(1)]);
                 return true;
             default:
                 var added = app.Services.GetServices<OperatorCommand>().FirstOrDefault(c => c.Name == command);
@@ -57,5 +48,44 @@ public static class Commands
                     app.Services, [.. args.SkipWhile(a => a != command).Skip(1)], System.Console.Out, System.Console.Error);
                 return true;
         }
+    }
+
+    /// <summary>
+    /// <c>rotate-signing-key [ES256|RS256] [--org ORGANIZATION_ID]</c>: a new lease signing key for one organization, or
+    /// for every organization (after a suspected compromise of the master key, or to change the algorithm everywhere).
+    /// </summary>
+    private static async Task<int> RotateSigningKeysAsync(LeaseSigningKeys keys, string[] args)
+    {
+        string? algorithm = null;
+        Guid? organization = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "ES256" or "RS256" when algorithm is null:
+                    algorithm = args[i];
+                    break;
+                case "--org" when i + 1 < args.Length && Guid.TryParse(args[i + 1], out var id):
+                    organization = id;
+                    i++;
+                    break;
+                default:
+                    await System.Console.Error.WriteLineAsync("usage: rotate-signing-key [ES256|RS256] [--org ORGANIZATION_ID]");
+                    return 2;
+            }
+        }
+
+        if (organization is { } one)
+        {
+            var kid = await keys.RotateAsync(one, algorithm, CancellationToken.None);
+            await System.Console.Out.WriteLineAsync($"New lease signing key {kid} for organization {one}; older keys stay published until what they signed expires.");
+        }
+        else
+        {
+            var count = await keys.RotateAllAsync(algorithm, CancellationToken.None);
+            await System.Console.Out.WriteLineAsync($"New lease signing keys for {count} organization(s); older keys stay published until what they signed expires.");
+        }
+
+        return 0;
     }
 }

@@ -252,6 +252,10 @@ internal static partial class OpenApiSchemas
         {
             ["hardware_id"] = Text(OptionalOrNull, 256) with { Description = "Binds the file to this machine; left out: the licence as a whole." },
         },
+        [typeof(RotateSigningKeyRequest)] = new()
+        {
+            ["algorithm"] = OptionalOrNull with { Values = ["ES256", "RS256"], Description = "Left out: Signing:LeaseTokenAlgorithm." },
+        },
     };
 
     /// <summary>String members of answers that take one of a few values.</summary>

@@ -26,14 +26,14 @@ public sealed record LeaseClaims(
 public sealed record Statement(Guid Subject, Guid LicenseId, Guid OrganizationId, DateTime IssuedAt, DateTime ExpiresAt);
 
 /// <summary>
-/// Signs lease tokens: compact JWS (RFC 7515) that any JWT library verifies against <c>/.well-known/jwks.json</c>.
-/// Written by hand on purpose: it is on the acquire and heartbeat hot path, and a token is one small JSON object
-/// and one signature.
+/// Signs lease tokens: compact JWS (RFC 7515) that any JWT library verifies against the organization's key set,
+/// <c>/api/v1/orgs/{id}/jwks.json</c>. Written by hand on purpose: it is on the acquire and heartbeat hot path, and a
+/// token is one small JSON object and one signature.
 /// </summary>
 public sealed class LeaseTokens(LeaseSigningKeys keys, IOptions<LicensingOptions> options)
 {
-    public string Create(LeaseClaims claims) =>
-        Sign("JWT", new Statement(claims.SessionId, claims.LicenseId, claims.OrganizationId, claims.IssuedAt, claims.ExpiresAt), json =>
+    public ValueTask<string> CreateAsync(LeaseClaims claims, IServiceProvider? requestServices, CancellationToken ct) =>
+        SignAsync("JWT", new Statement(claims.SessionId, claims.LicenseId, claims.OrganizationId, claims.IssuedAt, claims.ExpiresAt), json =>
         {
             json.WriteString("hardware_id", claims.HardwareId);
             json.WriteStartArray("entitlements");
@@ -48,17 +48,19 @@ public sealed class LeaseTokens(LeaseSigningKeys keys, IOptions<LicensingOptions
             {
                 json.WriteNumber("borrowed_until", new DateTimeOffset(borrowedUntil, TimeSpan.Zero).ToUnixTimeSeconds());
             }
-        });
+        }, requestServices, ct);
 
     /// <summary>
-    /// Signs a statement of the organization's with the lease-token key: lease tokens (<c>typ</c> <c>JWT</c>), activation
-    /// tokens and licence files, each with its own <paramref name="type"/> in the header so that none passes for another.
-    /// The payload is <c>iss</c>, the <paramref name="statement"/>'s registered claims, then what <paramref name="claims"/> writes.
+    /// Signs a statement with its organization's current key: lease tokens (<c>typ</c> <c>JWT</c>), activation tokens and
+    /// licence files, each with its own <paramref name="type"/> in the header so that none passes for another. The payload
+    /// is <c>iss</c>, the <paramref name="statement"/>'s registered claims, then what <paramref name="claims"/> writes.
+    /// Completes at once but for an organization's first statement on this node: its keys are read then, through
+    /// the request's database context when <paramref name="requestServices"/> is given (<see cref="LeaseSigningKeys.ForOrganizationAsync"/> says why).
     /// </summary>
-    public string Sign(string type, Statement statement, Action<Utf8JsonWriter> claims)
+    public async ValueTask<string> SignAsync(string type, Statement statement, Action<Utf8JsonWriter> claims, IServiceProvider? requestServices, CancellationToken ct)
     {
-        // The key is the platform's today; per-organization keys would pick it by statement.OrganizationId.
-        var key = keys.Current;
+        var key = (await keys.ForOrganizationAsync(statement.OrganizationId, requestServices, ct)).Current
+            ?? throw new InvalidOperationException($"Organization {statement.OrganizationId} has no lease signing key.");
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var json = new Utf8JsonWriter(buffer))
         {
@@ -97,10 +99,21 @@ public sealed class LeaseTokens(LeaseSigningKeys keys, IOptions<LicensingOptions
         return $"{signingInput}.{Base64Url(signature)}";
     }
 
-    /// <summary>The public keys as a JSON Web Key Set.</summary>
-    public object Jwks() => new
+    /// <summary>
+    /// The organization's public keys as a JSON Web Key Set; null when there is no such organization. The platform's earlier
+    /// keys are in it while they are published, so what they signed for this organization before keys were per
+    /// organization still verifies; every such statement names its organization (<c>org_id</c>), which verifiers check.
+    /// </summary>
+    public async ValueTask<object?> JwksAsync(Guid organizationId, CancellationToken ct) =>
+        await keys.PublishedForAsync(organizationId, ct) is { } set ? Jwks([.. set.Published, .. keys.PlatformPublished]) : null;
+
+    /// <summary>The platform's keys still published, for the tokens they signed before keys were per organization.</summary>
+    public object PlatformJwks() => Jwks(keys.PlatformPublished);
+
+    /// <summary>Public keys as a JSON Web Key Set.</summary>
+    public static object Jwks(IReadOnlyList<SigningKey> published) => new
     {
-        keys = keys.Published.Select(k => k.Key switch
+        keys = published.Select(k => k.Key switch
         {
             ECDsa ec => Ec(ec.ExportParameters(false), k.KeyId),
             RSA rsa => Rsa(rsa.ExportParameters(false), k.KeyId),

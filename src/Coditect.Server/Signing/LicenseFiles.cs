@@ -14,11 +14,11 @@ namespace Coditect.Server.Signing;
 
 /// <summary>
 /// Signed licence files for machines that never reach the server (scoped): the licence's terms as a compact JWS signed
-/// with the current lease-token key (<c>typ</c> <c>coditect-license+jwt</c>, so it never passes for a lease token), and the
-/// public key set. The file expires at the earlier of the licence's expiry and issue + <c>Licensing:LicenseFileMaxDays</c>;
+/// with the organization's current lease-token key (<c>typ</c> <c>coditect-license+jwt</c>, so it never passes for a lease token), and the
+/// organization's public key set. The file expires at the earlier of the licence's expiry and issue + <c>Licensing:LicenseFileMaxDays</c>;
 /// a suspended or expired licence issues none. Each issue is audited (<c>license.file_issued</c>).
 /// </summary>
-public sealed class LicenseFiles(CoditectDbContext db, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock)
+public sealed class LicenseFiles(CoditectDbContext db, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock, IServiceProvider services)
 {
     public const string TokenType = "coditect-license+jwt";
     public const string Issued = "license.file_issued";
@@ -54,7 +54,7 @@ public sealed class LicenseFiles(CoditectDbContext db, LeaseTokens tokens, IOpti
         var expiresAt = license.ExpiresAt is { } end && end < maxExpiry ? end : maxExpiry;
         var entitlements = LedgerRules.ParseEntitlements(license.Entitlements);
         using var metadata = JsonDocument.Parse(license.Metadata);
-        var file = tokens.Sign(TokenType, new Statement(license.Id, license.Id, license.TenantId, now, expiresAt), json =>
+        var file = await tokens.SignAsync(TokenType, new Statement(license.Id, license.Id, license.TenantId, now, expiresAt), json =>
         {
             json.WriteString("name", license.Name);
             json.WriteString("license_type", license.TypeName);
@@ -80,7 +80,7 @@ public sealed class LicenseFiles(CoditectDbContext db, LeaseTokens tokens, IOpti
 
             json.WritePropertyName("metadata");
             metadata.RootElement.WriteTo(json);
-        });
+        }, services, ct);
 
         AuditRecorder.Explicit(db, license.TenantId, Issued, "license", license.Id, new JsonObject
         {
@@ -91,6 +91,6 @@ public sealed class LicenseFiles(CoditectDbContext db, LeaseTokens tokens, IOpti
             },
         }, now);
         await db.SaveChangesAsync(ct);
-        return new LicenseFileResponse(file, JsonSerializer.SerializeToElement(tokens.Jwks()), expiresAt);
+        return new LicenseFileResponse(file, JsonSerializer.SerializeToElement(await tokens.JwksAsync(license.TenantId, ct)), expiresAt);
     }
 }

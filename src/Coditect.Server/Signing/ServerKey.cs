@@ -18,4 +18,10 @@ public sealed class ServerKey : Entity
     public required byte[] EncryptedKey { get; set; }
 
     public DateTime? RetiredAt { get; set; }
+
+    /// <summary>
+    /// The organization whose statements a <c>lease-token</c> key signs; null for the platform's keys (the access-token key,
+    /// and the lease-token keys from before migration 0023, published until what they signed has expired).
+    /// </summary>
+    public Guid? OrganizationId { get; set; }
 }

@@ -119,6 +119,9 @@ public sealed class CliTests(RealServer server)
         verified.Json.GetProperty("session_id").GetString().ShouldBe(session);
         (await Run("lease", "verify", token, "--hwid", "cli-hw-2")).Exit.ShouldBe(1);
         (await Run("lease", "verify", token[..^4] + "AAAA", "--hwid", "cli-hw-1")).Exit.ShouldBe(1);
+        var otherOrganization = await Run("lease", "verify", token, "--hwid", "cli-hw-1", "--org-id", Guid.NewGuid().ToString());
+        otherOrganization.Exit.ShouldBe(1);
+        otherOrganization.Error.ShouldContain("another organization");
 
         var sessions = await Run("sessions", "list", "--license", id, "--json");
         sessions.Exit.ShouldBe(0);

@@ -86,6 +86,8 @@ public class RealServer : IAsyncLifetime
 /// <summary>A vendor account: an admin client signed in, and its organization.</summary>
 public sealed record Vendor(AdminClient Admin, string Org, string Email, string Password)
 {
+    public async Task<Guid> OrgIdAsync() => (await Admin.ListOrganizationsAsync()).Items.Single(o => o.Slug == Org).Id;
+
     public Task<LicenseResponse> NewLicenseAsync(int seats = 1) =>
         Admin.CreateLicenseAsync(Org, new CreateLicenseRequest("Licence " + Guid.NewGuid().ToString("N")[..6], seats, null, ["pro"]));
 }

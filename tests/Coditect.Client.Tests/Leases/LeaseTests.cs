@@ -113,15 +113,17 @@ public sealed class LeaseTests(RealServer server)
     public async Task Offline_verification_accepts_the_real_token_and_rejects_a_tampered_one_and_another_machines()
     {
         var vendor = await server.NewVendorAsync();
+        var orgId = await vendor.OrgIdAsync();
         var license = await vendor.NewLicenseAsync();
         var cache = Path.Combine(server.Folder, $"jwks-{Guid.NewGuid():N}.json");
-        using var client = server.LicenseClient(license.LicenseKey!, new LicenseClientOptions { JwksCachePath = cache });
+        using var client = server.LicenseClient(license.LicenseKey!, new LicenseClientOptions { JwksCachePath = cache, OrganizationId = orgId });
         await using var lease = await client.AcquireAsync("hw-verify");
         await client.SigningKeys.GetAsync();
         File.Exists(cache).ShouldBeTrue();
 
-        // An application starting with no network: only the cached keys.
-        var offline = new SigningKeys(new Uri("http://127.0.0.1:1"), new LicenseClientOptions { JwksCachePath = cache, Retry = new RetryPolicy { MaxAttempts = 1 } });
+        // An application starting with no network: only the cached keys of its organization.
+        var offline = new SigningKeys(new Uri("http://127.0.0.1:1"),
+            new LicenseClientOptions { JwksCachePath = cache, OrganizationId = orgId, Retry = new RetryPolicy { MaxAttempts = 1 } });
         var verified = await offline.VerifyAsync(lease.Token, "hw-verify");
         verified.SessionId.ShouldBe(lease.SessionId);
         verified.LicenseId.ShouldBe(license.Id);
@@ -137,6 +139,30 @@ public sealed class LeaseTests(RealServer server)
             .Reason.ShouldBe(LeaseTokenFailure.InvalidSignature);
         (await Should.ThrowAsync<LeaseTokenException>(() => offline.VerifyAsync(lease.Token, "hw-other")))
             .Reason.ShouldBe(LeaseTokenFailure.WrongHardware);
+    }
+
+    [Fact]
+    public async Task A_client_pinned_to_its_organization_rejects_another_tenants_token()
+    {
+        var vendor = await server.NewVendorAsync();
+        var rival = await server.NewVendorAsync();
+        var orgId = await vendor.OrgIdAsync();
+        using var mine = server.LicenseClient((await vendor.NewLicenseAsync()).LicenseKey!, new LicenseClientOptions { OrganizationId = orgId });
+        using var theirs = server.LicenseClient((await rival.NewLicenseAsync()).LicenseKey!);
+        await using var ours = await mine.AcquireAsync("hw-pinned");
+        await using var other = await theirs.AcquireAsync("hw-pinned");
+
+        (await mine.VerifyAsync(ours.Token, "hw-pinned")).OrganizationId.ShouldBe(orgId);
+        // The rival's token is real and for this machine, but signed with the rival's key: it never passes here.
+        (await Should.ThrowAsync<LeaseTokenException>(() => mine.VerifyAsync(other.Token, "hw-pinned")))
+            .Reason.ShouldBeOneOf(LeaseTokenFailure.UnknownKey, LeaseTokenFailure.WrongOrganization);
+        var vendorKeys = await mine.SigningKeys.GetAsync();
+        Should.Throw<LeaseTokenException>(() => LeaseToken.Verify(other.Token, vendorKeys, "hw-pinned", DateTimeOffset.UtcNow))
+            .Reason.ShouldBe(LeaseTokenFailure.UnknownKey);
+
+        // Unpinned, a client checks a token against the key set of the organization it names: the server signed it.
+        (await theirs.VerifyAsync(other.Token, "hw-pinned")).OrganizationId.ShouldBe(await rival.OrgIdAsync());
+        Should.Throw<InvalidOperationException>(() => { _ = theirs.SigningKeys.GetAsync(); });
     }
 
     [Fact]

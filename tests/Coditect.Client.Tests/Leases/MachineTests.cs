@@ -11,14 +11,14 @@ public sealed class MachineTests(RealServer server)
     public async Task A_machine_activates_verifies_its_token_offline_and_deactivates()
     {
         var vendor = await server.NewVendorAsync();
-        var orgId = await OrgIdAsync(vendor);
+        var orgId = await vendor.OrgIdAsync();
         var license = await vendor.Admin.CreateLicenseAsync(vendor.Org,
             new CreateLicenseRequest("Node-locked", 1, null, ["pro"], null, LicenseTypes.NodeLocked));
         license.Type.ShouldBe(LicenseTypes.NodeLocked);
         using var client = server.LicenseClient(license.LicenseKey!);
 
         var activation = await client.ActivateAsync("hw-sdk-1", "Build box", "linux-x64");
-        var keys = await client.SigningKeys.GetAsync();
+        var keys = await client.SigningKeys.GetAsync(orgId);
         var token = ActivationToken.Verify(activation.ActivationToken, keys, orgId, "hw-sdk-1", DateTimeOffset.UtcNow);
         token.MachineId.ShouldBe(activation.MachineId);
         (await client.ActivateAsync("hw-sdk-1")).MachineId.ShouldBe(activation.MachineId);
@@ -39,10 +39,10 @@ public sealed class MachineTests(RealServer server)
     public async Task A_downloaded_licence_file_verifies_against_the_server_s_keys()
     {
         var vendor = await server.NewVendorAsync();
-        var orgId = await OrgIdAsync(vendor);
+        var orgId = await vendor.OrgIdAsync();
         var license = await vendor.NewLicenseAsync(seats: 3);
         using var client = server.LicenseClient(license.LicenseKey!);
-        var trusted = await client.SigningKeys.GetAsync();
+        var trusted = await client.SigningKeys.GetAsync(orgId);
 
         var issued = await vendor.Admin.IssueLicenseFileAsync(vendor.Org, license.Id, "hw-air");
         var file = System.Text.Json.JsonSerializer.Serialize(new { license_file = issued.LicenseFile, jwks = issued.Jwks });
@@ -54,6 +54,4 @@ public sealed class MachineTests(RealServer server)
             .Reason.ShouldBe(LeaseTokenFailure.WrongOrganization);
     }
 
-    private static async Task<Guid> OrgIdAsync(Vendor vendor) =>
-        (await vendor.Admin.ListOrganizationsAsync()).Items.Single(o => o.Slug == vendor.Org).Id;
 }

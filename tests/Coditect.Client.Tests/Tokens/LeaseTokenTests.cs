@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace Coditect.Client.Tests.Tokens;
 
-/// <summary>Offline verification against keys made here: every check of <see cref="LeaseToken.Verify"/>.</summary>
+/// <summary>Offline verification against keys made here: every check of <see cref="LeaseToken.Verify(string, JsonWebKeySet, string, DateTimeOffset, Guid?)"/>.</summary>
 public sealed class LeaseTokenTests : IDisposable
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);

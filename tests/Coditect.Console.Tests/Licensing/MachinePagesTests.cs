@@ -37,7 +37,7 @@ public sealed class MachinePagesTests(ConsoleFixture console)
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download licence file" }).ClickAsync());
         var path = await download.PathAsync();
         var orgId = (await admin.ListOrganizationsAsync()).Items.Single(o => o.Slug == person.OrgSlug).Id;
-        var keys = await new SigningKeys(server.Uri, new LicenseClientOptions { JwksCachePath = "" }).GetAsync();
+        var keys = await new SigningKeys(server.Uri, new LicenseClientOptions { JwksCachePath = "" }).GetAsync(orgId);
         var file = LicenseFile.Verify(await File.ReadAllTextAsync(path!), keys, orgId, DateTimeOffset.UtcNow, "hw-air");
         file.LicenseId.ShouldBe(license.Id);
         file.LicenseType.ShouldBe(LicenseTypes.NodeLocked);

@@ -49,7 +49,7 @@ public abstract class MachineTests<TApp>(TApp app) : IClassFixture<TApp> where T
 
         var activation = await (await _anonymous.ActivateAsync(license.LicenseKey!, "hw-1")).ReadAsync<ActivateResponse>(HttpStatusCode.Created);
 
-        var result = await LeaseTokenVerifier.VerifyAsync(activation.ActivationToken, await _anonymous.Http.GetStringAsync("/.well-known/jwks.json"), app.Clock);
+        var result = await LeaseTokenVerifier.VerifyAsync(activation.ActivationToken, await _anonymous.Http.GetStringAsync($"/api/v1/orgs/{vendor.OrgId}/jwks.json"), app.Clock);
         result.IsValid.ShouldBeTrue(result.Exception?.Message);
         var token = (JsonWebToken)result.SecurityToken;
         token.Typ.ShouldBe("coditect-activation+jwt", "an activation token never passes for a lease token");

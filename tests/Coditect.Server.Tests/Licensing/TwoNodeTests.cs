@@ -35,7 +35,7 @@ public sealed class TwoNodeTests(PostgresApp app) : IClassFixture<PostgresApp>
         var license = await vendor.CreateLicenseAsync(seats: 1);
         var lease = await app.Anonymous().AcquireSeatAsync(license.LicenseKey!, "m");
 
-        var jwksFromB = await new Client(secondNode.CreateClient(), app).Http.GetStringAsync("/.well-known/jwks.json");
+        var jwksFromB = await new Client(secondNode.CreateClient(), app).Http.GetStringAsync($"/api/v1/orgs/{vendor.OrgId}/jwks.json");
         (await LeaseTokenVerifier.VerifyAsync(lease.LeaseToken, jwksFromB, app.Clock)).IsValid.ShouldBeTrue();
     }
 }

@@ -44,7 +44,7 @@ public sealed class BackupTests(PostgresApp app) : IClassFixture<PostgresApp>
 
             await using var restored = new SecondNode(app, settings: [new("ConnectionStrings:Database", restoredConnection)]);
             var client = restored.Anonymous();
-            var jwks = await client.Http.GetStringAsync("/.well-known/jwks.json");
+            var jwks = await client.Http.GetStringAsync($"/api/v1/orgs/{vendor.OrgId}/jwks.json");
             (await LeaseTokenVerifier.VerifyAsync(first.LeaseToken, jwks, app.Clock)).IsValid.ShouldBeTrue("a token issued before the backup");
             (await LeaseTokenVerifier.VerifyAsync(second.LeaseToken, jwks, app.Clock)).IsValid.ShouldBeTrue();
             var full = await client.AcquireAsync(key, "machine-3");

@@ -45,10 +45,10 @@ public sealed class KmsTests(SqliteApp app) : IClassFixture<SqliteApp>, IAsyncLi
         var client = node.Anonymous();
 
         // It decrypted the keys the first node stored with the plain key: same JWKS, same signing key.
-        var jwks = await client.Http.GetStringAsync("/.well-known/jwks.json");
+        var jwks = await client.Http.GetStringAsync($"/api/v1/orgs/{vendor.OrgId}/jwks.json");
         (await LeaseTokenVerifier.VerifyAsync(before.LeaseToken, jwks, app.Clock)).IsValid.ShouldBeTrue("a token the first node signed");
         var renewed = await (await client.HeartbeatAsync(key, before.SessionId)).ReadAsync<HeartbeatResponse>(System.Net.HttpStatusCode.OK);
-        var firstJwks = await anonymous.Http.GetStringAsync("/.well-known/jwks.json");
+        var firstJwks = await anonymous.Http.GetStringAsync($"/api/v1/orgs/{vendor.OrgId}/jwks.json");
         (await LeaseTokenVerifier.VerifyAsync(renewed.LeaseToken, firstJwks, app.Clock)).IsValid.ShouldBeTrue("the KMS node signs with the same key");
 
         var configuration = node.Services.GetRequiredService<IConfiguration>();

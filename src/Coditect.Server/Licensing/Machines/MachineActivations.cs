@@ -21,7 +21,7 @@ namespace Coditect.Server.Licensing.Machines;
 /// concurrent activations never pass the cap. No Redis: activations are rare, the database answers on every backend.
 /// </summary>
 public sealed class MachineActivations(
-    CoditectDbContext db, TenantScope scope, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock)
+    CoditectDbContext db, TenantScope scope, LeaseTokens tokens, IOptions<LicensingOptions> options, TimeProvider clock, IServiceProvider services)
 {
     public const string Activated = "machine.activated";
     public const string Deactivated = "machine.deactivated";
@@ -84,7 +84,7 @@ public sealed class MachineActivations(
         // Never longer than a licence file: the signing key stays published that long after a rotation (LeaseSigningKeys).
         var maxExpiry = now.AddDays(options.Value.LicenseFileMaxDays);
         var expiresAt = license.ExpiresAt is { } end && end < maxExpiry ? end : maxExpiry;
-        var token = tokens.Sign(TokenType, new Statement(machine.Id, license.Id, license.TenantId, now, expiresAt), json =>
+        var token = await tokens.SignAsync(TokenType, new Statement(machine.Id, license.Id, license.TenantId, now, expiresAt), json =>
         {
             json.WriteString("machine_id", machine.Id);
             json.WriteString("hardware_id", machine.HardwareId);
@@ -92,7 +92,7 @@ public sealed class MachineActivations(
             json.WritePropertyName("entitlements");
             JsonSerializer.Serialize(json, Ledger.LedgerRules.ParseEntitlements(license.Entitlements));
             json.WriteNumber("seats_total", license.SeatsTotal);
-        });
+        }, services, ct);
         return new(new ActivateResponse(machine.Id, token, expiresAt, license.SeatsTotal, count), created, null);
     }
 

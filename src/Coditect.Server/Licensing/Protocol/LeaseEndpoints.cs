@@ -133,7 +133,7 @@ public static class LeaseEndpoints
                 return await JoinAsync(queue, watch, result.License!, command, ct);
         }
 
-        return Granted(result, command, tokens, options.Value, watch, queueLength).Result switch
+        return (await GrantedAsync(result, command, tokens, options.Value, watch, queueLength, http.RequestServices, ct)).Result switch
         {
             Created<AcquireResponse> created => created,
             Ok<AcquireResponse> renewed => renewed,
@@ -190,12 +190,13 @@ public static class LeaseEndpoints
             return QueuedOut(gate.License, gate.QueueLength);
         }
 
-        return Granted(await ledger.AcquireAsync(command, ct), command, tokens, options.Value, watch, gate.QueueLength);
+        return await GrantedAsync(await ledger.AcquireAsync(command, ct), command, tokens, options.Value, watch, gate.QueueLength, http.RequestServices, ct);
     }
 
     /// <summary>The answer to an acquire or a borrow: the lease and its token, or why not.</summary>
-    private static Results<Created<AcquireResponse>, Ok<AcquireResponse>, ProblemHttpResult> Granted(
-        AcquireResult result, AcquireCommand command, LeaseTokens tokens, LicensingOptions options, LicenseWatch watch, int queueLength)
+    private static async Task<Results<Created<AcquireResponse>, Ok<AcquireResponse>, ProblemHttpResult>> GrantedAsync(
+        AcquireResult result, AcquireCommand command, LeaseTokens tokens, LicensingOptions options, LicenseWatch watch, int queueLength,
+        IServiceProvider requestServices, CancellationToken ct)
     {
         switch (result.Outcome)
         {
@@ -203,8 +204,8 @@ public static class LeaseEndpoints
                 var license = result.License!;
                 watch.Changed(license.Id);
                 var expiresAt = result.ExpiresAt!.Value;
-                var token = tokens.Create(new LeaseClaims(result.SessionId!.Value, license.Id, license.TenantId, command.HardwareId,
-                    license.Entitlements, license.SeatsTotal, command.Now, expiresAt, result.BorrowedUntil));
+                var token = await tokens.CreateAsync(new LeaseClaims(result.SessionId!.Value, license.Id, license.TenantId, command.HardwareId,
+                    license.Entitlements, license.SeatsTotal, command.Now, expiresAt, result.BorrowedUntil), requestServices, ct);
                 var response = new AcquireResponse(result.SessionId.Value, token, expiresAt, options.HeartbeatIntervalSeconds,
                     license.SeatsTotal, result.SeatsUsed, result.BorrowedUntil);
                 return result.Outcome == AcquireOutcome.Acquired ? TypedResults.Created((string?)null, response) : TypedResults.Ok(response);
@@ -262,8 +263,8 @@ public static class LeaseEndpoints
         watch.Changed(license.Id);
         // A borrowed seat's heartbeat keeps its borrowed_until (a heartbeat never shortens a lease).
         var borrowedUntil = result.BorrowedUntil >= result.ExpiresAt ? result.BorrowedUntil : null;
-        var token = tokens.Create(new LeaseClaims(sessionId, license.Id, license.TenantId, result.HardwareId!,
-            license.Entitlements, license.SeatsTotal, now, result.ExpiresAt!.Value, borrowedUntil));
+        var token = await tokens.CreateAsync(new LeaseClaims(sessionId, license.Id, license.TenantId, result.HardwareId!,
+            license.Entitlements, license.SeatsTotal, now, result.ExpiresAt!.Value, borrowedUntil), http.RequestServices, ct);
         return TypedResults.Ok(new HeartbeatResponse(sessionId, result.ExpiresAt.Value, token, borrowedUntil));
     }
 

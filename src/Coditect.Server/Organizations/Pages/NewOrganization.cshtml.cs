@@ -10,7 +10,7 @@ namespace Coditect.Server.Organizations.Pages;
 
 /// <summary>Creates an organization owned by the signed-in user, as <c>POST /api/v1/orgs</c> does.</summary>
 [Authorize]
-public sealed class NewOrganizationModel(CoditectDbContext db, TenantContext tenant, TenantScope scope) : ConsolePage
+public sealed class NewOrganizationModel(CoditectDbContext db, TenantContext tenant, TenantScope scope, Signing.LeaseSigningKeys signingKeys) : ConsolePage
 {
     [BindProperty]
     public string? Name { get; set; }
@@ -38,7 +38,7 @@ public sealed class NewOrganizationModel(CoditectDbContext db, TenantContext ten
             return Page();
         }
 
-        var organization = await OrganizationEndpoints.CreateAsync(db, scope, name, slug, tenant.UserId!.Value, ct);
+        var organization = await OrganizationEndpoints.CreateAsync(db, scope, signingKeys, name, slug, tenant.UserId!.Value, ct);
         try
         {
             await db.SaveChangesAsync(ct);
