@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.Json;
 using Coditect.Contracts.Common;
 using Coditect.Contracts.Licensing;
+using Coditect.Server.Licensing;
+using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Licensing.Queue;
 using Coditect.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -201,6 +203,38 @@ public abstract class SeatQueueTests<TApp>(TApp app) : IClassFixture<TApp> where
         usage.Buckets.Sum(b => b.QueueDenials).ShouldBe(2);
         usage.Buckets.Sum(b => b.QueueGrants).ShouldBe(1);
         usage.Buckets.Sum(b => b.QueueWaitSeconds).ShouldBeInRange(20, 30);
+    }
+
+    [Fact]
+    public async Task Two_nodes_offering_one_ticket_at_once_leave_it_the_seat()
+    {
+        var (key, _) = await LicenseAsync(seats: 1);
+        var holder = await _anonymous.AcquireSeatAsync(key, "machine-a");
+        var waiting = await WaitAsync(key, "machine-b");
+        await using var scope = app.Services.CreateAsyncScope();
+        var queue = scope.ServiceProvider.GetRequiredService<SeatQueue>();
+        var ledger = scope.ServiceProvider.GetRequiredService<ISeatLedger>();
+        var now = queue.Now();
+        // Freed through the ledger: no release pokes this node's offerer, nothing offers but the steps below.
+        (await ledger.ReleaseAsync(LicenseKeys.Hash(key), holder.SessionId, now, CancellationToken.None)).Outcome.ShouldBe(LeaseOutcome.Ok);
+        var (ticket, keyHash) = (await queue.FindAsync(SeatQueue.Hash(waiting.Ticket), now, CancellationToken.None))!.Value;
+
+        // The interleaving the fault test met (QueueTests): this node's offer takes the seat for machine-b, the other
+        // node's renews that session and marks the ticket first; this node's mark then finds the ticket offered.
+        AcquireCommand Offer() => new(keyHash, "machine-b", null, null, null, null, Guid.CreateVersion7(), now, now + TimeSpan.FromSeconds(30));
+        var made = await ledger.AcquireAsync(Offer(), CancellationToken.None);
+        var renewed = await ledger.AcquireAsync(Offer(), CancellationToken.None);
+        made.Outcome.ShouldBe(AcquireOutcome.Acquired);
+        renewed.Outcome.ShouldBe(AcquireOutcome.Renewed);
+        renewed.SessionId.ShouldBe(made.SessionId);
+        (await queue.MarkOfferedAsync(ticket, keyHash, renewed, ledger, CancellationToken.None)).ShouldBeTrue();
+        (await queue.MarkOfferedAsync(ticket, keyHash, made, ledger, CancellationToken.None)).ShouldBeFalse();
+
+        // The losing node gave back no seat: the ticket's seat is still held for it, and its claim is that session.
+        (await _anonymous.ValidateAsync(key)).License!.SeatsUsed.ShouldBe(1);
+        (await PollAsync(waiting.Ticket)).State.ShouldBe(QueueStates.Offered);
+        var lease = await (await ClaimAsync(key, "machine-b", waiting.Ticket)).ReadAsync<AcquireResponse>(HttpStatusCode.Created);
+        lease.SessionId.ShouldBe(made.SessionId!.Value);
     }
 
     [Fact]
