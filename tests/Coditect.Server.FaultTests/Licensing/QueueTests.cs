@@ -152,8 +152,9 @@ public sealed class QueueTests(Backends backends, ITestOutputHelper output)
             .OrderByDescending(i => i.Counted).ToList();
         var limit = TimeSpan.FromSeconds(ClaimSeconds(ledger) + OfferJobSeconds);
         context = $"longest idle spans: {string.Join("; ", idle.Take(5).Select(i => $"{i.Interval.Start:HH:mm:ss.fff}+{i.Counted.TotalMilliseconds:0}ms ({i.Interval.Label})"))}\n{context}";
-        output.WriteLine($"{ledger}: churn {startedAt:HH:mm:ss.fff}-{endedAt:HH:mm:ss.fff}, killed after {claimedBeforeKill} claims, " +
-                         $"longest idle {(idle.Count > 0 ? idle[0].Counted.TotalMilliseconds : 0):0} ms (limit {limit.TotalSeconds:0} s), " +
+        output.WriteLine($"{ledger}: churn {startedAt:HH:mm:ss.fff}-{endedAt:HH:mm:ss.fff}, {victim.Name} killed {killedAt:HH:mm:ss.fff} after " +
+                         $"{claimedBeforeKill} claims, longest idle spans (limit {limit.TotalSeconds:0} s): " +
+                         $"{string.Join(", ", idle.Take(3).Select(i => $"{i.Interval.Start:HH:mm:ss.fff}+{i.Counted.TotalMilliseconds:0}ms"))}; " +
                          $"{sessions.Count} sessions; {load.Summary}");
         idle.Where(i => i.Counted > limit).ShouldBeEmpty(context);
 
