@@ -238,6 +238,33 @@ public abstract class SeatQueueTests<TApp>(TApp app) : IClassFixture<TApp> where
     }
 
     [Fact]
+    public async Task A_claimed_ticket_renews_its_lease_but_takes_no_seat_ahead_of_the_queue()
+    {
+        var (key, _) = await LicenseAsync(seats: 1);
+        var holder = await _anonymous.AcquireSeatAsync(key, "machine-a");
+        var first = await WaitAsync(key, "machine-b");
+        await _anonymous.ReleaseAsync(key, holder.SessionId);
+        await OfferedAsync(first.Ticket);
+        var lease = await (await ClaimAsync(key, "machine-b", first.Ticket)).ReadAsync<AcquireResponse>(HttpStatusCode.Created);
+
+        // A retry of the claim (its answer lost) renews the same lease.
+        (await (await ClaimAsync(key, "machine-b", first.Ticket)).ReadAsync<AcquireResponse>(HttpStatusCode.OK)).SessionId.ShouldBe(lease.SessionId);
+
+        // Released (through the ledger: nothing offers the seat yet) while machine-c waits: the spent ticket takes no seat.
+        var second = await WaitAsync(key, "machine-c");
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var ledger = scope.ServiceProvider.GetRequiredService<ISeatLedger>();
+            var now = scope.ServiceProvider.GetRequiredService<SeatQueue>().Now();
+            (await ledger.ReleaseAsync(LicenseKeys.Hash(key), lease.SessionId, now, CancellationToken.None)).Outcome.ShouldBe(LeaseOutcome.Ok);
+        }
+
+        await (await ClaimAsync(key, "machine-b", first.Ticket)).ShouldBeProblemAsync(HttpStatusCode.Conflict, ProblemCodes.NoSeatsAvailable);
+        (await OfferedAsync(second.Ticket)).State.ShouldBe(QueueStates.Offered);
+        (await ClaimAsync(key, "machine-c", second.Ticket)).StatusCode.ShouldBe(HttpStatusCode.Created);
+    }
+
+    [Fact]
     public async Task A_lapsed_ticket_streams_its_state_and_ends()
     {
         var (key, _) = await LicenseAsync(seats: 1);
