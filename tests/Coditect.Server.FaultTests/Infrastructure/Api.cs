@@ -53,6 +53,15 @@ public static class Api
     public static Task<Answer> AcquireAsync(this HttpClient http, string key, string hardwareId) =>
         http.SendJsonAsync(HttpMethod.Post, "api/v1/licenses/acquire", new AcquireRequest(key, hardwareId, null, new ClientInfo("fault-test", "1.0", "linux")));
 
+    /// <summary>An acquire that joins the queue when every seat is taken (<paramref name="wait"/>) or claims an offered seat (<paramref name="ticket"/>).</summary>
+    public static Task<Answer> AcquireAsync(this HttpClient http, string key, string hardwareId, bool? wait, string? ticket) =>
+        http.SendJsonAsync(HttpMethod.Post, "api/v1/licenses/acquire",
+            new AcquireRequest(key, hardwareId, null, new ClientInfo("fault-test", "1.0", "linux"), wait, ticket));
+
+    /// <summary>A queue ticket's state; a long poll of up to <paramref name="waitSeconds"/>.</summary>
+    public static Task<Answer> PollQueueAsync(this HttpClient http, string ticket, int waitSeconds) =>
+        http.SendJsonAsync(HttpMethod.Get, $"api/v1/licenses/queue/{ticket}?wait={waitSeconds}");
+
     public static Task<Answer> HeartbeatAsync(this HttpClient http, string key, Guid sessionId) =>
         http.SendJsonAsync(HttpMethod.Post, "api/v1/licenses/heartbeat", new HeartbeatRequest(key, sessionId));
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using Coditect.Contracts.Licensing;
 using Coditect.Contracts.Notifications;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace Coditect.Server.FaultTests.Infrastructure;
@@ -14,11 +15,18 @@ public enum Ledger
 
     /// <summary><c>ConnectionStrings:Redis</c> set: PostgreSQL gates acquires, Redis serves heartbeats.</summary>
     Redis,
+
+    /// <summary>
+    /// A SQLite file: one server process (SQLite is one process by design, docs/architecture.md), so a cluster of one
+    /// node, killed and restarted on the same file.
+    /// </summary>
+    Sqlite,
 }
 
 /// <summary>
 /// Several server processes on one fresh database (owned by a non-superuser role) of the private PostgreSQL, and the
-/// private Redis in Redis mode. Same master key on every node, short leases, rate limits out of the way.
+/// private Redis in Redis mode; or one process on a fresh SQLite file. Same master key on every node, short leases, rate
+/// limits out of the way.
 /// </summary>
 public sealed class Cluster : IAsyncDisposable
 {
@@ -27,6 +35,7 @@ public sealed class Cluster : IAsyncDisposable
     public const int HeartbeatFlushMilliseconds = 500;
 
     private readonly string _database;
+    private string _connectionString = "";
     private string? _accessToken;
     private string? _orgSlug;
 
@@ -53,11 +62,18 @@ public sealed class Cluster : IAsyncDisposable
     {
         await backends.ResetAsync();
         var database = "coditect_f" + Guid.NewGuid().ToString("N")[..12];
-        var connectionString = await backends.Postgres.CreateDatabaseAsync(database);
+        if (ledger == Ledger.Sqlite && nodes != 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(nodes), nodes, "SQLite is served by one process.");
+        }
+
+        var connectionString = ledger == Ledger.Sqlite
+            ? $"Data Source={Path.Combine(Directory.CreateTempSubdirectory("coditect-fault-").FullName, database + ".db")}"
+            : await backends.Postgres.CreateDatabaseAsync(database);
         var environment = new Dictionary<string, string>(Coditect.Testing.TestSettings.AsEnvironment(Coditect.Testing.TestSettings.Defaults))
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["Database__Provider"] = "Postgres",
+            ["Database__Provider"] = ledger == Ledger.Sqlite ? "Sqlite" : "Postgres",
             ["ConnectionStrings__Database"] = connectionString,
             ["Secrets__MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["Licensing__LeaseTtlSeconds"] = LeaseTtlSeconds.ToString(CultureInfo.InvariantCulture),
@@ -80,7 +96,7 @@ public sealed class Cluster : IAsyncDisposable
 
         var servers = Enumerable.Range(0, nodes).Select(i => new ServerNode($"node{i + 1}",
             nodeSettings?.Invoke(i) is { } extra ? Merge(environment, extra) : environment)).ToList();
-        var cluster = new Cluster(backends, ledger, database, servers);
+        var cluster = new Cluster(backends, ledger, database, servers) { _connectionString = connectionString };
         try
         {
             // Several nodes may start at once (the migrator takes an advisory lock); the first one alone is faster here.
@@ -153,26 +169,43 @@ public sealed class Cluster : IAsyncDisposable
     /// <summary>The superuser on this cluster's database (past row-level security), for reading and for breaking things.</summary>
     public string AdminConnectionString => Backends.Postgres.AdminConnectionStringFor(_database);
 
-    /// <summary>Every session of the licence, as PostgreSQL recorded it (read as the superuser, past row-level security).</summary>
-    public async Task<IReadOnlyList<SessionRecord>> SessionsAsync(Guid licenseId)
+    /// <summary>Every session of the licence, as the database recorded it (on PostgreSQL read as the superuser, past row-level security).</summary>
+    public Task<IReadOnlyList<SessionRecord>> SessionsAsync(Guid licenseId) => ReadAsync(
+        "select id, hardware_id, status, started_at, ended_at, expires_at from license_sessions where license_id = @license", licenseId,
+        r => new SessionRecord(r.GetGuid(0), r.GetString(1), r.GetString(2), Utc(r.GetDateTime(3)),
+            r.IsDBNull(4) ? null : Utc(r.GetDateTime(4)), Utc(r.GetDateTime(5))));
+
+    /// <summary>Every queue ticket of the licence, as the database recorded it, in ticket order.</summary>
+    public Task<IReadOnlyList<TicketRecord>> TicketsAsync(Guid licenseId) => ReadAsync(
+        "select seq, ticket_hash, hardware_id, state, created_at, offered_at, session_id, ended_at from license_queue_tickets " +
+        "where license_id = @license order by seq", licenseId,
+        r => new TicketRecord(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), Utc(r.GetDateTime(4)),
+            r.IsDBNull(5) ? null : Utc(r.GetDateTime(5)), r.IsDBNull(6) ? null : r.GetGuid(6), r.IsDBNull(7) ? null : Utc(r.GetDateTime(7))));
+
+    /// <summary>Rows of a query on one licence (<c>@license</c>), on either database.</summary>
+    private async Task<IReadOnlyList<T>> ReadAsync<T>(string sql, Guid licenseId, Func<System.Data.Common.DbDataReader, T> row)
     {
-        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await using System.Data.Common.DbConnection connection = Ledger == Ledger.Sqlite
+            ? new SqliteConnection(_connectionString)
+            : new NpgsqlConnection(AdminConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            "select id, hardware_id, status, started_at, ended_at, expires_at from license_sessions where license_id = $1", connection)
-        {
-            Parameters = { new NpgsqlParameter { Value = licenseId } },
-        };
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        // EF Core keeps a Guid as upper-case text on SQLite.
+        command.Parameters.Add(Ledger == Ledger.Sqlite
+            ? new SqliteParameter("@license", SqliteType.Text) { Value = licenseId.ToString().ToUpperInvariant() }
+            : new NpgsqlParameter("license", licenseId));
         await using var reader = await command.ExecuteReaderAsync();
-        var sessions = new List<SessionRecord>();
+        var rows = new List<T>();
         while (await reader.ReadAsync())
         {
-            sessions.Add(new SessionRecord(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetDateTime(3),
-                await reader.IsDBNullAsync(4) ? null : reader.GetDateTime(4), reader.GetDateTime(5)));
+            rows.Add(row(reader));
         }
 
-        return sessions;
+        return rows;
     }
+
+    private static DateTime Utc(DateTime value) => DateTime.SpecifyKind(value, DateTimeKind.Utc);
 
     /// <summary>One value read as the superuser on this cluster's database.</summary>
     public async Task<T?> ScalarAsync<T>(string sql)
@@ -204,7 +237,13 @@ public sealed class Cluster : IAsyncDisposable
             }
         }
 
-        if (Backends.Postgres.IsRunning)
+        if (Ledger == Ledger.Sqlite)
+        {
+            var file = new SqliteConnectionStringBuilder(_connectionString).DataSource;
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
+        }
+        else if (Backends.Postgres.IsRunning)
         {
             try
             {
@@ -230,3 +269,7 @@ public sealed record SessionRecord(Guid Id, string HardwareId, string Status, Da
 
     public SeatInterval Interval => new(StartedAt, End, Id.ToString());
 }
+
+/// <summary>A row of <c>license_queue_tickets</c>: it waited over [CreatedAt, OfferedAt, or EndedAt when never offered).</summary>
+public sealed record TicketRecord(long Seq, string TicketHash, string HardwareId, string State, DateTime CreatedAt, DateTime? OfferedAt,
+    Guid? SessionId, DateTime? EndedAt);

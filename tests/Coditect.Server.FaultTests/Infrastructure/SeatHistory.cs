@@ -66,4 +66,35 @@ public static class SeatHistory
 
         return overlaps;
     }
+
+    /// <summary>
+    /// The spans over which a seat was free (fewer than <paramref name="seats"/> held) while a ticket waited, longest
+    /// first. Events at one instant are applied together: a seat released at t and offered at t was never free.
+    /// </summary>
+    public static IReadOnlyList<SeatInterval> IdleWhileWaiting(IEnumerable<SeatInterval> held, IEnumerable<SeatInterval> waiting, int seats)
+    {
+        var events = held.Where(i => i.End > i.Start).SelectMany(i => new[] { (Time: i.Start, Held: +1, Waiting: 0), (Time: i.End, Held: -1, Waiting: 0) })
+            .Concat(waiting.Where(i => i.End > i.Start).SelectMany(i => new[] { (Time: i.Start, Held: 0, Waiting: +1), (Time: i.End, Held: 0, Waiting: -1) }))
+            .GroupBy(e => e.Time).OrderBy(g => g.Key);
+        var (holding, queued) = (0, 0);
+        DateTime? idleSince = null;
+        var idle = new List<SeatInterval>();
+        foreach (var instant in events)
+        {
+            holding += instant.Sum(e => e.Held);
+            queued += instant.Sum(e => e.Waiting);
+            var isIdle = holding < seats && queued > 0;
+            if (isIdle && idleSince is null)
+            {
+                idleSince = instant.Key;
+            }
+            else if (!isIdle && idleSince is { } since)
+            {
+                idle.Add(new SeatInterval(since, instant.Key, $"{holding} held, {queued} waiting after"));
+                idleSince = null;
+            }
+        }
+
+        return [.. idle.OrderByDescending(i => i.End - i.Start)];
+    }
 }

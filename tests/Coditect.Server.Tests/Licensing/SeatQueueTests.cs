@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.Json;
 using Coditect.Contracts.Common;
 using Coditect.Contracts.Licensing;
+using Coditect.Server.Licensing;
+using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Licensing.Queue;
 using Coditect.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -224,6 +226,65 @@ public abstract class SeatQueueTests<TApp>(TApp app) : IClassFixture<TApp> where
         usage.Buckets.Sum(b => b.QueueDenials).ShouldBe(2);
         usage.Buckets.Sum(b => b.QueueGrants).ShouldBe(1);
         usage.Buckets.Sum(b => b.QueueWaitSeconds).ShouldBeInRange(20, 30);
+    }
+
+    [Fact]
+    public async Task Two_nodes_offering_one_ticket_at_once_leave_it_the_seat()
+    {
+        var (key, _) = await LicenseAsync(seats: 1);
+        var holder = await _anonymous.AcquireSeatAsync(key, "machine-a");
+        var waiting = await WaitAsync(key, "machine-b");
+        await using var scope = app.Services.CreateAsyncScope();
+        var queue = scope.ServiceProvider.GetRequiredService<SeatQueue>();
+        var ledger = scope.ServiceProvider.GetRequiredService<ISeatLedger>();
+        var now = queue.Now();
+        // Freed through the ledger: no release pokes this node's offerer, nothing offers but the steps below.
+        (await ledger.ReleaseAsync(LicenseKeys.Hash(key), holder.SessionId, now, CancellationToken.None)).Outcome.ShouldBe(LeaseOutcome.Ok);
+        var (ticket, keyHash) = (await queue.FindAsync(SeatQueue.Hash(waiting.Ticket), now, CancellationToken.None))!.Value;
+
+        // The interleaving the fault test met (QueueTests): this node's offer takes the seat for machine-b, the other
+        // node's renews that session and marks the ticket first; this node's mark then finds the ticket offered.
+        AcquireCommand Offer() => new(keyHash, "machine-b", null, null, null, null, Guid.CreateVersion7(), now, now + TimeSpan.FromSeconds(30));
+        var made = await ledger.AcquireAsync(Offer(), CancellationToken.None);
+        var renewed = await ledger.AcquireAsync(Offer(), CancellationToken.None);
+        made.Outcome.ShouldBe(AcquireOutcome.Acquired);
+        renewed.Outcome.ShouldBe(AcquireOutcome.Renewed);
+        renewed.SessionId.ShouldBe(made.SessionId);
+        (await queue.MarkOfferedAsync(ticket, keyHash, renewed, ledger, CancellationToken.None)).ShouldBeTrue();
+        (await queue.MarkOfferedAsync(ticket, keyHash, made, ledger, CancellationToken.None)).ShouldBeFalse();
+
+        // The losing node gave back no seat: the ticket's seat is still held for it, and its claim is that session.
+        (await _anonymous.ValidateAsync(key)).License!.SeatsUsed.ShouldBe(1);
+        (await PollAsync(waiting.Ticket)).State.ShouldBe(QueueStates.Offered);
+        var lease = await (await ClaimAsync(key, "machine-b", waiting.Ticket)).ReadAsync<AcquireResponse>(HttpStatusCode.Created);
+        lease.SessionId.ShouldBe(made.SessionId!.Value);
+    }
+
+    [Fact]
+    public async Task A_claimed_ticket_renews_its_lease_but_takes_no_seat_ahead_of_the_queue()
+    {
+        var (key, _) = await LicenseAsync(seats: 1);
+        var holder = await _anonymous.AcquireSeatAsync(key, "machine-a");
+        var first = await WaitAsync(key, "machine-b");
+        await _anonymous.ReleaseAsync(key, holder.SessionId);
+        await OfferedAsync(first.Ticket);
+        var lease = await (await ClaimAsync(key, "machine-b", first.Ticket)).ReadAsync<AcquireResponse>(HttpStatusCode.Created);
+
+        // A retry of the claim (its answer lost) renews the same lease.
+        (await (await ClaimAsync(key, "machine-b", first.Ticket)).ReadAsync<AcquireResponse>(HttpStatusCode.OK)).SessionId.ShouldBe(lease.SessionId);
+
+        // Released (through the ledger: nothing offers the seat yet) while machine-c waits: the spent ticket takes no seat.
+        var second = await WaitAsync(key, "machine-c");
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var ledger = scope.ServiceProvider.GetRequiredService<ISeatLedger>();
+            var now = scope.ServiceProvider.GetRequiredService<SeatQueue>().Now();
+            (await ledger.ReleaseAsync(LicenseKeys.Hash(key), lease.SessionId, now, CancellationToken.None)).Outcome.ShouldBe(LeaseOutcome.Ok);
+        }
+
+        await (await ClaimAsync(key, "machine-b", first.Ticket)).ShouldBeProblemAsync(HttpStatusCode.Conflict, ProblemCodes.NoSeatsAvailable);
+        (await OfferedAsync(second.Ticket)).State.ShouldBe(QueueStates.Offered);
+        (await ClaimAsync(key, "machine-c", second.Ticket)).StatusCode.ShouldBe(HttpStatusCode.Created);
     }
 
     [Fact]

@@ -96,11 +96,15 @@ public static class LeaseEndpoints
                 case QueueTicketState.Waiting:
                     return Problems.Conflict(ProblemCodes.QueueTicketNotOffered, "No seat has been offered to this ticket yet.",
                         new Dictionary<string, object?> { ["position"] = await queue.PositionAsync(held, now, ct) });
+                case QueueTicketState.Offered:
+                    claiming = held;
+                    break;
             }
-
-            claiming = held;
         }
-        else
+
+        // A claimed ticket is spent: acquiring with it again is a plain acquire (a retry renews the machine's lease; once
+        // released, the machine may not take a free seat ahead of the tickets that wait).
+        if (claiming is null)
         {
             var gate = await queue.GateAsync(keyHash, hardwareId, now, ct);
             queueLength = gate.QueueLength;

@@ -267,19 +267,9 @@ public sealed class SeatQueue(
                 break; // full after all (a seat taken meanwhile), or the licence refuses: the next run tries again
             }
 
-            var session = result.SessionId!.Value;
-            var marked = await SystemAsync(() => Tickets.Where(t => t.Id == ticket.Id && t.State == QueueTicketState.Waiting)
-                .ExecuteUpdateAsync(u => u.SetProperty(t => t.State, QueueTicketState.Offered).SetProperty(t => t.OfferedAt, now)
-                    .SetProperty(t => t.OfferExpiresAt, result.ExpiresAt).SetProperty(t => t.SessionId, session)
-                    .SetProperty(t => t.UpdatedAt, now), ct), ct);
-            if (marked == 1)
+            if (await MarkOfferedAsync(ticket, license.KeyHash, result, ledger, ct))
             {
                 offered++;
-            }
-            else if (result.Outcome == AcquireOutcome.Acquired)
-            {
-                // The ticket left or lapsed, or another node offered it first (then its seat is the renewed one, not this).
-                await ledger.ReleaseAsync(license.KeyHash, session, now, ct);
             }
         }
 
@@ -289,6 +279,36 @@ public sealed class SeatQueue(
         }
 
         return offered;
+    }
+
+    /// <summary>
+    /// Marks <paramref name="ticket"/> offered the seat <paramref name="result"/> took for its machine, stamped with the
+    /// time of the mark (not of the run's start: a run that stalled must not date its offer before an earlier ticket's).
+    /// When the ticket no longer waits (it left or lapsed, or another node offered it first) the seat goes back, unless the
+    /// ticket holds it: two offers of one ticket share its machine's session (the second renews the first), and the node
+    /// whose mark lost may be the one whose acquire made that session. True when this call marked the ticket.
+    /// </summary>
+    internal async Task<bool> MarkOfferedAsync(QueueTicket ticket, string keyHash, AcquireResult result, ISeatLedger ledger, CancellationToken ct)
+    {
+        var session = result.SessionId!.Value;
+        var now = Now();
+        var marked = await SystemAsync(() => Tickets.Where(t => t.Id == ticket.Id && t.State == QueueTicketState.Waiting)
+            .ExecuteUpdateAsync(u => u.SetProperty(t => t.State, QueueTicketState.Offered).SetProperty(t => t.OfferedAt, now)
+                .SetProperty(t => t.OfferExpiresAt, result.ExpiresAt).SetProperty(t => t.SessionId, session)
+                .SetProperty(t => t.UpdatedAt, now), ct), ct);
+        if (marked == 1)
+        {
+            return true;
+        }
+
+        // The mark that won is committed (the ticket no longer waits), so the session it recorded is settled.
+        if (result.Outcome == AcquireOutcome.Acquired && !await SystemAsync(() => Tickets.AnyAsync(t => t.Id == ticket.Id
+                && t.SessionId == session && (t.State == QueueTicketState.Offered || t.State == QueueTicketState.Claimed), ct), ct))
+        {
+            await ledger.ReleaseAsync(keyHash, session, now, ct);
+        }
+
+        return false;
     }
 
     /// <summary>
