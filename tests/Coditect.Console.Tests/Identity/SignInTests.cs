@@ -9,7 +9,6 @@ public sealed class SignInTests(ConsoleFixture console)
 {
     [Theory]
     [InlineData(Backend.Sqlite)]
-    [InlineData(Backend.Postgres)]
     public async Task Signing_up_creates_the_organization_and_lands_on_its_overview(Backend backend)
     {
         var page = await console.NewPageAsync(backend);
@@ -24,7 +23,6 @@ public sealed class SignInTests(ConsoleFixture console)
 
     [Theory]
     [InlineData(Backend.Sqlite)]
-    [InlineData(Backend.Postgres)]
     public async Task A_page_behind_sign_in_sends_you_to_sign_in_and_back(Backend backend)
     {
         var page = await console.NewPageAsync(backend);
@@ -44,7 +42,6 @@ public sealed class SignInTests(ConsoleFixture console)
 
     [Theory]
     [InlineData(Backend.Sqlite)]
-    [InlineData(Backend.Postgres)]
     public async Task A_wrong_password_says_so_and_signs_nobody_in(Backend backend)
     {
         var page = await console.NewPageAsync(backend);

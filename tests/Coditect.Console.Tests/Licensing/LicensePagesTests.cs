@@ -12,7 +12,6 @@ public sealed class LicensePagesTests(ConsoleFixture console)
 {
     [Theory]
     [InlineData(Backend.Sqlite)]
-    [InlineData(Backend.Postgres)]
     public async Task Creating_a_licence_shows_its_key_once_with_a_copy_button(Backend backend)
     {
         var page = await console.NewPageAsync(backend);
@@ -111,7 +110,6 @@ public sealed class LicensePagesTests(ConsoleFixture console)
 
     [Theory]
     [InlineData(Backend.Sqlite)]
-    [InlineData(Backend.Postgres)]
     public async Task Editing_shows_errors_beside_their_fields_and_saves_valid_changes(Backend backend)
     {
         var page = await console.NewPageAsync(backend);
@@ -165,7 +163,6 @@ public sealed class LicensePagesTests(ConsoleFixture console)
 
     [Theory]
     [InlineData(Backend.Sqlite)]
-    [InlineData(Backend.Postgres)]
     public async Task Suspending_asks_first_and_reinstating_restores_the_licence(Backend backend)
     {
         var page = await console.NewPageAsync(backend);
@@ -196,7 +193,6 @@ public sealed class LicensePagesTests(ConsoleFixture console)
 
     [Theory]
     [InlineData(Backend.Sqlite)]
-    [InlineData(Backend.Postgres)]
     public async Task Renewing_asks_for_a_future_expiry_and_sets_it(Backend backend)
     {
         var page = await console.NewPageAsync(backend);
@@ -221,7 +217,6 @@ public sealed class LicensePagesTests(ConsoleFixture console)
 
     [Theory]
     [InlineData(Backend.Sqlite)]
-    [InlineData(Backend.Postgres)]
     public async Task Deleting_asks_first_and_removes_the_licence(Backend backend)
     {
         var page = await console.NewPageAsync(backend);

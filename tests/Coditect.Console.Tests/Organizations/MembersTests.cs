@@ -9,7 +9,6 @@ public sealed class MembersTests(ConsoleFixture console)
 {
     [Theory]
     [InlineData(Backend.Sqlite)]
-    [InlineData(Backend.Postgres)]
     public async Task An_invitee_signs_up_from_the_copied_link_and_lands_in_the_organization_with_the_role(Backend backend)
     {
         var page = await console.NewPageAsync(backend);
@@ -35,7 +34,6 @@ public sealed class MembersTests(ConsoleFixture console)
 
     [Theory]
     [InlineData(Backend.Sqlite)]
-    [InlineData(Backend.Postgres)]
     public async Task A_signed_in_person_accepts_with_one_button(Backend backend)
     {
         var ownerPage = await console.NewPageAsync(backend);
@@ -82,7 +80,6 @@ public sealed class MembersTests(ConsoleFixture console)
 
     [Theory]
     [InlineData(Backend.Sqlite)]
-    [InlineData(Backend.Postgres)]
     public async Task The_last_owner_cannot_demote_or_remove_themselves_and_is_told_why(Backend backend)
     {
         var page = await console.NewPageAsync(backend);
@@ -108,7 +105,6 @@ public sealed class MembersTests(ConsoleFixture console)
 
     [Theory]
     [InlineData(Backend.Sqlite)]
-    [InlineData(Backend.Postgres)]
     public async Task A_revoked_invitations_link_says_it_is_no_longer_valid(Backend backend)
     {
         var page = await console.NewPageAsync(backend);
