@@ -79,6 +79,8 @@ internal static class MessagesScenario
         var firstHash = "";
         await using var contentsCsv = options.CopyDir is { } dir ? new StreamWriter(Path.Combine(dir, "contents.csv"), false, new UTF8Encoding(false)) : null;
         await using var messagesCsv = options.CopyDir is { } dir2 ? new StreamWriter(Path.Combine(dir2, "messages.csv"), false, new UTF8Encoding(false)) : null;
+        // The search vectors (message_search, migration 0024), one row a new content, like the server writes them.
+        await using var searchCsv = options.CopyDir is { } dir3 ? new StreamWriter(Path.Combine(dir3, "search.csv"), false, new UTF8Encoding(false)) : null;
         var stamp = T(now);
         var made = 0;
         for (var s = 0; s < sessionCount; s++)
@@ -115,7 +117,8 @@ internal static class MessagesScenario
                     if (firstUse)
                     {
                         await contentsCsv!.WriteLineAsync(string.Join(',', content.Id.ToString(Invariant), copyTenant.ToString(), content.Hash,
-                            Q(content.Canonical), content.Bytes.ToString(Invariant), stamp, Q(content.TsVector)).AsMemory(), ct);
+                            Q(content.Canonical), content.Bytes.ToString(Invariant), stamp).AsMemory(), ct);
+                        await searchCsv!.WriteLineAsync(string.Join(',', content.Id.ToString(Invariant), Q(content.TsVector)).AsMemory(), ct);
                     }
 
                     var id = Guid.CreateVersion7();

@@ -42,7 +42,7 @@ public static class DataExtensions
             builder.Services.AddDbContext<CoditectDbContext>((services, db) => db
                     .UseSqlite(connectionString)
                     .AddInterceptors(services.GetServices<IInterceptor>())
-                    .AddInterceptors(ReadOnlyWriteGuard.Instance),
+                    .AddInterceptors(ReadOnlyWriteGuard.Instance, SqliteConnectionSettings.Instance),
                 optionsLifetime: ServiceLifetime.Singleton);
         }
 

@@ -89,8 +89,10 @@ public sealed record SearchRequest(
 /// <c>conversation</c> on the conversation's first message, which the filters judge like any other message. The
 /// newest <see cref="SearchOptions.MaxRankedCandidates"/> matches are ranked (PostgreSQL <c>ts_rank</c>, FTS5
 /// <c>bm25</c>), pages are offsets into that ranking (an opaque cursor), and snippets are made for the page only.
-/// Tenant safety: the query filters by the organization (and row-level security filters again on PostgreSQL); the
-/// SQLite index holds every organization's text, so its rows are only reached through the organization's contents.
+/// Tenant safety: the query filters by the organization (and row-level security filters again on PostgreSQL). The
+/// index on both providers (<c>message_search</c>: FTS5 on SQLite, a table with a GIN index on PostgreSQL, outside
+/// row-level security so that the index can serve the match) holds every organization's text, so its rows are only
+/// reached through the organization's messages.
 /// </summary>
 public sealed class MessageSearch(CoditectDbContext db, TenantContext tenant, IOptions<SearchOptions> options)
 {
@@ -186,14 +188,16 @@ public sealed class MessageSearch(CoditectDbContext db, TenantContext tenant, IO
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         await using var command = new NpgsqlCommand { Connection = connection, Transaction = (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction() };
         var filters = Filters(r, command, (name, value) => new NpgsqlParameter(name, value));
+        // The match runs on message_search (no row-level security, migration 0024), so its GIN index serves it; under a
+        // policy PostgreSQL cannot use an index for `@@` (not leakproof) and reads every content of the organization.
+        // The organization is applied by `messages` (its filter here and its policy), the first table the matches meet.
         command.CommandText = $"""
-            WITH q AS (SELECT to_tsquery('simple', @query) AS query),
-            candidates AS (
-                SELECT m.id, m.created_at, c.search
-                FROM message_contents c
-                JOIN messages m ON m.content_id = c.id AND m.tenant_id = @tenant
+            WITH candidates AS (
+                SELECT m.id, m.created_at, x.search
+                FROM message_search x
+                JOIN messages m ON m.content_id = x.content_id AND m.tenant_id = @tenant
                 JOIN work_sessions s ON s.id = m.work_session_id
-                WHERE c.tenant_id = @tenant AND c.search @@ (SELECT query FROM q){filters}
+                WHERE x.search @@ to_tsquery('simple', @query){filters}
                 ORDER BY m.created_at DESC, m.id DESC
                 LIMIT @candidates),
             titles AS (
@@ -201,10 +205,10 @@ public sealed class MessageSearch(CoditectDbContext db, TenantContext tenant, IO
                 FROM conversations v
                 JOIN LATERAL (SELECT * FROM messages f WHERE f.conversation_id = v.id ORDER BY f.position LIMIT 1) m ON true
                 JOIN work_sessions s ON s.id = m.work_session_id
-                WHERE v.tenant_id = @tenant AND v.title_vector @@ (SELECT query FROM q){filters}
+                WHERE v.tenant_id = @tenant AND v.title_vector @@ to_tsquery('simple', @query){filters}
                 ORDER BY m.created_at DESC, m.id DESC
                 LIMIT @candidates)
-            SELECT id, kind, ts_rank(search, (SELECT query FROM q), 1)::float8 AS rank
+            SELECT id, kind, ts_rank(search, to_tsquery('simple', @query), 1)::float8 AS rank
             FROM (SELECT id, 'message' AS kind, created_at, search FROM candidates
                   UNION ALL SELECT id, 'conversation', created_at, search FROM titles) x
             ORDER BY rank DESC, created_at DESC, id DESC, kind DESC
@@ -246,16 +250,16 @@ public sealed class MessageSearch(CoditectDbContext db, TenantContext tenant, IO
 
         var filters = Filters(r, command, Parameter);
         // bm25 is lower for better matches; the answer's rank is its negation, so higher is better on both providers.
-        // CROSS JOIN keeps SQLite's join order: the matches first, then their contents and messages by index. With a
-        // plain JOIN the planner may walk every message of the organization and run the MATCH for each one (seconds
-        // per query at 1,000,000 messages; bench/messages.sh).
+        // CROSS JOIN keeps SQLite's join order: the matches first, then their messages by index. With a plain JOIN the
+        // planner may walk every message of the organization and run the MATCH for each one (seconds per query at
+        // 1,000,000 messages; bench/messages.sh). The organization is applied by the messages (a content belongs to
+        // its messages' organization), so the contents' rows are not read at all.
         command.CommandText = $"""
             WITH matches AS (SELECT rowid AS content_id, bm25(message_search) AS score FROM message_search WHERE message_search MATCH @query),
             candidates AS (
                 SELECT m.id, m.created_at, x.score
                 FROM matches x
-                CROSS JOIN message_contents c ON c.id = x.content_id AND c.tenant_id = @tenant
-                CROSS JOIN messages m ON m.content_id = c.id AND m.tenant_id = @tenant
+                CROSS JOIN messages m ON m.content_id = x.content_id AND m.tenant_id = @tenant
                 JOIN work_sessions s ON s.id = m.work_session_id
                 WHERE 1 = 1{filters}
                 ORDER BY m.created_at DESC, m.id DESC

@@ -386,14 +386,20 @@ public sealed class MessageLog(CoditectDbContext db, TenantContext tenant, Billi
             // one waits for the other instead of both deadlocking (40P01, answered 503; seen in bench/messages.sh).
             missing.Sort((a, b) => string.CompareOrdinal(a.Hash, b.Hash));
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            // The search vector goes to message_search (migration 0024), for the contents this statement stored only.
             await using var command = new NpgsqlCommand("""
-                INSERT INTO message_contents (tenant_id, hash, blocks, bytes, created_at, search)
-                SELECT @tenant, u.hash, u.blocks, u.bytes, @now,
-                       setweight(to_tsvector('simple', u.body), 'A') || setweight(to_tsvector('simple', u.thinking), 'B')
-                       || setweight(to_tsvector('simple', u.tools), 'C')
-                FROM unnest(@hashes, @blocks, @bytes, @bodies, @thinkings, @tools) AS u(hash, blocks, bytes, body, thinking, tools)
-                ON CONFLICT (tenant_id, hash) DO NOTHING
-                RETURNING id, hash
+                WITH stored AS (
+                    INSERT INTO message_contents (tenant_id, hash, blocks, bytes, created_at)
+                    SELECT @tenant, u.hash, u.blocks, u.bytes, @now
+                    FROM unnest(@hashes, @blocks, @bytes) AS u(hash, blocks, bytes)
+                    ON CONFLICT (tenant_id, hash) DO NOTHING
+                    RETURNING id, hash),
+                indexed AS (
+                    INSERT INTO message_search (content_id, search)
+                    SELECT s.id, setweight(to_tsvector('simple', u.body), 'A') || setweight(to_tsvector('simple', u.thinking), 'B')
+                                 || setweight(to_tsvector('simple', u.tools), 'C')
+                    FROM stored s JOIN unnest(@hashes, @bodies, @thinkings, @tools) AS u(hash, body, thinking, tools) ON u.hash = s.hash)
+                SELECT id, hash FROM stored
                 """, connection, (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction());
             command.Parameters.Add(new NpgsqlParameter<Guid>("tenant", tenantId));
             command.Parameters.Add(new NpgsqlParameter<DateTime>("now", now));

@@ -1,0 +1,140 @@
+using Coditect.Server.Data;
+using Coditect.Server.Tenancy;
+using Coditect.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Coditect.Server.Tests.DevContext.WorkSessions;
+
+/// <summary>
+/// PostgreSQL only: the search index lives in <c>message_search</c> (migration 0024), outside row-level security, because
+/// PostgreSQL never uses an index for <c>@@</c> (not leakproof) on a table a policy binds.
+/// </summary>
+public sealed class MessageSearchIndexTests(PostgresApp app) : IClassFixture<PostgresApp>
+{
+    private readonly Client _anonymous = app.Anonymous();
+
+    [Fact]
+    public async Task The_servers_role_reaches_the_matches_through_the_gin_index()
+    {
+        var owner = await _anonymous.RegisterAsync();
+        var session = await owner.CreateWorkSessionAsync();
+        await owner.AppendOkAsync(session.Id, WorkSessionSteps.Say("the ocelot escaped"), WorkSessionSteps.Say("catch the ocelot", role: "assistant"));
+
+        // The server's own role (no BYPASSRLS), in the organization's scope; sequential scans priced out so that the
+        // plan shows whether an index can serve the match at all (on a few rows a scan would win on cost alone).
+        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await Execute(connection, transaction, "select set_config('app.tenant_id', @tenant, true)", owner.OrgId.ToString());
+        await Execute(connection, transaction, "set local enable_seqscan = off");
+
+        var plan = await Explain(connection, transaction,
+            "select x.content_id from message_search x where x.search @@ to_tsquery('simple', 'ocelot:A')", owner.OrgId.ToString());
+        plan.ShouldContain("ix_message_search_search");
+
+        // The reason for the table: the same match on a table under row-level security cannot use a GIN index.
+        var policed = await Explain(connection, transaction,
+            "select c.id from conversations c where c.title_vector @@ to_tsquery('simple', 'ocelot:A') and c.tenant_id = @tenant::uuid", owner.OrgId.ToString());
+        policed.ShouldNotContain("ix_conversations_title_vector");
+    }
+
+    [Fact]
+    public async Task Migration_0024_moves_every_stored_vector_to_the_index_and_a_deleted_content_takes_its_row()
+    {
+        var name = "coditect_s" + Guid.NewGuid().ToString("N")[..12];
+        var connectionString = await TestPostgres.CreateDatabaseAsync(name);
+        try
+        {
+            var org = Guid.NewGuid();
+            await using (var connection = new NpgsqlConnection(connectionString))
+            {
+                // The schema as it was before 0024, with two contents stored the old way (their vector on the row).
+                await connection.OpenAsync();
+                await Execute(connection, null, "create table schema_migrations (version varchar(100) primary key, applied_at varchar(40) not null)");
+                foreach (var (version, sql) in SchemaMigrator.Scripts(DatabaseProvider.Postgres).Where(s => string.CompareOrdinal(s.Version, "0024") < 0))
+                {
+                    await using var step = await connection.BeginTransactionAsync();
+                    await Execute(connection, step, sql);
+                    await Execute(connection, step, $"insert into schema_migrations (version, applied_at) values ('{version}', 'before')");
+                    await step.CommitAsync();
+                }
+
+                await using var seed = await connection.BeginTransactionAsync();
+                await Execute(connection, seed, "select set_config('app.system', 'on', true)");
+                await Execute(connection, seed, "insert into organizations (id, slug, name, created_at, updated_at) values (@tenant::uuid, 'o', 'O', now(), now())", org.ToString());
+                await Execute(connection, seed, """
+                    insert into message_contents (id, tenant_id, hash, blocks, bytes, created_at, search) values
+                      (1, @tenant::uuid, 'h1', '[]', 2, now(), setweight(to_tsvector('simple', 'wombat burrow'), 'A')),
+                      (2, @tenant::uuid, 'h2', '[]', 2, now(), setweight(to_tsvector('simple', 'wombat'), 'B'))
+                    """, org.ToString());
+                await seed.CommitAsync();
+            }
+
+            await using (var db = new CoditectDbContext(
+                new DbContextOptionsBuilder<CoditectDbContext>().UseNpgsql(connectionString).Options, new TenantContext(), TimeProvider.System))
+            {
+                await new SchemaMigrator(db, NullLogger<SchemaMigrator>.Instance).MigrateAsync();
+            }
+
+            await using (var connection = new NpgsqlConnection(connectionString))
+            {
+                await connection.OpenAsync();
+                (await Ids(connection, "select content_id from message_search where search @@ to_tsquery('simple', 'wombat:AB') order by 1")).ShouldBe([1L, 2L]);
+                (await Ids(connection, "select content_id from message_search where search @@ to_tsquery('simple', 'wombat:A & burrow:A')")).ShouldBe([1L]);
+                (await Ids(connection, "select count(*) from information_schema.columns where table_name = 'message_contents' and column_name = 'search'"))
+                    .ShouldBe([0L], "the vector moved: it is written once");
+
+                await using var delete = await connection.BeginTransactionAsync();
+                await Execute(connection, delete, "select set_config('app.system', 'on', true)");
+                await Execute(connection, delete, "delete from message_contents where id = 2");
+                await delete.CommitAsync();
+                (await Ids(connection, "select content_id from message_search order by 1")).ShouldBe([1L]);
+            }
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await TestPostgres.DropDatabaseAsync(name);
+        }
+    }
+
+    private static async Task Execute(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, string? tenant = null)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        if (tenant is not null)
+        {
+            command.Parameters.AddWithValue("tenant", tenant);
+        }
+
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<string> Explain(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, string tenant)
+    {
+        // EXPLAIN takes no parameters: the organization's id (a Guid's text) is written in.
+        await using var command = new NpgsqlCommand("explain " + sql.Replace("@tenant", $"'{Guid.Parse(tenant)}'", StringComparison.Ordinal), connection, transaction);
+        var lines = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            lines.Add(reader.GetString(0));
+        }
+
+        return string.Join('\n', lines);
+    }
+
+    private static async Task<List<long>> Ids(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        var ids = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetInt64(0));
+        }
+
+        return ids;
+    }
+}
