@@ -133,9 +133,10 @@ public abstract class LicenseLiveTests<TApp>(TApp app) : IClassFixture<TApp> whe
         await Eventually.ShouldHoldAsync(() => events.Events.Any(e => e.At >= lastCallAt), Within, "the last change is sent too");
         await Task.Delay(LicenseWatch.Pace * 1.5);
         var changed = events.Events.Where(e => e.Name == "changed").Select(e => e.At).ToList();
-        // One at once, then at most one at the end of each second of the burst, the last change's after it.
+        // One at once, then at most one at the end of each second of the burst, the last change's after it: the count is the
+        // pacing. (The gaps between arrivals are not: on a loaded machine an event sent a second after another can arrive
+        // 0.3 s after it, once the first was held up on its way; CI saw exactly that.)
         changed.Count.ShouldBeLessThanOrEqualTo(2 + (int)Math.Ceiling(burst.TotalSeconds), $"41 changes in {burst.TotalSeconds:0.0} s");
-        changed.Zip(changed.Skip(1), (a, b) => b - a).ShouldAllBe(gap => gap > TimeSpan.FromMilliseconds(500), "paced (a second apart as sent)");
     }
 
     [Fact]
