@@ -62,7 +62,7 @@ public static class Commands
         {
             switch (args[i])
             {
-                case "ES256" or "RS256" when algorithm is null:
+                case var named when algorithm is null && SigningOptions.Algorithms.Contains(named):
                     algorithm = args[i];
                     break;
                 case "--org" when i + 1 < args.Length && Guid.TryParse(args[i + 1], out var id):

@@ -42,7 +42,7 @@ public static class SigningKeyEndpoints
         RotateSigningKeyRequest? body, OrgScope scope, CoditectDbContext db, TenantScope tenancy, LeaseSigningKeys signingKeys, TimeProvider clock,
         CancellationToken ct)
     {
-        if (body?.Algorithm is { } algorithm && algorithm is not ("ES256" or "RS256"))
+        if (body?.Algorithm is { } algorithm && !SigningOptions.Algorithms.Contains(algorithm))
         {
             return Problems.Validation("algorithm", "must be ES256 or RS256.");
         }

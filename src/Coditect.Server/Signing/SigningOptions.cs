@@ -5,6 +5,9 @@ public sealed class SigningOptions
 {
     public const string Section = "Signing";
 
+    /// <summary>The lease-token key algorithms: the setting, the API's and the console's rotation, and the command accept these.</summary>
+    public static readonly IReadOnlyList<string> Algorithms = ["ES256", "RS256"];
+
     /// <summary>
     /// Algorithm for new lease-token keys: <c>ES256</c> (default; P-256, fast to sign on the hot path) or <c>RS256</c>
     /// (RSA-4096, the key size of the original KMS plan). Existing keys keep their algorithm.

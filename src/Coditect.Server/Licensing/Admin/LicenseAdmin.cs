@@ -147,6 +147,7 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
             licenses = licenses.Where(l => EF.Functions.Like(l.Name.ToLower(), pattern.ToLower(), "\\"));
         }
 
+        var open = QueueTicket.OpenAt(now);
         var rows = licenses.OrderByDescending(l => l.CreatedAt).ThenByDescending(l => l.Id)
             .Select(l => new
             {
@@ -154,8 +155,7 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
                 Used = l.Type == LicenseType.NodeLocked
                     ? db.Set<LicenseMachine>().Count(m => m.LicenseId == l.Id)
                     : db.Set<LicenseSession>().Count(s => s.LicenseId == l.Id && s.Status == SessionState.Active && s.ExpiresAt > now),
-                Queued = db.Set<QueueTicket>().Count(t => t.LicenseId == l.Id
-                    && ((t.State == QueueTicketState.Waiting && t.ExpiresAt > now) || (t.State == QueueTicketState.Offered && t.OfferExpiresAt > now))),
+                Queued = db.Set<QueueTicket>().Where(open).Count(t => t.LicenseId == l.Id),
             });
         return paging.ToListAsync(rows, r => r.License.ToResponse(r.Used, now, queueLength: r.Queued), ct);
     }
@@ -356,8 +356,7 @@ public sealed class LicenseAdmin(CoditectDbContext db, ISeatLedger ledger, TimeP
     public Task<int> QueueLengthAsync(Guid licenseId, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        return db.Set<QueueTicket>().CountAsync(t => t.LicenseId == licenseId
-            && ((t.State == QueueTicketState.Waiting && t.ExpiresAt > now) || (t.State == QueueTicketState.Offered && t.OfferExpiresAt > now)), ct);
+        return db.Set<QueueTicket>().Where(QueueTicket.OpenAt(now)).CountAsync(t => t.LicenseId == licenseId, ct);
     }
 
     /// <summary>

@@ -44,7 +44,6 @@ public sealed partial class LicenseModel(LicenseAdmin licenses, TimeProvider clo
     public IReadOnlyList<UsageBucket> TurnAways { get; private set; } = [];
 
     /// <summary>Machines waiting in the licence's seat queue (docs/licensing.md, "Waiting for a seat").</summary>
-    public int QueueLength => License.QueueLength;
 
     /// <summary>The renew form's new expiry.</summary>
     [BindProperty(Name = "expires_at")]

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using Coditect.Server.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
@@ -21,6 +22,13 @@ public enum QueueTicketState
 [NotAudited]
 public sealed class QueueTicket : Entity, ITenantOwned
 {
+    /// <summary>
+    /// The tickets that hold a place in their licence's queue at <paramref name="now"/>: waiting and not lapsed, or offered
+    /// within the claim window. One definition for the gate, the queue's length and the licence's <c>queue_length</c>.
+    /// </summary>
+    public static Expression<Func<QueueTicket, bool>> OpenAt(DateTime now) => t =>
+        (t.State == QueueTicketState.Waiting && t.ExpiresAt > now) || (t.State == QueueTicketState.Offered && t.OfferExpiresAt > now);
+
     public Guid TenantId { get; set; }
     public Guid LicenseId { get; set; }
     /// <summary>The ticket's number in its licence's queue (1, 2, ...): first come, first served.</summary>

@@ -62,9 +62,13 @@ public sealed class SeatQueue(
     public Task<QueueGate> GateAsync(string keyHash, string hardwareId, DateTime now, CancellationToken ct) => SystemAsync(async () =>
     {
         // One round trip on every plain acquire: the licence and its open tickets together.
+        var isOpen = QueueTicket.OpenAt(now);
         var license = await Licenses.AsNoTracking().Where(l => l.KeyHash == keyHash)
-            .Select(l => new { l.Id, l.TenantId, l.SeatsTotal, l.State, l.ExpiresAt, Open = db.Set<QueueTicket>().IgnoreQueryFilters().Count(t => t.LicenseId == l.Id
-                && ((t.State == QueueTicketState.Waiting && t.ExpiresAt > now) || (t.State == QueueTicketState.Offered && t.OfferExpiresAt > now))) })
+            .Select(l => new
+            {
+                l.Id, l.TenantId, l.SeatsTotal, l.State, l.ExpiresAt,
+                Open = db.Set<QueueTicket>().IgnoreQueryFilters().Where(isOpen).Count(t => t.LicenseId == l.Id),
+            })
             .FirstOrDefaultAsync(ct);
         if (license is null)
         {
@@ -328,8 +332,7 @@ public sealed class SeatQueue(
         return false;
     }
 
-    private IQueryable<QueueTicket> Open(Guid licenseId, DateTime now) => Tickets.Where(t => t.LicenseId == licenseId
-        && ((t.State == QueueTicketState.Waiting && t.ExpiresAt > now) || (t.State == QueueTicketState.Offered && t.OfferExpiresAt > now)));
+    private IQueryable<QueueTicket> Open(Guid licenseId, DateTime now) => Tickets.Where(t => t.LicenseId == licenseId).Where(QueueTicket.OpenAt(now));
 
     private async Task<QueueView> ViewAsync(QueueTicket ticket, int seatsTotal, DateTime now, CancellationToken ct)
     {

@@ -32,7 +32,7 @@ public sealed class SigningKeysModel(CoditectDbContext db, TenantScope tenancy, 
     [RequirePermission(Permission.ManageLicenses)]
     public async Task<IActionResult> OnPostAsync([FromForm(Name = "algorithm")] string? algorithm, CancellationToken ct)
     {
-        if (algorithm is not ("ES256" or "RS256"))
+        if (algorithm is null || !SigningOptions.Algorithms.Contains(algorithm))
         {
             return StatusCode(StatusCodes.Status400BadRequest); // the form offers only these
         }
