@@ -45,8 +45,11 @@ public abstract class ClusterJob(IServiceScopeFactory scopes, TimeProvider clock
     /// <summary>The work, in a scope of its own.</summary>
     protected abstract Task RunAsync(IServiceProvider services, CancellationToken ct);
 
-    /// <summary>How long a holder keeps the job without renewing: long enough for a slow run, short enough to take over.</summary>
-    private TimeSpan LeaseTime => Period + TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a holder keeps the job without renewing: long enough for a slow run, short enough to take over. A job
+    /// whose lateness costs users (the queue's offers) holds it for less; the price is a rare overlapping run.
+    /// </summary>
+    protected virtual TimeSpan Hold => Period + TimeSpan.FromSeconds(30);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -69,6 +72,25 @@ public abstract class ClusterJob(IServiceScopeFactory scopes, TimeProvider clock
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    /// <summary>Gives the job up on a clean stop, so that another node (or this one, restarted) takes it at its next check.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
+            var name = Name;
+            var holder = _holder;
+            await db.Set<ClusterJobLease>().Where(j => j.Name == name && j.Holder == holder)
+                .ExecuteUpdateAsync(j => j.SetProperty(x => x.Holder, (string?)null).SetProperty(x => x.LeaseUntil, (DateTime?)null), cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogDebug("Cluster job {Job} was not given up at stop ({Error}); another node takes it when its hold ends.", Name, e.GetBaseException().Message);
+        }
+    }
+
     /// <summary>Takes or renews the lease and runs the job when it is due. True when this node ran it.</summary>
     internal async Task<bool> TickAsync(CancellationToken ct)
     {
@@ -77,7 +99,7 @@ public abstract class ClusterJob(IServiceScopeFactory scopes, TimeProvider clock
         var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
         var name = Name;
         await db.Database.ExecuteSqlAsync($"INSERT INTO cluster_jobs (name) VALUES ({name}) ON CONFLICT (name) DO NOTHING", ct);
-        var leaseUntil = now + LeaseTime;
+        var leaseUntil = now + Hold;
         var holder = _holder;
         var held = await db.Set<ClusterJobLease>()
             .Where(j => j.Name == name && (j.Holder == null || j.Holder == holder || j.LeaseUntil < now))

@@ -26,7 +26,39 @@ public abstract class ClusterJobTests<TApp>(TApp app) : IClassFixture<TApp> wher
         (nodeA.Runs + nodeB.Runs).ShouldBe(2);
     }
 
-    private sealed class CountingJob(IServiceScopeFactory scopes, TimeProvider clock, string name)
+    [Fact]
+    public async Task A_holder_that_stops_cleanly_hands_the_job_over_before_its_hold_ends()
+    {
+        var name = "test-" + Guid.NewGuid().ToString("N")[..8];
+        var scopes = app.Services.GetRequiredService<IServiceScopeFactory>();
+        var nodeA = new CountingJob(scopes, app.Clock, name);
+        var nodeB = new CountingJob(scopes, app.Clock, name);
+        (await nodeA.TickAsync(CancellationToken.None)).ShouldBeTrue();
+
+        await nodeA.StopAsync(CancellationToken.None);
+        app.Clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1)); // due again, but within A's hold (10 min 30 s)
+        (await nodeB.TickAsync(CancellationToken.None)).ShouldBeTrue("A gave the job up when it stopped");
+    }
+
+    [Fact]
+    public async Task A_job_with_a_short_hold_is_taken_over_soon_after_its_holder_dies()
+    {
+        var name = "test-" + Guid.NewGuid().ToString("N")[..8];
+        var scopes = app.Services.GetRequiredService<IServiceScopeFactory>();
+        var nodeA = new CountingJob(scopes, app.Clock, name, TimeSpan.FromSeconds(5));
+        var nodeB = new CountingJob(scopes, app.Clock, name, TimeSpan.FromSeconds(5));
+        (await nodeA.TickAsync(CancellationToken.None)).ShouldBeTrue();
+
+        app.Clock.Advance(TimeSpan.FromSeconds(4)); // A died: it renews no more
+        (await nodeB.TickAsync(CancellationToken.None)).ShouldBeFalse("A's hold has not ended");
+        app.Clock.Advance(TimeSpan.FromSeconds(2));
+        (await nodeB.TickAsync(CancellationToken.None)).ShouldBeFalse("B holds it now, but the period has not passed");
+        app.Clock.Advance(TimeSpan.FromMinutes(10));
+        (await nodeB.TickAsync(CancellationToken.None)).ShouldBeTrue();
+        nodeA.Runs.ShouldBe(1);
+    }
+
+    private sealed class CountingJob(IServiceScopeFactory scopes, TimeProvider clock, string name, TimeSpan? hold = null)
         : ClusterJob(scopes, clock, NullLogger.Instance)
     {
         public int Runs;
@@ -34,6 +66,8 @@ public abstract class ClusterJobTests<TApp>(TApp app) : IClassFixture<TApp> wher
         protected override string Name => name;
 
         protected override TimeSpan Period => TimeSpan.FromMinutes(10);
+
+        protected override TimeSpan Hold => hold ?? base.Hold;
 
         protected override Task RunAsync(IServiceProvider services, CancellationToken ct)
         {

@@ -18,6 +18,9 @@ public sealed class QueueOfferJob(IServiceScopeFactory scopes, LicenseWatch watc
 
     protected override TimeSpan Period => TimeSpan.FromSeconds(1);
 
+    /// <summary>Taken over within 5 s of its holder's death: an offer is safe to make twice (<see cref="SeatQueue"/>).</summary>
+    protected override TimeSpan Hold => TimeSpan.FromSeconds(5);
+
     protected override async Task RunAsync(IServiceProvider services, CancellationToken ct)
     {
         foreach (var licenseId in await services.GetRequiredService<SeatQueue>().OfferAsync(null, ct))
