@@ -79,7 +79,8 @@ internal static class MessagesScenario
         var firstHash = "";
         await using var contentsCsv = options.CopyDir is { } dir ? new StreamWriter(Path.Combine(dir, "contents.csv"), false, new UTF8Encoding(false)) : null;
         await using var messagesCsv = options.CopyDir is { } dir2 ? new StreamWriter(Path.Combine(dir2, "messages.csv"), false, new UTF8Encoding(false)) : null;
-        // The search vectors (message_search, migration 0024), one row a new content, like the server writes them.
+        // The search vectors (message_search, migration 0024), one row a new content, like the server writes them (with the
+        // organization's lexeme, migration 0025).
         await using var searchCsv = options.CopyDir is { } dir3 ? new StreamWriter(Path.Combine(dir3, "search.csv"), false, new UTF8Encoding(false)) : null;
         var stamp = T(now);
         var made = 0;
@@ -118,7 +119,7 @@ internal static class MessagesScenario
                     {
                         await contentsCsv!.WriteLineAsync(string.Join(',', content.Id.ToString(Invariant), copyTenant.ToString(), content.Hash,
                             Q(content.Canonical), content.Bytes.ToString(Invariant), stamp).AsMemory(), ct);
-                        await searchCsv!.WriteLineAsync(string.Join(',', content.Id.ToString(Invariant), Q(content.TsVector)).AsMemory(), ct);
+                        await searchCsv!.WriteLineAsync(string.Join(',', content.Id.ToString(Invariant), Q($"{content.TsVector} '@{copyTenant:D}'")).AsMemory(), ct);
                     }
 
                     var id = Guid.CreateVersion7();

@@ -386,7 +386,8 @@ public sealed class MessageLog(CoditectDbContext db, TenantContext tenant, Billi
             // one waits for the other instead of both deadlocking (40P01, answered 503; seen in bench/messages.sh).
             missing.Sort((a, b) => string.CompareOrdinal(a.Hash, b.Hash));
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-            // The search vector goes to message_search (migration 0024), for the contents this statement stored only.
+            // The search vector goes to message_search (migration 0024), for the contents this statement stored only, with the
+            // organization's lexeme (migration 0025).
             await using var command = new NpgsqlCommand("""
                 WITH stored AS (
                     INSERT INTO message_contents (tenant_id, hash, blocks, bytes, created_at)
@@ -397,11 +398,12 @@ public sealed class MessageLog(CoditectDbContext db, TenantContext tenant, Billi
                 indexed AS (
                     INSERT INTO message_search (content_id, search)
                     SELECT s.id, setweight(to_tsvector('simple', u.body), 'A') || setweight(to_tsvector('simple', u.thinking), 'B')
-                                 || setweight(to_tsvector('simple', u.tools), 'C')
+                                 || setweight(to_tsvector('simple', u.tools), 'C') || array_to_tsvector(ARRAY[@tenant_lexeme])
                     FROM stored s JOIN unnest(@hashes, @bodies, @thinkings, @tools) AS u(hash, body, thinking, tools) ON u.hash = s.hash)
                 SELECT id, hash FROM stored
                 """, connection, (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction());
             command.Parameters.Add(new NpgsqlParameter<Guid>("tenant", tenantId));
+            command.Parameters.Add(new NpgsqlParameter<string>("tenant_lexeme", MessageSearch.TenantLexeme(tenantId)));
             command.Parameters.Add(new NpgsqlParameter<DateTime>("now", now));
             command.Parameters.Add(new NpgsqlParameter<string[]>("hashes", [.. missing.Select(m => m.Hash)]));
             command.Parameters.Add(new NpgsqlParameter<string[]>("blocks", [.. missing.Select(m => m.Canonical)]));

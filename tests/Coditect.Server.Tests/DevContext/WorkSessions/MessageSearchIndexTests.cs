@@ -41,7 +41,32 @@ public sealed class MessageSearchIndexTests(PostgresApp app) : IClassFixture<Pos
     }
 
     [Fact]
-    public async Task Migration_0024_moves_every_stored_vector_to_the_index_and_a_deleted_content_takes_its_row()
+    public async Task The_index_answers_with_the_organizations_own_contents_only()
+    {
+        var vendor = await _anonymous.RegisterAsync();
+        var rival = await _anonymous.RegisterAsync();
+        foreach (var owner in new[] { vendor, rival })
+        {
+            var session = await owner.CreateWorkSessionAsync();
+            await owner.AppendOkAsync(session.Id, WorkSessionSteps.Say("the quokka smiled"));
+        }
+
+        // Identical text is two contents, one per organization; the organization's lexeme (migration 0025) tells them apart
+        // inside the index, before any row of messages is read.
+        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await connection.OpenAsync();
+        (await Ids(connection, "select count(*) from message_search where search @@ to_tsquery('simple', 'quokka:A')")).ShouldBe([2L]);
+        var vendorsContent = await Ids(connection,
+            $"select content_id from message_search where search @@ (to_tsquery('simple', 'quokka:A') && '''@{vendor.OrgId}'''::tsquery)");
+        var rivalsContent = await Ids(connection,
+            $"select content_id from message_search where search @@ (to_tsquery('simple', 'quokka:A') && '''@{rival.OrgId}'''::tsquery)");
+        vendorsContent.Count.ShouldBe(1);
+        rivalsContent.Count.ShouldBe(1);
+        vendorsContent.ShouldNotBe(rivalsContent);
+    }
+
+    [Fact]
+    public async Task Migrations_0024_and_0025_move_every_stored_vector_to_the_index_with_its_organization_and_a_deleted_content_takes_its_row()
     {
         var name = "coditect_s" + Guid.NewGuid().ToString("N")[..12];
         var connectionString = await TestPostgres.CreateDatabaseAsync(name);
@@ -83,6 +108,10 @@ public sealed class MessageSearchIndexTests(PostgresApp app) : IClassFixture<Pos
                 await connection.OpenAsync();
                 (await Ids(connection, "select content_id from message_search where search @@ to_tsquery('simple', 'wombat:AB') order by 1")).ShouldBe([1L, 2L]);
                 (await Ids(connection, "select content_id from message_search where search @@ to_tsquery('simple', 'wombat:A & burrow:A')")).ShouldBe([1L]);
+                (await Ids(connection, $"select content_id from message_search where search @@ (to_tsquery('simple', 'wombat:AB') && '''@{org}'''::tsquery) order by 1"))
+                    .ShouldBe([1L, 2L], "0025 gave every stored vector its organization's lexeme");
+                (await Ids(connection, $"select content_id from message_search where search @@ (to_tsquery('simple', 'wombat:AB') && '''@{Guid.NewGuid()}'''::tsquery)"))
+                    .ShouldBeEmpty();
                 (await Ids(connection, "select count(*) from information_schema.columns where table_name = 'message_contents' and column_name = 'search'"))
                     .ShouldBe([0L], "the vector moved: it is written once");
 
