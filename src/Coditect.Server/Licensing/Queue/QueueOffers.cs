@@ -7,7 +7,7 @@ namespace Coditect.Server.Licensing.Queue;
 /// <summary>
 /// Offers freed seats to the queue. Every second, once in the cluster (<see cref="ClusterJob"/>): lapses tickets and
 /// unclaimed offers, and offers every free seat of a licence with waiting tickets (a lease that lapsed, a seat added), so
-/// a free seat is offered within 2 s. A release or a kick on this node asks for an offer at once (<see cref="QueueOfferer.Poke"/>).
+/// a free seat is offered within about 2 s on an idle cluster, and within 5 s of this job's node dying (<see cref="Hold"/>). A release or a kick on this node asks for an offer at once (<see cref="QueueOfferer.Poke"/>).
 /// </summary>
 public sealed class QueueOfferJob(IServiceScopeFactory scopes, LicenseWatch watch, TimeProvider time, ILogger<QueueOfferJob> logger)
     : ClusterJob(scopes, time, logger)
