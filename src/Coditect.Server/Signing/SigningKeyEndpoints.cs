@@ -44,7 +44,7 @@ public static class SigningKeyEndpoints
     {
         if (body?.Algorithm is { } algorithm && !SigningOptions.Algorithms.Contains(algorithm))
         {
-            return Problems.Validation("algorithm", "must be ES256 or RS256.");
+            return Problems.Validation("algorithm", $"must be {string.Join(" or ", SigningOptions.Algorithms)}.");
         }
 
         var key = await RotateAsync(db, tenancy, signingKeys, scope.Organization.Id, body?.Algorithm, clock, ct);

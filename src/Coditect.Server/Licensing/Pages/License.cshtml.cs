@@ -43,8 +43,6 @@ public sealed partial class LicenseModel(LicenseAdmin licenses, TimeProvider clo
     /// <summary>The buckets of the range that turned a client away, newest first.</summary>
     public IReadOnlyList<UsageBucket> TurnAways { get; private set; } = [];
 
-    /// <summary>Machines waiting in the licence's seat queue (docs/licensing.md, "Waiting for a seat").</summary>
-
     /// <summary>The renew form's new expiry.</summary>
     [BindProperty(Name = "expires_at")]
     public string? RenewExpiresAt { get; set; }
