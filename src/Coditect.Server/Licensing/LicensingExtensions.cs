@@ -40,6 +40,8 @@ public static class LicensingExtensions
         }
         else
         {
+            builder.Services.AddSingleton<SqliteLedgerWriter>();
+            builder.Services.AddHostedService(services => services.GetRequiredService<SqliteLedgerWriter>());
             builder.Services.AddScoped<ISeatLedger, SqliteSeatLedger>();
         }
 
