@@ -1,5 +1,6 @@
 using Coditect.Server.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Coditect.Server.Tenancy;
 
@@ -67,6 +68,35 @@ public static class TenantTransactions
             {
                 await db.ApplyTenantAsync(ct);
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="RunAsSystemAsync{T}"/> for work that only reads, on a hot path. On SQLite its transaction begins
+    /// DEFERRED, as a read-only <see cref="TenantScope"/> unit's: it takes no write lock, so it neither waits for the seat
+    /// ledger's writer nor makes it wait (the plain one begins <c>IMMEDIATE</c>, taking the file's write lock to read); a
+    /// write in it fails (<see cref="ReadOnlyWriteGuard"/>). On PostgreSQL it is the plain one.
+    /// </summary>
+    public static async Task<T> ReadAsSystemAsync<T>(this CoditectDbContext db, Func<Task<T>> work, CancellationToken ct)
+    {
+        if (db.Database.IsNpgsql() || db.Database.CurrentTransaction is not null)
+        {
+            return await db.RunAsSystemAsync(work, ct);
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadUncommitted, ct);
+        db.ReadOnlyTransaction = transaction.GetDbTransaction();
+        db.Tenant.IsSystem = true;
+        try
+        {
+            var result = await work();
+            await transaction.CommitAsync(ct);
+            return result;
+        }
+        finally
+        {
+            db.Tenant.IsSystem = false;
+            db.ReadOnlyTransaction = null;
         }
     }
 }

@@ -59,20 +59,37 @@ public sealed class QueueOfferer(IServiceScopeFactory scopes, LicenseWatch watch
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await foreach (var licenseId in _pokes.Reader.ReadAllAsync(stoppingToken))
+        var poked = new HashSet<Guid>();
+        while (await _pokes.Reader.WaitToReadAsync(stoppingToken))
         {
-            try
+            // Pokes of one licence that queued meanwhile (a burst of releases) are one offer run.
+            while (_pokes.Reader.TryRead(out var id))
             {
-                await using var scope = scopes.CreateAsyncScope();
-                if ((await scope.ServiceProvider.GetRequiredService<SeatQueue>().OfferAsync(licenseId, stoppingToken)).Count > 0)
-                {
-                    watch.Changed(licenseId);
-                }
+                poked.Add(id);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+
+            foreach (var licenseId in poked)
             {
-                logger.LogWarning("Offering a freed seat of licence {License} failed, the queue job will: {Error}", licenseId, e.GetBaseException().Message);
+                await OfferAsync(licenseId, stoppingToken);
             }
+
+            poked.Clear();
+        }
+    }
+
+    private async Task OfferAsync(Guid licenseId, CancellationToken ct)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            if ((await scope.ServiceProvider.GetRequiredService<SeatQueue>().OfferAsync(licenseId, ct)).Count > 0)
+            {
+                watch.Changed(licenseId);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning("Offering a freed seat of licence {License} failed, the queue job will: {Error}", licenseId, e.GetBaseException().Message);
         }
     }
 }

@@ -59,7 +59,7 @@ public sealed class SeatQueue(
     }
 
     /// <summary>Before a plain acquire: the open tickets of the licence the key names, and whether this machine holds a seat.</summary>
-    public Task<QueueGate> GateAsync(string keyHash, string hardwareId, DateTime now, CancellationToken ct) => SystemAsync(async () =>
+    public Task<QueueGate> GateAsync(string keyHash, string hardwareId, DateTime now, CancellationToken ct) => ReadAsync(async () =>
     {
         // One round trip on every plain acquire: the licence and its open tickets together.
         var isOpen = QueueTicket.OpenAt(now);
@@ -223,6 +223,13 @@ public sealed class SeatQueue(
     public async Task<IReadOnlyCollection<Guid>> OfferAsync(Guid? licenseId, CancellationToken ct)
     {
         var now = Now();
+        // A release pokes its licence: most licences have no queue, and finding that out takes no write lock.
+        if (licenseId is { } one && !await ReadAsync(() => Tickets.AnyAsync(
+                t => t.LicenseId == one && (t.State == QueueTicketState.Waiting || t.State == QueueTicketState.Offered), ct), ct))
+        {
+            return [];
+        }
+
         var licenses = await SystemAsync(async () =>
         {
             var tickets = Tickets.Where(t => licenseId == null || t.LicenseId == licenseId);
@@ -369,4 +376,8 @@ public sealed class SeatQueue(
 
     private Task<T> SystemAsync<T>(Func<Task<T>> work, CancellationToken ct) =>
         db.Database.CurrentTransaction is null ? db.RunAsSystemAsync(work, ct) : work();
+
+    /// <summary>As <see cref="SystemAsync{T}"/>, for reads only: on SQLite it takes no write lock (every plain acquire reads the gate).</summary>
+    private Task<T> ReadAsync<T>(Func<Task<T>> work, CancellationToken ct) =>
+        db.Database.CurrentTransaction is null ? db.ReadAsSystemAsync(work, ct) : work();
 }
