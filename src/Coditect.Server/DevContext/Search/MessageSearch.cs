@@ -98,7 +98,17 @@ public sealed class MessageSearch(CoditectDbContext db, TenantContext tenant, IO
 {
     public async Task<SearchResponse> SearchAsync(SearchRequest request, CancellationToken ct)
     {
-        var hits = db.Database.IsNpgsql() ? await RankPostgresAsync(request, ct) : await RankSqliteAsync(request, ct);
+        if (db.Database.IsNpgsql())
+        {
+            return await PageAsync(request, await RankPostgresAsync(request, ct), ct);
+        }
+
+        await using var mapped = await SqliteConnectionSettings.MapAsync(db, ct);
+        return await PageAsync(request, await RankSqliteAsync(request, ct), ct);
+    }
+
+    private async Task<SearchResponse> PageAsync(SearchRequest request, List<(Guid Id, string Kind, double Rank)> hits, CancellationToken ct)
+    {
         string? next = null;
         if (hits.Count > request.PageSize)
         {
