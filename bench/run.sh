@@ -13,9 +13,10 @@
 #                     [--only AREA] [--console-rate R] [--console-duration S] [--console-warmup S]
 #   --only    rerun one area's rows (docs/decisions.md, "Time budgets"): licensing (everything but the console: pgbench,
 #             redis-benchmark, the lease scenarios; rewrites the file above its kept sections) or console (issue 11:
-#             the web console's pages on PostgreSQL and SQLite; rewrites only the "## Console" section). sqlite,
-#             devcontext (bench/devcontext.sh), messages (bench/messages.sh) and webhooks (bench/webhooks.sh) run their
-#             own scripts; sqlite is not implemented yet (exit 2). Without --only: licensing, then console.
+#             the web console's pages on PostgreSQL and SQLite; rewrites only the "## Console" section). sqlite
+#             (bench/sqlite.sh: the SQLite ledger against its single-writer loop, issue 17), devcontext (bench/devcontext.sh),
+#             messages (bench/messages.sh) and webhooks (bench/webhooks.sh) run their own scripts. Without --only: licensing,
+#             then console.
 #   --console-rate/-duration/-warmup  the console's fixed rate (50/s), measured seconds (30) and warm-up (10).
 #   --soak    the memory run: S seconds (600) of heartbeats (R/s, 2000) and churn (R/s, 50) at once on PostgreSQL + Redis,
 #             server RSS sampled every 10 s. --profile-rate: the fixed heartbeat rate (2000/s) of the profile phase.
@@ -80,7 +81,7 @@ case "$only" in
   devcontext) exec "$root/bench/devcontext.sh" $([ "$mode" = quick ] && echo --quick) --out "$out" $([ "$keep" = 1 ] && echo --keep) ;;
   messages) exec "$root/bench/messages.sh" $([ "$mode" = quick ] && echo --quick) --out "$out" $([ "$keep" = 1 ] && echo --keep) ;;
   webhooks) exec "$root/bench/webhooks.sh" ;; # issue 15: its own script, rows for docs/benchmarks.md's "## Webhooks"
-  sqlite) echo "bench/run.sh --only $only: not implemented yet" >&2; exit 2 ;;
+  sqlite) exec "$root/bench/sqlite.sh" $([ "$mode" = quick ] && echo --quick) --out "$out" $([ "$keep" = 1 ] && echo --keep) ;;
   *) echo "unknown area $only (licensing, sqlite, console, devcontext, messages, webhooks)" >&2; exit 2 ;;
 esac
 run_licensing=1; run_console=1

@@ -8,6 +8,12 @@ if (args is ["webhook-receiver", .. var receiverArgs])
     return await WebhookReceiver.RunAsync(receiverArgs);
 }
 
+// bench/sqlite.sh's machine limit: the SQLite ledger's statements in a single-writer loop (SqliteLoop.cs).
+if (args is ["sqlite-loop", .. var loopArgs])
+{
+    return SqliteLoop.Run(loopArgs);
+}
+
 BenchOptions options;
 try
 {
