@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
@@ -69,15 +71,29 @@ public sealed class SqliteConnectionSettings : DbConnectionInterceptor
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = Sql;
-        command.ExecuteNonQuery();
+        if (FirstOpen(connection))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = Sql;
+            command.ExecuteNonQuery();
+        }
     }
 
     public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        await using var command = connection.CreateCommand();
-        command.CommandText = Sql;
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        if (FirstOpen(connection))
+        {
+            await PragmaAsync(connection, Sql, cancellationToken);
+        }
     }
+
+    /// <summary>
+    /// The settings live as long as the native connection, which Microsoft.Data.Sqlite's pool hands to one
+    /// <see cref="SqliteConnection"/> after another: they are sent once per native connection, not once per request.
+    /// </summary>
+    private static bool FirstOpen(DbConnection connection) =>
+        connection is not SqliteConnection { Handle: { } handle } || Configured.TryAdd(handle, Marker);
+
+    private static readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> Configured = [];
+    private static readonly object Marker = new();
 }

@@ -17,27 +17,11 @@ public sealed class SqliteSeatLedger(CoditectDbContext db, SqliteLedgerWriter wr
         WriteAsync((ops, token) => ops.AcquireAsync(c, token), ct);
 
     /// <summary>
-    /// The hot path, kept short under the write lock: the licence is read first on the request's own connection (WAL: a
-    /// read never waits for the writer), then the writer runs one <c>UPDATE ... RETURNING</c> (<see cref="SqliteHeartbeat"/>).
-    /// A licence suspended between the two is seen by the next heartbeat; a session ended meanwhile (released, kicked,
-    /// deleted with its licence) is not renewed, since the update requires it live.
+    /// The hot path: the licence read and the session's renewal in SQL on the writer's connection
+    /// (<see cref="SqliteHeartbeat"/>), without this request's EF Core context.
     /// </summary>
-    public async Task<LeaseResult> HeartbeatAsync(string keyHash, Guid sessionId, DateTime now, DateTime newExpiry, CancellationToken ct)
-    {
-        var snapshot = (await new Ops(db).ReadAsync(keyHash, ct))?.Snapshot;
-        if (LedgerRules.LeaseRefusal(snapshot, now) is { } refusal)
-        {
-            return new LeaseResult(refusal, snapshot, null, null);
-        }
-
-        var session = await Write((connection, transaction) => SqliteHeartbeat.Run(connection, transaction, snapshot!.Id, sessionId, now, newExpiry), ct);
-        return session switch
-        {
-            null => new LeaseResult(LeaseOutcome.SessionNotFound, snapshot, null, null),
-            { Renewed: false } => new LeaseResult(LedgerRules.SessionRefusal(session.Status), snapshot, session.HardwareId, session.ExpiresAt),
-            _ => new LeaseResult(LeaseOutcome.Ok, snapshot, session.HardwareId, session.ExpiresAt, session.BorrowedUntil),
-        };
-    }
+    public Task<LeaseResult> HeartbeatAsync(string keyHash, Guid sessionId, DateTime now, DateTime newExpiry, CancellationToken ct) =>
+        writer.RunSqlAsync((connection, transaction) => SqliteHeartbeat.Run(connection, transaction, keyHash, sessionId, now, newExpiry), ct);
 
     public Task<LeaseResult> ReleaseAsync(string keyHash, Guid sessionId, DateTime now, CancellationToken ct) =>
         WriteAsync((ops, token) => ops.ReleaseAsync(keyHash, sessionId, now, token), ct);
@@ -60,16 +44,6 @@ public sealed class SqliteSeatLedger(CoditectDbContext db, SqliteLedgerWriter wr
         }
 
         return writer.RunAsync((context, token) => work(new Ops(context), token), ct);
-    }
-
-    private Task<T> Write<T>(Func<System.Data.Common.DbConnection, System.Data.Common.DbTransaction, T> statements, CancellationToken ct)
-    {
-        if (db.Database.CurrentTransaction is not null)
-        {
-            throw new InvalidOperationException("The SQLite seat ledger writes in its own transaction; call it outside the request's.");
-        }
-
-        return writer.RunSqlAsync(statements, ct);
     }
 
     /// <summary>The ledger's work on one context, inside a transaction the caller owns (the writer's batch).</summary>
@@ -239,7 +213,7 @@ public sealed class SqliteSeatLedger(CoditectDbContext db, SqliteLedgerWriter wr
         }
 
         /// <summary>The licence a key names with its organization's suspension, in one query.</summary>
-        public async Task<(License License, LicenseSnapshot Snapshot)?> ReadAsync(string keyHash, CancellationToken ct)
+        private async Task<(License License, LicenseSnapshot Snapshot)?> ReadAsync(string keyHash, CancellationToken ct)
         {
             var row = await Licenses.AsNoTracking().Where(l => l.KeyHash == keyHash)
                 .Select(l => new
