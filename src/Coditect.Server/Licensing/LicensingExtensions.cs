@@ -42,6 +42,7 @@ public static class LicensingExtensions
         {
             builder.Services.AddSingleton<SqliteLedgerWriter>();
             builder.Services.AddHostedService(services => services.GetRequiredService<SqliteLedgerWriter>());
+            builder.Services.AddMetricsSource<SqliteLedgerMetrics>();
             builder.Services.AddScoped<ISeatLedger, SqliteSeatLedger>();
         }
 

@@ -42,7 +42,7 @@ public sealed class MetricsTests(MetricsApp app) : IClassFixture<MetricsApp>, IA
         (await _anonymous.ReleaseAsync(license.LicenseKey!, first.SessionId)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         await (await _anonymous.HeartbeatAsync(license.LicenseKey!, first.SessionId)).ShouldBeProblemAsync(HttpStatusCode.Gone, ProblemCodes.SessionReleased);
 
-        var after = await Exposition.ScrapeAsync(_anonymous.Http);
+        var after = await Exposition.ScrapeNewerAsync(_anonymous.Http, before);
         double Requests(Exposition e, string operation, string code) =>
             e.Value("coditect_lease_requests_total", ("operation", operation), ("code", code)) ?? 0;
         foreach (var (operation, code, count) in new[]
@@ -237,6 +237,24 @@ public sealed partial class Exposition(string text)
         var body = await response.Content.ReadAsStringAsync();
         response.StatusCode.ShouldBe(HttpStatusCode.OK, body);
         return new Exposition(body);
+    }
+
+    /// <summary>
+    /// A scrape made after <paramref name="earlier"/>: the exporter answers from a copy for 300 ms, and the calls between
+    /// two scrapes may take less than that (the SQLite ledger answers ten in a few milliseconds).
+    /// </summary>
+    public static async Task<Exposition> ScrapeNewerAsync(HttpClient http, Exposition earlier)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var scrape = await ScrapeAsync(http);
+            if (scrape.Text != earlier.Text || attempt == 50)
+            {
+                return scrape;
+            }
+
+            await Task.Delay(100);
+        }
     }
 
     public IEnumerable<string> Names => Samples().Select(s => s.Name).Distinct();
