@@ -141,9 +141,10 @@ arrival rates (open model, ${warmup} s warm-up, ${duration} s measured per step)
 fails twice, then bisected. heartbeat-hot heartbeats the held sessions in turn; churn-hot acquires a seat for a new
 machine and releases it (the loop's acquire + release pair is one churn iteration).
 **The loop** (\`Coditect.Bench sqlite-loop\`, bench/Coditect.Bench/SqliteLoop.cs): after the server stopped, on the
-file it left, one thread on one connection runs the statements EF Core sends for the server's ledger (copied from its
-command log), one call per \`BEGIN IMMEDIATE\` ... \`COMMIT\`, at the same durability: the machine's single-writer
-limit for that work, with no HTTP, no JSON, no signing and no batching.
+file it left, one thread on one connection runs the statements of the server's ledger (SqliteLedgerSql's), one call
+per \`BEGIN IMMEDIATE\` ... \`COMMIT\`, at the same durability: the machine's single-writer limit for that work, with
+no HTTP, no JSON, no signing and no batching. The server can pass it: its writer commits many calls at once (one fsync
+for all), which is what the loop, one commit per call, does not do.
 
 $(cat "$results/verdict.md")
 

@@ -8,101 +8,60 @@ namespace Coditect.Bench;
 /// <summary>
 /// The machine's own limit for the SQLite ledger (issue 17 §1): <c>Coditect.Bench sqlite-loop --database FILE
 /// [--seconds S]</c>. On the file a SQLite server left behind (the server stopped), one thread on one connection runs the
-/// statements the server's ledger runs (the SQL EF Core sends for SqliteSeatLedger, copied from its command log), one
-/// call per <c>BEGIN IMMEDIATE</c> ... <c>COMMIT</c> transaction, as fast as it can, with the server's connection
-/// settings (SqliteConnectionSettings: WAL, <c>synchronous = FULL</c>, mmap): the heartbeat of the licence with the most
+/// statements the server's ledger runs (SqliteLedgerSql's, copied here), one call per <c>BEGIN IMMEDIATE</c> ...
+/// <c>COMMIT</c> transaction, as fast as it can, with the server's connection settings (SqliteConnectionSettings: WAL,
+/// <c>synchronous = FULL</c>, no memory map): the heartbeat of the licence with the most
 /// live sessions, then acquire + release pairs on it. No HTTP, no EF, no batching: the single-writer loop the issue
 /// compares the server with. Prints one JSON object.
 /// </summary>
 internal static class SqliteLoop
 {
-    private const string Settings = "PRAGMA mmap_size = 1073741824; PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL";
+    private const string Settings = "PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL";
 
+    // The statements of src/Coditect.Server/Licensing/Ledger/SqliteLedgerSql.cs, copied: keep them in step.
     private const string FindLicense = """
-        SELECT "l"."id", "l"."borrow_max_hours", "l"."created_at", "l"."entitlements", "l"."expires_at", "l"."key_hash", "l"."key_preview", "l"."managed_by", "l"."metadata", "l"."name", "l"."seats_total", "l"."state", "l"."tenant_id", "l"."type", "l"."updated_at", EXISTS (
-            SELECT 1
-            FROM "organizations" AS "o"
-            WHERE "o"."id" = "l"."tenant_id" AND "o"."suspended_at" IS NOT NULL) AS "OrganizationSuspended"
-        FROM "licenses" AS "l"
-        WHERE "l"."key_hash" = @keyHash
-        LIMIT 1
+        SELECT l.id, l.tenant_id, l.seats_total, l.state, l.expires_at, l.entitlements, l.type, l.borrow_max_hours,
+               EXISTS (SELECT 1 FROM organizations o WHERE o.id = l.tenant_id AND o.suspended_at IS NOT NULL)
+        FROM licenses l
+        WHERE l.key_hash = @keyHash
         """;
 
-    private const string SessionColumns = """
-        "l"."id", "l"."borrowed_until", "l"."client_app_version", "l"."client_hostname", "l"."client_os", "l"."created_at", "l"."ended_at", "l"."expires_at", "l"."hardware_id", "l"."heartbeat_count", "l"."last_heartbeat_at", "l"."license_id", "l"."started_at", "l"."status", "l"."tenant_id", "l"."updated_at", "l"."user_email"
-        """;
-
-    private const string FindSession = $"""
-        SELECT {SessionColumns}
-        FROM "license_sessions" AS "l"
-        WHERE "l"."id" = @sessionId AND "l"."license_id" = @licenseId
-        LIMIT 1
-        """;
+    private const string CountLive = "SELECT count(*) FROM license_sessions WHERE license_id = @licenseId AND status = 'active' AND expires_at > @now";
 
     private const string Heartbeat = """
-        UPDATE "license_sessions" SET "expires_at" = @expires, "heartbeat_count" = "heartbeat_count" + 1, "last_heartbeat_at" = @now, "updated_at" = @now
-        WHERE "id" = @sessionId
-        RETURNING 1
+        UPDATE license_sessions
+        SET expires_at = max(expires_at, @expires), last_heartbeat_at = @now, heartbeat_count = heartbeat_count + 1, updated_at = @now
+        WHERE id = @sessionId AND license_id = @licenseId AND status = 'active' AND expires_at > @now
+        RETURNING hardware_id, expires_at, borrowed_until
         """;
 
-    private const string CountLive = """
-        SELECT COUNT(*)
-        FROM "license_sessions" AS "l"
-        WHERE "l"."license_id" = @licenseId AND "l"."status" = 'active' AND "l"."expires_at" > @now
+    private const string FindSession = "SELECT hardware_id, expires_at, status FROM license_sessions WHERE id = @sessionId AND license_id = @licenseId";
+
+    private const string FindMine = """
+        SELECT id, expires_at FROM license_sessions WHERE license_id = @licenseId AND hardware_id = @hardwareId AND status = 'active' LIMIT 1
         """;
 
-    private const string FindUsage = """
-        SELECT "l"."license_id", "l"."hour_start", "l"."acquisitions", "l"."denials", "l"."expiries", "l"."kicks", "l"."last_seats_used", "l"."peak_seats_used", "l"."queue_denials", "l"."queue_grants", "l"."queue_wait_seconds", "l"."releases", "l"."tenant_id"
-        FROM "license_usage" AS "l"
-        WHERE "l"."license_id" = @licenseId AND "l"."hour_start" = @hour
-        LIMIT 1
-        """;
-
-    private const string InsertUsage = """
-        INSERT INTO "license_usage" ("hour_start", "license_id", "acquisitions", "denials", "expiries", "kicks", "last_seats_used", "peak_seats_used", "queue_denials", "queue_grants", "queue_wait_seconds", "releases", "tenant_id")
-        VALUES (@hour, @licenseId, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, @tenantId)
-        """;
-
-    private const string FindMine = $"""
-        SELECT {SessionColumns}
-        FROM "license_sessions" AS "l"
-        WHERE "l"."license_id" = @licenseId AND "l"."hardware_id" = @hardwareId AND "l"."status" = 'active'
-        LIMIT 1
-        """;
-
-    private const string LatestEnd = """
-        SELECT MAX("l"."ended_at")
-        FROM "license_sessions" AS "l"
-        WHERE "l"."license_id" = @licenseId AND "l"."ended_at" > @now
-        """;
+    private const string LatestEnd = "SELECT max(ended_at) FROM license_sessions WHERE license_id = @licenseId AND ended_at > @now";
 
     private const string InsertSession = """
-        INSERT INTO "license_sessions" ("id", "borrowed_until", "client_app_version", "client_hostname", "client_os", "created_at", "ended_at", "expires_at", "hardware_id", "heartbeat_count", "last_heartbeat_at", "license_id", "started_at", "status", "tenant_id", "updated_at", "user_email")
-        VALUES (@sessionId, NULL, 'bench', 'bench-host', 'linux', @now, NULL, @expires, @hardwareId, 0, @now, @licenseId, @now, 'active', @tenantId, @now, NULL)
+        INSERT INTO license_sessions (id, tenant_id, license_id, hardware_id, user_email, client_hostname, client_app_version, client_os,
+                                      status, started_at, last_heartbeat_at, expires_at, borrowed_until, ended_at, heartbeat_count,
+                                      created_at, updated_at)
+        VALUES (@sessionId, @tenantId, @licenseId, @hardwareId, NULL, 'bench-host', 'bench', 'linux',
+                'active', @now, @now, @expires, NULL, NULL, 0, @now, @now)
         """;
 
-    private const string AcquireUsage = """
-        UPDATE "license_usage" SET "acquisitions" = "acquisitions" + 1, "last_seats_used" = @used, "peak_seats_used" = max("peak_seats_used", @used)
-        WHERE "hour_start" = @hour AND "license_id" = @licenseId
-        RETURNING 1
-        """;
+    private const string EndSession = "UPDATE license_sessions SET status = 'released', ended_at = @now, updated_at = @now WHERE id = @sessionId";
 
-    private const string EndSession = """
-        UPDATE "license_sessions" SET "ended_at" = @now, "status" = 'released', "updated_at" = @now
-        WHERE "id" = @sessionId
-        RETURNING 1
-        """;
-
-    private const string ReleaseUsage = """
-        UPDATE "license_usage" SET "releases" = "releases" + 1
-        WHERE "hour_start" = @hour AND "license_id" = @licenseId
-        RETURNING 1
-        """;
-
-    private const string LastSeatsUsed = """
-        UPDATE "license_usage" SET "last_seats_used" = @used
-        WHERE "hour_start" = @hour AND "license_id" = @licenseId
-        RETURNING 1
+    private const string Usage = """
+        INSERT INTO license_usage (license_id, hour_start, tenant_id, acquisitions, releases, expiries, kicks, denials,
+                                   peak_seats_used, last_seats_used, queue_denials, queue_grants, queue_wait_seconds)
+        VALUES (@licenseId, @hour, @tenantId, @acquisitions, @releases, 0, 0, 0, coalesce(@peak, 0), coalesce(@last, 0), 0, 0, 0)
+        ON CONFLICT (license_id, hour_start) DO UPDATE SET
+            acquisitions = acquisitions + excluded.acquisitions, releases = releases + excluded.releases,
+            expiries = expiries + excluded.expiries, denials = denials + excluded.denials,
+            peak_seats_used = max(peak_seats_used, excluded.peak_seats_used),
+            last_seats_used = coalesce(@last, last_seats_used)
         """;
 
     public static int Run(string[] args)
@@ -139,42 +98,36 @@ internal static class SqliteLoop
             InTransaction(connection, () =>
             {
                 Read(connection, FindLicense, ("@keyHash", keyHash));
-                var session = sessions[i % sessions.Count];
-                Read(connection, FindSession, ("@sessionId", session), ("@licenseId", licenseId));
-                Read(connection, Heartbeat, ("@expires", now.AddHours(1)), ("@now", now), ("@sessionId", session));
+                Read(connection, Heartbeat, ("@sessionId", sessions[i % sessions.Count]), ("@licenseId", licenseId),
+                    ("@expires", Text(now.AddHours(1))), ("@now", Text(now)));
             });
         });
 
         var churn = Measure(seconds, i =>
         {
             var now = DateTime.UtcNow;
-            var hour = new DateTime(now.Year, now.Month, now.Day, now.Hour, 0, 0, DateTimeKind.Utc);
+            var hour = Text(new DateTime(now.Year, now.Month, now.Day, now.Hour, 0, 0, DateTimeKind.Utc));
             var session = Guid.CreateVersion7().ToString().ToUpperInvariant();
             var hardware = $"loop-{i}";
             InTransaction(connection, () => // acquire
             {
                 Read(connection, FindLicense, ("@keyHash", keyHash));
-                var used = Convert.ToInt32(Scalar(connection, CountLive, ("@licenseId", licenseId), ("@now", now)), CultureInfo.InvariantCulture);
-                if (!Read(connection, FindUsage, ("@licenseId", licenseId), ("@hour", hour)))
-                {
-                    Execute(connection, InsertUsage, ("@hour", hour), ("@licenseId", licenseId), ("@tenantId", tenantId));
-                }
-
+                var used = Convert.ToInt32(Scalar(connection, CountLive, ("@licenseId", licenseId), ("@now", Text(now))), CultureInfo.InvariantCulture);
                 Read(connection, FindMine, ("@licenseId", licenseId), ("@hardwareId", hardware));
-                Scalar(connection, LatestEnd, ("@licenseId", licenseId), ("@now", now));
-                Execute(connection, InsertSession, ("@sessionId", session), ("@now", now), ("@expires", now.AddHours(1)),
-                    ("@hardwareId", hardware), ("@licenseId", licenseId), ("@tenantId", tenantId));
-                Read(connection, AcquireUsage, ("@used", used + 1), ("@hour", hour), ("@licenseId", licenseId));
+                Scalar(connection, LatestEnd, ("@licenseId", licenseId), ("@now", Text(now)));
+                Execute(connection, InsertSession, ("@sessionId", session), ("@tenantId", tenantId), ("@licenseId", licenseId),
+                    ("@hardwareId", hardware), ("@now", Text(now)), ("@expires", Text(now.AddHours(1))));
+                Execute(connection, Usage, ("@licenseId", licenseId), ("@hour", hour), ("@tenantId", tenantId), ("@acquisitions", 1),
+                    ("@releases", 0), ("@peak", used + 1), ("@last", used + 1));
             });
             InTransaction(connection, () => // release
             {
                 Read(connection, FindLicense, ("@keyHash", keyHash));
                 Read(connection, FindSession, ("@sessionId", session), ("@licenseId", licenseId));
-                Read(connection, FindUsage, ("@licenseId", licenseId), ("@hour", hour));
-                Read(connection, EndSession, ("@now", now), ("@sessionId", session));
-                Read(connection, ReleaseUsage, ("@hour", hour), ("@licenseId", licenseId));
-                var used = Scalar(connection, CountLive, ("@licenseId", licenseId), ("@now", now))!;
-                Read(connection, LastSeatsUsed, ("@used", used), ("@hour", hour), ("@licenseId", licenseId));
+                Execute(connection, EndSession, ("@now", Text(now)), ("@sessionId", session));
+                var used = Convert.ToInt32(Scalar(connection, CountLive, ("@licenseId", licenseId), ("@now", Text(now))), CultureInfo.InvariantCulture);
+                Execute(connection, Usage, ("@licenseId", licenseId), ("@hour", hour), ("@tenantId", tenantId), ("@acquisitions", 0),
+                    ("@releases", 1), ("@peak", DBNull.Value), ("@last", used));
             });
         });
 
@@ -242,6 +195,8 @@ internal static class SqliteLoop
 
         return (license, tenant, key, sessions);
     }
+
+    private static string Text(DateTime time) => time.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
 
     /// <summary>The open transaction (one thread, one connection): Microsoft.Data.Sqlite wants it on every command.</summary>
     private static SqliteTransaction? _transaction;
