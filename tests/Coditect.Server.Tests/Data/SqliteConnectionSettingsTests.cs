@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Coditect.Server.Data;
 using Coditect.Server.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
@@ -6,25 +7,50 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Coditect.Server.Tests.Data;
 
-/// <summary>SQLite only: every connection the server's context opens reads the file through memory-mapped I/O.</summary>
+/// <summary>
+/// SQLite only: every connection the server's context opens waits for the write lock inside SQLite and commits with
+/// <c>synchronous = FULL</c>, on its first open and on every reuse from the pool; only a heavy read maps the file.
+/// </summary>
 public sealed class SqliteConnectionSettingsTests(SqliteApp app) : IClassFixture<SqliteApp>
 {
     [Fact]
-    public async Task The_servers_connections_map_the_file_and_a_plain_connection_does_not()
+    public async Task The_servers_connections_wait_for_the_lock_and_commit_durably_whenever_they_are_opened()
     {
-        await using (var scope = app.Services.CreateAsyncScope())
+        for (var open = 0; open < 3; open++) // the first open of a native connection, then reuses from the pool
         {
+            await using var scope = app.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
             await db.Database.OpenConnectionAsync();
-            await using var pragma = db.Database.GetDbConnection().CreateCommand();
-            pragma.CommandText = "PRAGMA mmap_size";
-            ((long)(await pragma.ExecuteScalarAsync())!).ShouldBe(SqliteConnectionSettings.MmapBytes);
+            var connection = db.Database.GetDbConnection();
+            (await PragmaAsync(connection, "busy_timeout")).ShouldBe(SqliteConnectionSettings.BusyTimeoutMs, $"open {open}");
+            (await PragmaAsync(connection, "synchronous")).ShouldBe(2, $"open {open}: FULL");
+            (await PragmaAsync(connection, "mmap_size")).ShouldBe(0, $"open {open}: no map on a pooled connection");
         }
 
         await using var plain = new SqliteConnection(app.ConnectionString);
         await plain.OpenAsync();
-        await using var command = plain.CreateCommand();
-        command.CommandText = "PRAGMA mmap_size";
-        ((long)(await command.ExecuteScalarAsync())!).ShouldBe(0L, "the setting is the server's, not the file's");
+        (await PragmaAsync(plain, "busy_timeout")).ShouldBe(0, "the settings are the server's, not the file's");
+    }
+
+    [Fact]
+    public async Task A_mapping_lasts_for_its_read_and_the_connection_goes_back_unmapped()
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
+        var connection = db.Database.GetDbConnection();
+
+        await using (await SqliteConnectionSettings.MapAsync(db, CancellationToken.None))
+        {
+            (await PragmaAsync(connection, "mmap_size")).ShouldBe(SqliteConnectionSettings.MmapBytes);
+        }
+
+        (await PragmaAsync(connection, "mmap_size")).ShouldBe(0);
+    }
+
+    private static async Task<long> PragmaAsync(DbConnection connection, string name)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"PRAGMA {name}";
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 }

@@ -20,8 +20,9 @@ namespace Coditect.Server.Licensing.Ledger;
 /// </para>
 /// <para>
 /// A call that throws is rolled back to its savepoint and answered with its exception; the rest of its batch commits.
-/// A call whose request was cancelled before its batch began is not run. Each call gets its own database context
-/// (and so its own tenant), sharing the batch's connection and transaction.
+/// A call whose request was cancelled before its batch began is not run. A call is SQL on the batch's connection
+/// (<see cref="RunSqlAsync{T}"/>), or EF Core work with a context of its own, and so its own tenant, sharing the batch's
+/// connection and transaction (<see cref="RunAsync{T}"/>).
 /// </para>
 /// </summary>
 public sealed class SqliteLedgerWriter(IServiceScopeFactory scopes, ILogger<SqliteLedgerWriter> logger) : BackgroundService
@@ -45,7 +46,8 @@ public sealed class SqliteLedgerWriter(IServiceScopeFactory scopes, ILogger<Sqli
 
     /// <summary>
     /// Runs <paramref name="statements"/> in the writer's next transaction on its connection, without EF Core: for the
-    /// hottest call (a heartbeat is one <c>UPDATE</c>), where a context of its own would cost more than the statement.
+    /// lease protocol's calls (<see cref="SqliteLedgerSql"/>), where a context of their own would cost more than their
+    /// statements.
     /// </summary>
     public Task<T> RunSqlAsync<T>(Func<DbConnection, DbTransaction, T> statements, CancellationToken ct) =>
         Enqueue(new SqlCall<T>(statements, ct), ct);
