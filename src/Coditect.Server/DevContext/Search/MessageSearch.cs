@@ -265,8 +265,8 @@ public sealed class MessageSearch(CoditectDbContext db, TenantContext tenant, IO
             p.ParameterName = "@" + name;
             p.Value = value switch
             {
-                Guid g => g.ToString().ToUpperInvariant(),
-                DateTime t => t.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture),
+                Guid g => SqliteValues.Id(g),
+                DateTime t => SqliteValues.Text(t),
                 _ => value,
             };
             return p;

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using Coditect.Server.Data;
 
 namespace Coditect.Server.Licensing.Ledger;
 
@@ -7,10 +8,9 @@ namespace Coditect.Server.Licensing.Ledger;
 /// Acquire, heartbeat and release on SQLite in SQL, run by <see cref="SqliteLedgerWriter"/> inside its transaction (which
 /// holds the file's write lock from its first statement): the same rules as the EF Core code they replace, statement for
 /// statement. No EF Core context is made for a protocol call: one per request cost more than the statements (its
-/// service scope, and SQLite function registrations on every open; dotnet-trace: about 75 KB allocated per heartbeat,
-/// and the server stopped at 1,000 heartbeats/s). Values are written as EF Core writes them on SQLite, so EF reads them
-/// back: ids as upper-case text, times as <c>yyyy-MM-dd HH:mm:ss.FFFFFFF</c> text (which sorts as the times do), states
-/// as EF's value conversions store them (LicensingModel).
+/// service scope, and SQLite function registrations on every open: about 130 KB allocated per heartbeat, and the server
+/// stopped at 1,000 heartbeats/s; docs/performance.md). Values are written as EF Core writes them on SQLite
+/// (<see cref="SqliteValues"/>), states as EF's value conversions store them (LicensingModel), so EF reads them back.
 /// </summary>
 internal static class SqliteLedgerSql
 {
@@ -170,13 +170,11 @@ internal static class SqliteLedgerSql
         return new LeaseResult(LeaseOutcome.Ok, snapshot, hardware, null);
     }
 
-    private static string Id(Guid id) => id.ToString().ToUpperInvariant();
+    private static string Id(Guid id) => SqliteValues.Id(id);
 
-    private static object Text(DateTime? time) =>
-        time is { } t ? t.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture) : DBNull.Value;
+    private static object Text(DateTime? time) => time is { } t ? SqliteValues.Text(t) : DBNull.Value;
 
-    private static DateTime Time(string text) =>
-        DateTime.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+    private static DateTime Time(string text) => SqliteValues.Time(text);
 
     /// <summary>The writer's connection and transaction, and the reads the three calls share.</summary>
     private readonly struct Statements(DbConnection connection, DbTransaction transaction)
