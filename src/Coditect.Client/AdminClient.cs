@@ -192,6 +192,17 @@ public sealed partial class AdminClient : IDisposable
     public Task KickSessionAsync(string org, Guid sessionId, CancellationToken ct = default) =>
         SendAsync<object?>(HttpMethod.Delete, Org(org, $"sessions/{sessionId}"), null, true, ct);
 
+    /// <summary>
+    /// Makes a new lease signing key for the organization and retires its current one, which stays published until what it
+    /// signed has expired. Applications that verify offline pick the new key up on their next key-set fetch.
+    /// </summary>
+    /// <param name="org">The organization's slug or id.</param>
+    /// <param name="algorithm"><c>ES256</c>, <c>EdDSA</c> or <c>RS256</c>; null for the server's default.</param>
+    /// <param name="ct">Cancels the call.</param>
+    /// <returns>The new key.</returns>
+    public Task<SigningKeyResponse> RotateSigningKeyAsync(string org, string? algorithm = null, CancellationToken ct = default) =>
+        SendAsync<SigningKeyResponse>(HttpMethod.Post, Org(org, "signing-keys/rotate"), new RotateSigningKeyRequest(algorithm), true, ct);
+
     /// <summary>Disposes the HTTP client this client made for itself.</summary>
     public void Dispose()
     {

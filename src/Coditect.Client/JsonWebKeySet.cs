@@ -58,10 +58,13 @@ public sealed class JsonWebKeySet
     }
 }
 
-/// <summary>One public key of a <see cref="JsonWebKeySet"/> (RFC 7517/7518). EC keys carry <c>crv</c>, <c>x</c>, <c>y</c>; RSA keys <c>n</c>, <c>e</c>.</summary>
+/// <summary>
+/// One public key of a <see cref="JsonWebKeySet"/> (RFC 7517/7518/8037). EC keys carry <c>crv</c>, <c>x</c>, <c>y</c>; OKP
+/// (Ed25519) keys <c>crv</c>, <c>x</c>; RSA keys <c>n</c>, <c>e</c>.
+/// </summary>
 public sealed class JsonWebKey
 {
-    /// <summary>The key type: <c>EC</c> or <c>RSA</c>.</summary>
+    /// <summary>The key type: <c>EC</c>, <c>OKP</c> or <c>RSA</c>.</summary>
     [JsonPropertyName("kty")]
     public string? Kty { get; set; }
 
@@ -77,11 +80,11 @@ public sealed class JsonWebKey
     [JsonPropertyName("use")]
     public string? Use { get; set; }
 
-    /// <summary>The EC curve, e.g. <c>P-256</c>.</summary>
+    /// <summary>The curve: <c>P-256</c> for EC keys, <c>Ed25519</c> for OKP keys.</summary>
     [JsonPropertyName("crv")]
     public string? Crv { get; set; }
 
-    /// <summary>The EC public point's x coordinate, base64url.</summary>
+    /// <summary>The EC public point's x coordinate, or the OKP public key, base64url.</summary>
     [JsonPropertyName("x")]
     public string? X { get; set; }
 

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Math.EC.Rfc8032;
 
 namespace Coditect.Client;
 
@@ -12,8 +14,11 @@ namespace Coditect.Client;
 /// </summary>
 public sealed class LeaseToken
 {
-    /// <summary>The signature algorithms accepted. <c>none</c> and HMAC algorithms are refused by design.</summary>
-    public static readonly IReadOnlyList<string> AllowedAlgorithms = ["ES256", "RS256"];
+    /// <summary>
+    /// The signature algorithms accepted: <c>ES256</c>, <c>EdDSA</c> (Ed25519, RFC 8037) and <c>RS256</c>. <c>none</c> and
+    /// HMAC algorithms are refused by design.
+    /// </summary>
+    public static readonly IReadOnlyList<string> AllowedAlgorithms = ["ES256", "EdDSA", "RS256"];
 
     private LeaseToken(string raw, string algorithm, string keyId, JsonElement claims)
     {
@@ -88,7 +93,8 @@ public sealed class LeaseToken
     /// <summary>
     /// Verifies a lease token offline. Checks, in order: the compact JWS shape; <c>alg</c> is one of
     /// <see cref="AllowedAlgorithms"/> and no unknown <c>crit</c> header is present; <c>kid</c> names a key in
-    /// <paramref name="keys"/> of the matching type (EC P-256 for ES256, RSA of at least 2048 bits for RS256) and, where the
+    /// <paramref name="keys"/> of the matching type (EC P-256 for ES256, OKP Ed25519 for EdDSA, RSA of at least 2048 bits for
+    /// RS256) and, where the
     /// key declares them, the same <c>alg</c> and <c>use</c> <c>sig</c>; the signature; <c>exp</c> is after
     /// <paramref name="now"/> (and <c>nbf</c>, if present, not after it); <c>hardware_id</c> equals
     /// <paramref name="expectedHardwareId"/>.
@@ -225,44 +231,73 @@ public sealed class LeaseToken
     {
         try
         {
-            if (algorithm == "ES256")
+            return algorithm switch
             {
-                if (key.Kty != "EC" || key.Crv != "P-256" || key.X is null || key.Y is null)
-                {
-                    throw Fail(LeaseTokenFailure.UnsupportedAlgorithm, $"Key '{key.Kid}' is not an EC P-256 key.");
-                }
-
-                var x = Base64Url.Decode(key.X);
-                var y = Base64Url.Decode(key.Y);
-                if (x.Length != 32 || y.Length != 32 || signature.Length != 64)
-                {
-                    return false;
-                }
-
-                // JWS carries ES256 signatures as r||s (IEEE P1363), which is what ECDsa.VerifyData expects by default.
-                using var ecdsa = ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = x, Y = y } });
-                return ecdsa.VerifyData(signed, signature, HashAlgorithmName.SHA256);
-            }
-
-            if (key.Kty != "RSA" || key.N is null || key.E is null)
-            {
-                throw Fail(LeaseTokenFailure.UnsupportedAlgorithm, $"Key '{key.Kid}' is not an RSA key.");
-            }
-
-            var modulus = Base64Url.Decode(key.N);
-            if (modulus.SkipWhile(b => b == 0).Count() * 8 < 2048)
-            {
-                throw Fail(LeaseTokenFailure.UnsupportedAlgorithm, $"Key '{key.Kid}' is shorter than 2048 bits.");
-            }
-
-            using var rsa = RSA.Create();
-            rsa.ImportParameters(new RSAParameters { Modulus = modulus, Exponent = Base64Url.Decode(key.E) });
-            return rsa.VerifyData(signed, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+                "ES256" => Es256IsValid(key, signed, signature),
+                "EdDSA" => EdDsaIsValid(key, signed, signature),
+                _ => Rs256IsValid(key, signed, signature),
+            };
         }
         catch (Exception e) when (e is CryptographicException or FormatException)
         {
             return false;
         }
+    }
+
+    private static bool Es256IsValid(JsonWebKey key, byte[] signed, byte[] signature)
+    {
+        if (key.Kty != "EC" || key.Crv != "P-256" || key.X is null || key.Y is null)
+        {
+            throw Fail(LeaseTokenFailure.UnsupportedAlgorithm, $"Key '{key.Kid}' is not an EC P-256 key.");
+        }
+
+        var x = Base64Url.Decode(key.X);
+        var y = Base64Url.Decode(key.Y);
+        if (x.Length != 32 || y.Length != 32 || signature.Length != 64)
+        {
+            return false;
+        }
+
+        // JWS carries ES256 signatures as r||s (IEEE P1363), which is what ECDsa.VerifyData expects by default.
+        using var ecdsa = ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = x, Y = y } });
+        return ecdsa.VerifyData(signed, signature, HashAlgorithmName.SHA256);
+    }
+
+    private static bool EdDsaIsValid(JsonWebKey key, byte[] signed, byte[] signature)
+    {
+        // RFC 8037: an octet key pair on Ed25519, x the 32-byte public key; Ed448 is not offered by the server.
+        if (key.Kty != "OKP" || key.Crv != "Ed25519" || key.X is null)
+        {
+            throw Fail(LeaseTokenFailure.UnsupportedAlgorithm, $"Key '{key.Kid}' is not an OKP Ed25519 key.");
+        }
+
+        var x = Base64Url.Decode(key.X);
+        if (x.Length != Ed25519PublicKeyParameters.KeySize || signature.Length != Ed25519.SignatureSize)
+        {
+            return false;
+        }
+
+        // BouncyCastle's verification is strict RFC 8032 (canonical S, point decoding checked): a mangled signature or
+        // key fails here rather than throwing.
+        return Ed25519.Verify(signature, 0, x, 0, signed, 0, signed.Length);
+    }
+
+    private static bool Rs256IsValid(JsonWebKey key, byte[] signed, byte[] signature)
+    {
+        if (key.Kty != "RSA" || key.N is null || key.E is null)
+        {
+            throw Fail(LeaseTokenFailure.UnsupportedAlgorithm, $"Key '{key.Kid}' is not an RSA key.");
+        }
+
+        var modulus = Base64Url.Decode(key.N);
+        if (modulus.SkipWhile(b => b == 0).Count() * 8 < 2048)
+        {
+            throw Fail(LeaseTokenFailure.UnsupportedAlgorithm, $"Key '{key.Kid}' is shorter than 2048 bits.");
+        }
+
+        using var rsa = RSA.Create();
+        rsa.ImportParameters(new RSAParameters { Modulus = modulus, Exponent = Base64Url.Decode(key.E) });
+        return rsa.VerifyData(signed, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
     }
 
     internal static JsonDocument ParsePart(string part, string name)

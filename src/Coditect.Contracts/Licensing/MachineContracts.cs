@@ -8,7 +8,7 @@ namespace Coditect.Contracts.Licensing;
 public sealed record ActivateRequest(string? LicenseKey, string? HardwareId, string? Name = null, string? Platform = null);
 
 /// <summary>
-/// An activated machine. <c>ActivationToken</c> is a compact JWS (ES256 or RS256, the lease-token keys) naming the licence,
+/// An activated machine. <c>ActivationToken</c> is a compact JWS (ES256, EdDSA or RS256: the lease-token keys) naming the licence,
 /// the machine and its hardware id, valid until <c>ExpiresAt</c>; verify it offline like a lease token.
 /// </summary>
 public sealed record ActivateResponse(Guid MachineId, string ActivationToken, DateTime ExpiresAt, int SeatsTotal, int MachinesUsed);

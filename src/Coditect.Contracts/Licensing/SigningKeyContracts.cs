@@ -8,5 +8,5 @@ namespace Coditect.Contracts.Licensing;
 /// </summary>
 public sealed record SigningKeyResponse(string KeyId, string Algorithm, bool Current, DateTime CreatedAt, DateTime? RetiredAt, DateTime? PublishedUntil);
 
-/// <summary>Makes a new signing key and retires the current one; <c>Algorithm</c> <c>ES256</c> or <c>RS256</c> (default: the server's setting).</summary>
+/// <summary>Makes a new signing key and retires the current one; <c>Algorithm</c> <c>ES256</c>, <c>EdDSA</c> or <c>RS256</c> (default: the server's setting).</summary>
 public sealed record RotateSigningKeyRequest(string? Algorithm = null);

@@ -14,7 +14,7 @@ public sealed record OperatorCommand(
 
 /// <summary>
 /// Operator commands run instead of the server: <c>migrate</c> applies pending migrations and exits;
-/// <c>rotate-signing-key [ES256|RS256]</c> makes a new lease-token signing key and retires the others (their
+/// <c>rotate-signing-key [ES256|EdDSA|RS256]</c> makes a new lease-token signing key and retires the others (their
 /// public keys stay published until the tokens they signed have expired); and those features add
 /// (<see cref="OperatorCommand"/>, e.g. Identity's <c>create-staff</c>).
 /// </summary>
@@ -51,7 +51,7 @@ public static class Commands
     }
 
     /// <summary>
-    /// <c>rotate-signing-key [ES256|RS256] [--org ORGANIZATION_ID]</c>: a new lease signing key for one organization, or
+    /// <c>rotate-signing-key [ES256|EdDSA|RS256] [--org ORGANIZATION_ID]</c>: a new lease signing key for one organization, or
     /// for every organization (after a suspected compromise of the master key, or to change the algorithm everywhere).
     /// </summary>
     private static async Task<int> RotateSigningKeysAsync(LeaseSigningKeys keys, string[] args)
@@ -62,7 +62,7 @@ public static class Commands
         {
             switch (args[i])
             {
-                case var named when algorithm is null && SigningOptions.Algorithms.Contains(named):
+                case var named when algorithm is null && TokenAlgorithm.Find(named) is not null:
                     algorithm = args[i];
                     break;
                 case "--org" when i + 1 < args.Length && Guid.TryParse(args[i + 1], out var id):
@@ -70,7 +70,7 @@ public static class Commands
                     i++;
                     break;
                 default:
-                    await System.Console.Error.WriteLineAsync("usage: rotate-signing-key [ES256|RS256] [--org ORGANIZATION_ID]");
+                    await System.Console.Error.WriteLineAsync("usage: rotate-signing-key [ES256|EdDSA|RS256] [--org ORGANIZATION_ID]");
                     return 2;
             }
         }

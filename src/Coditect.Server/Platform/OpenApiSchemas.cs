@@ -9,6 +9,7 @@ using Coditect.Contracts.Organizations;
 using Coditect.Server.Licensing;
 using Coditect.Server.Licensing.Admin;
 using Coditect.Server.Organizations;
+using Coditect.Server.Signing;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
@@ -254,7 +255,7 @@ internal static partial class OpenApiSchemas
         },
         [typeof(RotateSigningKeyRequest)] = new()
         {
-            ["algorithm"] = OptionalOrNull with { Values = ["ES256", "RS256"], Description = "Left out: Signing:LeaseTokenAlgorithm." },
+            ["algorithm"] = OptionalOrNull with { Values = [.. TokenAlgorithm.All.Select(a => a.Name)], Description = "Left out: Signing:LeaseTokenAlgorithm." },
         },
     };
 

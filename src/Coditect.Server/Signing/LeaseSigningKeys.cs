@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 namespace Coditect.Server.Signing;
 
 /// <summary>One lease-token key: its id (<c>kid</c>), algorithm and the key itself.</summary>
-public sealed record SigningKey(string KeyId, string Algorithm, AsymmetricAlgorithm Key, DateTime CreatedAt, DateTime? RetiredAt);
+public sealed record SigningKey(string KeyId, string Algorithm, TokenSigner Key, DateTime CreatedAt, DateTime? RetiredAt);
 
 /// <summary>The keys of one signer (an organization, or the platform): the one that signs, and every one still published.</summary>
 public sealed record SigningKeySet(SigningKey? Current, IReadOnlyList<SigningKey> Published)
@@ -271,18 +271,8 @@ public sealed class LeaseSigningKeys(
 
     private ServerKey NewKey(string algorithm, Guid organizationId)
     {
-        byte[] pkcs8;
-        if (algorithm == "RS256")
-        {
-            using var rsa = RSA.Create(4096);
-            pkcs8 = rsa.ExportPkcs8PrivateKey();
-        }
-        else
-        {
-            using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            pkcs8 = ec.ExportPkcs8PrivateKey();
-        }
-
+        var pkcs8 = (TokenAlgorithm.Find(algorithm) ?? throw new ArgumentException($"Unknown signing algorithm '{algorithm}'.", nameof(algorithm)))
+            .NewPrivateKey();
         try
         {
             return new ServerKey
@@ -298,12 +288,12 @@ public sealed class LeaseSigningKeys(
 
     private SigningKey Decrypt(ServerKey row)
     {
+        var algorithm = TokenAlgorithm.Find(row.Algorithm)
+            ?? throw new InvalidOperationException($"Signing key {row.Id:N} has the unknown algorithm '{row.Algorithm}'.");
         var pkcs8 = masterKey.Decrypt(row.EncryptedKey, Purpose);
         try
         {
-            AsymmetricAlgorithm key = row.Algorithm == "RS256" ? RSA.Create() : ECDsa.Create();
-            key.ImportPkcs8PrivateKey(pkcs8, out _);
-            return new SigningKey(row.Id.ToString("N"), row.Algorithm, key, row.CreatedAt, row.RetiredAt);
+            return new SigningKey(row.Id.ToString("N"), row.Algorithm, algorithm.Import(pkcs8), row.CreatedAt, row.RetiredAt);
         }
         finally
         {

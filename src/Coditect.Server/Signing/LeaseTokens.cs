@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Coditect.Server.Licensing;
@@ -89,13 +88,7 @@ public sealed class LeaseTokens(LeaseSigningKeys keys, IOptions<LicensingOptions
 
         var signingInput = $"{header}.{Base64Url(buffer.WrittenSpan)}";
         var data = Encoding.ASCII.GetBytes(signingInput);
-        var signature = key.Key switch
-        {
-            // JWS wants the raw r||s form (IEEE P1363), not DER.
-            ECDsa ec => ec.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
-            RSA rsa => rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
-            _ => throw new InvalidOperationException("Unsupported signing key."),
-        };
+        var signature = key.Key.Sign(data);
         return $"{signingInput}.{Base64Url(signature)}";
     }
 
@@ -111,27 +104,7 @@ public sealed class LeaseTokens(LeaseSigningKeys keys, IOptions<LicensingOptions
     public object PlatformJwks() => Jwks(keys.PlatformPublished);
 
     /// <summary>Public keys as a JSON Web Key Set.</summary>
-    public static object Jwks(IReadOnlyList<SigningKey> published) => new
-    {
-        keys = published.Select(k => k.Key switch
-        {
-            ECDsa ec => Ec(ec.ExportParameters(false), k.KeyId),
-            RSA rsa => Rsa(rsa.ExportParameters(false), k.KeyId),
-            _ => throw new InvalidOperationException("Unsupported signing key."),
-        }).ToArray(),
-    };
-
-    private static Dictionary<string, string> Ec(ECParameters p, string kid) => new()
-    {
-        ["kty"] = "EC", ["crv"] = "P-256", ["x"] = Base64Url(p.Q.X), ["y"] = Base64Url(p.Q.Y),
-        ["kid"] = kid, ["use"] = "sig", ["alg"] = "ES256",
-    };
-
-    private static Dictionary<string, string> Rsa(RSAParameters p, string kid) => new()
-    {
-        ["kty"] = "RSA", ["n"] = Base64Url(p.Modulus), ["e"] = Base64Url(p.Exponent),
-        ["kid"] = kid, ["use"] = "sig", ["alg"] = "RS256",
-    };
+    public static object Jwks(IReadOnlyList<SigningKey> published) => new { keys = published.Select(k => k.Key.PublicJwk(k.KeyId)).ToArray() };
 
     public static string Base64Url(ReadOnlySpan<byte> bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

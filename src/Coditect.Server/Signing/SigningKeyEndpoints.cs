@@ -42,9 +42,9 @@ public static class SigningKeyEndpoints
         RotateSigningKeyRequest? body, OrgScope scope, CoditectDbContext db, TenantScope tenancy, LeaseSigningKeys signingKeys, TimeProvider clock,
         CancellationToken ct)
     {
-        if (body?.Algorithm is { } algorithm && !SigningOptions.Algorithms.Contains(algorithm))
+        if (body?.Algorithm is { } algorithm && TokenAlgorithm.Find(algorithm) is null)
         {
-            return Problems.Validation("algorithm", $"must be {string.Join(" or ", SigningOptions.Algorithms)}.");
+            return Problems.Validation("algorithm", $"must be {TokenAlgorithm.Names}.");
         }
 
         var key = await RotateAsync(db, tenancy, signingKeys, scope.Organization.Id, body?.Algorithm, clock, ct);

@@ -142,6 +142,34 @@ public sealed class LeaseTests(RealServer server)
     }
 
     [Fact]
+    public async Task An_organization_that_signs_with_EdDSA_gives_tokens_the_client_verifies_offline()
+    {
+        var vendor = await server.NewVendorAsync();
+        var orgId = await vendor.OrgIdAsync();
+        var rotated = await vendor.Admin.RotateSigningKeyAsync(vendor.Org, "EdDSA");
+        rotated.Algorithm.ShouldBe("EdDSA");
+        var license = await vendor.NewLicenseAsync();
+        using var client = server.LicenseClient(license.LicenseKey!, new LicenseClientOptions { OrganizationId = orgId });
+        await using var lease = await client.AcquireAsync("hw-eddsa");
+
+        // Signed by libsodium on the server, checked by BouncyCastle here: two implementations of RFC 8032 agree.
+        var verified = await client.VerifyAsync(lease.Token, "hw-eddsa");
+        verified.Algorithm.ShouldBe("EdDSA");
+        verified.KeyId.ShouldBe(rotated.KeyId);
+        verified.SessionId.ShouldBe(lease.SessionId);
+        var key = (await client.SigningKeys.GetAsync()).Find(rotated.KeyId)!;
+        (key.Kty, key.Crv, key.Alg).ShouldBe(("OKP", "Ed25519", "EdDSA"));
+
+        // A heartbeat's fresh token verifies too; a changed byte in the signed part does not.
+        var beat = await client.HeartbeatAsync(lease.SessionId, TimeSpan.FromSeconds(5), CancellationToken.None);
+        (await client.VerifyAsync(beat.LeaseToken, "hw-eddsa")).SessionId.ShouldBe(lease.SessionId);
+        var parts = beat.LeaseToken.Split('.');
+        var payload = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(Pad(parts[1])));
+        var forged = parts[0] + "." + Base64Url(payload.Replace("\"hw-eddsa\"", "\"hw-other\"")) + "." + parts[2];
+        (await Should.ThrowAsync<LeaseTokenException>(() => client.VerifyAsync(forged, "hw-other"))).Reason.ShouldBe(LeaseTokenFailure.InvalidSignature);
+    }
+
+    [Fact]
     public async Task A_client_pinned_to_its_organization_rejects_another_tenants_token()
     {
         var vendor = await server.NewVendorAsync();

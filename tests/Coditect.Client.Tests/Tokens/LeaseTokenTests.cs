@@ -1,6 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Crypto.Signers;
+using Org.BouncyCastle.Security;
 
 namespace Coditect.Client.Tests.Tokens;
 
@@ -10,6 +13,7 @@ public sealed class LeaseTokenTests : IDisposable
     private static readonly DateTimeOffset Now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
     private readonly ECDsa _ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
     private readonly RSA _rsa = RSA.Create(2048);
+    private readonly Ed25519PrivateKeyParameters _ed = new(new SecureRandom());
 
     public void Dispose()
     {
@@ -106,6 +110,30 @@ public sealed class LeaseTokenTests : IDisposable
     }
 
     [Fact]
+    public void A_token_signed_by_a_published_Ed25519_key_verifies_and_one_from_another_key_does_not()
+    {
+        var session = Guid.NewGuid();
+
+        var verified = LeaseToken.Verify(EdDsa(Claims(session: session), _ed), Keys(), "hw-1", Now);
+
+        verified.SessionId.ShouldBe(session);
+        verified.Algorithm.ShouldBe("EdDSA");
+        verified.KeyId.ShouldBe("ed-1");
+        Failure(EdDsa(Claims(), new Ed25519PrivateKeyParameters(new SecureRandom()))).ShouldBe(LeaseTokenFailure.InvalidSignature);
+        var token = EdDsa(Claims(), _ed);
+        var flipped = token[..^2] + (token[^2] == 'A' ? 'B' : 'A') + token[^1];
+        Failure(flipped).ShouldBe(LeaseTokenFailure.InvalidSignature);
+    }
+
+    [Fact]
+    public void EdDSA_with_an_EC_key_and_ES256_with_the_Ed25519_key_are_refused()
+    {
+        Failure(Sign(new { alg = "EdDSA", kid = "ec-1" }, Claims(), data => Ed25519Sign(_ed, data))).ShouldBe(LeaseTokenFailure.UnsupportedAlgorithm);
+        Failure(Sign(new { alg = "ES256", kid = "ed-1" }, Claims(), data => _ec.SignData(data, HashAlgorithmName.SHA256)))
+            .ShouldBe(LeaseTokenFailure.UnsupportedAlgorithm);
+    }
+
+    [Fact]
     public void A_token_naming_an_RSA_key_with_ES256_is_refused()
     {
         var token = Sign(new { alg = "ES256", kid = "rsa-1" }, Claims(), data => _ec.SignData(data, HashAlgorithmName.SHA256));
@@ -139,8 +167,9 @@ public sealed class LeaseTokenTests : IDisposable
     public void A_key_set_parses_from_JSON_and_refuses_a_document_without_keys()
     {
         var keys = JsonWebKeySet.Parse(Keys().Json);
-        keys.Keys.Count.ShouldBe(2);
+        keys.Keys.Count.ShouldBe(3);
         keys.Find("ec-1")!.Crv.ShouldBe("P-256");
+        keys.Find("ed-1")!.Crv.ShouldBe("Ed25519");
         Should.Throw<FormatException>(() => JsonWebKeySet.Parse("{}"));
         Should.Throw<FormatException>(() => JsonWebKeySet.Parse("not json"));
     }
@@ -158,6 +187,7 @@ public sealed class LeaseTokenTests : IDisposable
             {
                 new { kty = "EC", kid = "ec-1", alg = "ES256", use = "sig", crv = "P-256", x = Encode(ec.Q.X!), y = Encode(ec.Q.Y!) },
                 new { kty = "RSA", kid = "rsa-1", alg = "RS256", use = "sig", n = Encode(rsa.Modulus!), e = Encode(rsa.Exponent!) },
+                new { kty = "OKP", kid = "ed-1", alg = "EdDSA", use = "sig", crv = "Ed25519", x = Encode(_ed.GeneratePublicKey().GetEncoded()) },
             },
         }));
     }
@@ -178,6 +208,17 @@ public sealed class LeaseTokenTests : IDisposable
 
     private string Es256(object claims) =>
         Sign(new { alg = "ES256", kid = "ec-1", typ = "JWT" }, claims, data => _ec.SignData(data, HashAlgorithmName.SHA256));
+
+    private static string EdDsa(object claims, Ed25519PrivateKeyParameters key) =>
+        Sign(new { alg = "EdDSA", kid = "ed-1", typ = "JWT" }, claims, data => Ed25519Sign(key, data));
+
+    private static byte[] Ed25519Sign(Ed25519PrivateKeyParameters key, byte[] data)
+    {
+        var signer = new Ed25519Signer();
+        signer.Init(true, key);
+        signer.BlockUpdate(data, 0, data.Length);
+        return signer.GenerateSignature();
+    }
 
     private static string Sign(object header, object claims, Func<byte[], byte[]> sign)
     {

@@ -153,6 +153,7 @@ public abstract class LeaseTokenTests<TApp>(TApp app) : IClassFixture<TApp> wher
         var refused = await (await vendor.Client.PostAsync($"{vendor.OrgPath}/signing-keys/rotate", new { algorithm = "HS256" }))
             .ShouldBeProblemAsync(HttpStatusCode.BadRequest, ProblemCodes.ValidationFailed);
         refused.GetRawText().ShouldContain("algorithm");
+        refused.GetRawText().ShouldContain("ES256, EdDSA or RS256");
         var rotated = await (await vendor.Client.PostAsync($"{vendor.OrgPath}/signing-keys/rotate", new { }))
             .ReadAsync<SigningKeyResponse>(HttpStatusCode.Created);
         rotated.Current.ShouldBeTrue();
@@ -176,6 +177,39 @@ public abstract class LeaseTokenTests<TApp>(TApp app) : IClassFixture<TApp> wher
         var member = await vendor.AddMemberAsync("member");
         (await member.Client.GetAsync($"{vendor.OrgPath}/signing-keys")).StatusCode.ShouldBe(HttpStatusCode.OK);
         (await member.Client.PostAsync($"{vendor.OrgPath}/signing-keys/rotate", new { })).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task An_EdDSA_key_signs_tokens_that_verify_against_its_published_OKP_key()
+    {
+        var vendor = await _anonymous.RegisterAsync();
+        var license = await vendor.CreateLicenseAsync(seats: 1);
+        var rotated = await (await vendor.Client.PostAsync($"{vendor.OrgPath}/signing-keys/rotate", new { algorithm = "EdDSA" }))
+            .ReadAsync<SigningKeyResponse>(HttpStatusCode.Created);
+        rotated.Algorithm.ShouldBe("EdDSA");
+
+        var lease = await _anonymous.AcquireSeatAsync(license.LicenseKey!, "machine-1");
+
+        var token = new JsonWebToken(lease.LeaseToken);
+        (token.Alg, token.Kid, token.Typ).ShouldBe(("EdDSA", rotated.KeyId, "JWT"));
+        token.GetClaim("hardware_id").Value.ShouldBe("machine-1");
+        token.GetClaim("org_id").Value.ShouldBe(vendor.OrgId.ToString());
+        token.ValidTo.ShouldBe(lease.ExpiresAt, TimeSpan.FromSeconds(1));
+        var jwk = JsonDocument.Parse(await JwksAsync(vendor)).RootElement.GetProperty("keys").EnumerateArray()
+            .Single(k => k.GetProperty("kid").GetString() == rotated.KeyId);
+        (jwk.GetProperty("kty").GetString(), jwk.GetProperty("crv").GetString(), jwk.GetProperty("alg").GetString(), jwk.GetProperty("use").GetString())
+            .ShouldBe(("OKP", "Ed25519", "EdDSA", "sig"));
+        jwk.TryGetProperty("d", out _).ShouldBeFalse("only the public half is published");
+
+        // RFC 8032 verification of the compact JWS with the published x alone.
+        var publicKey = NSec.Cryptography.PublicKey.Import(NSec.Cryptography.SignatureAlgorithm.Ed25519,
+            Base64UrlEncoder.DecodeBytes(jwk.GetProperty("x").GetString()), NSec.Cryptography.KeyBlobFormat.RawPublicKey);
+        var parts = lease.LeaseToken.Split('.');
+        var input = Encoding.ASCII.GetBytes($"{parts[0]}.{parts[1]}");
+        var signature = Base64UrlEncoder.DecodeBytes(parts[2]);
+        NSec.Cryptography.SignatureAlgorithm.Ed25519.Verify(publicKey, input, signature).ShouldBeTrue();
+        input[^1] ^= 1;
+        NSec.Cryptography.SignatureAlgorithm.Ed25519.Verify(publicKey, input, signature).ShouldBeFalse();
     }
 
     [Fact]

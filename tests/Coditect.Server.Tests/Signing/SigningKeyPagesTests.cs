@@ -23,8 +23,9 @@ public abstract class SigningKeyPagesTests<TApp>(TApp app) : IClassFixture<TApp>
         html.ShouldContain($"/api/v1/orgs/{vendor.OrgId}/jwks.json");
         html.ShouldContain(firstKid);
         html.ShouldContain("Rotate signing key");
+        html.ShouldContain("<option value=\"EdDSA\">EdDSA (Ed25519)</option>");
 
-        using var rotated = await browser.PostFormAsync(path, new Dictionary<string, string> { ["algorithm"] = "ES256" });
+        using var rotated = await browser.PostFormAsync(path, new Dictionary<string, string> { ["algorithm"] = "EdDSA" });
         rotated.StatusCode.ShouldBe(HttpStatusCode.Redirect, await rotated.Content.ReadAsStringAsync());
         var after = await app.Anonymous().AcquireSeatAsync(license.LicenseKey!, "machine-2");
         var newKid = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(after.LeaseToken).Kid;
@@ -32,6 +33,7 @@ public abstract class SigningKeyPagesTests<TApp>(TApp app) : IClassFixture<TApp>
         var page = await browser.Http.GetStringAsync(path);
         page.ShouldContain(newKid);
         page.ShouldContain("retired");
+        new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(after.LeaseToken).Alg.ShouldBe("EdDSA");
 
         // A viewer reads the page but is offered no rotation, and a forged post is refused.
         var viewer = await vendor.AddMemberAsync("viewer");

@@ -32,7 +32,7 @@ public sealed class SigningKeysModel(CoditectDbContext db, TenantScope tenancy, 
     [RequirePermission(Permission.ManageLicenses)]
     public async Task<IActionResult> OnPostAsync([FromForm(Name = "algorithm")] string? algorithm, CancellationToken ct)
     {
-        if (algorithm is null || !SigningOptions.Algorithms.Contains(algorithm))
+        if (algorithm is null || TokenAlgorithm.Find(algorithm) is null)
         {
             return StatusCode(StatusCodes.Status400BadRequest); // the form offers only these
         }
