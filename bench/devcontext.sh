@@ -43,6 +43,7 @@ work="$(mktemp -d /tmp/coditect-bench-dc.XXXXXX)"
 chmod 755 "$work"
 results="$work/results"; mkdir -p "$results"
 . "$root/scripts/services.sh"
+. "$root/bench/section.sh"
 
 server_pid=""
 cleanup() {
@@ -174,13 +175,5 @@ $(cat "$results/rows.md")
 EOF
 } >"$results/section.md"
 
-[ -f "$out" ] || : >"$out"
-awk -v section="$results/section.md" '
-  function put() { while ((getline line < section) > 0) print line; close(section); done = 1 }
-  $0 == "## Dev Context" { put(); skip = 1; next }
-  skip && /^## / { skip = 0 }
-  skip { next }
-  { print }
-  END { if (!done) { if (NR > 0) print ""; put() } }' "$out" >"$out.tmp"
-mv "$out.tmp" "$out"
+replace_section "## Dev Context" "$results/section.md" "$out"
 log "devcontext: wrote the ## Dev Context section of $out"

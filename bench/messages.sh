@@ -51,6 +51,7 @@ chmod 755 "$work"
 results="$work/results"; mkdir -p "$results" "$work/copy" "$work/sqlite"
 chmod 755 "$work/copy"
 . "$root/scripts/services.sh"
+. "$root/bench/section.sh"
 
 server_pid=""
 stop_server() {
@@ -255,13 +256,5 @@ $(cat "$results/rows.md")
 EOF
 } >"$results/section.md"
 
-[ -f "$out" ] || : >"$out"
-awk -v section="$results/section.md" '
-  function put() { while ((getline line < section) > 0) print line; close(section); done = 1 }
-  $0 == "## Dev Context messages" { put(); skip = 1; next }
-  skip && /^## / { skip = 0 }
-  skip { next }
-  { print }
-  END { if (!done) { if (NR > 0) print ""; put() } }' "$out" >"$out.tmp"
-mv "$out.tmp" "$out"
+replace_section "## Dev Context messages" "$results/section.md" "$out"
 log "messages: wrote the ## Dev Context messages section of $out"

@@ -14,7 +14,9 @@
 #   --only    rerun one area's rows (docs/decisions.md, "Time budgets"): licensing (everything but the console: pgbench,
 #             redis-benchmark, the lease scenarios; rewrites the file above its kept sections) or console (issue 11:
 #             the web console's pages on PostgreSQL and SQLite; rewrites only the "## Console" section). sqlite
-#             (bench/sqlite.sh: the SQLite ledger against its single-writer loop, issue 17), devcontext (bench/devcontext.sh),
+#             (bench/sqlite.sh: the SQLite ledger against its single-writer loop, issue 17), redis (bench/redis.sh: Redis
+#             heartbeats per signing algorithm against the script called directly, and the signature cost, issue 17),
+#             devcontext (bench/devcontext.sh),
 #             messages (bench/messages.sh) and webhooks (bench/webhooks.sh) run their own scripts. Without --only: licensing,
 #             then console.
 #   --console-rate/-duration/-warmup  the console's fixed rate (50/s), measured seconds (30) and warm-up (10).
@@ -82,7 +84,8 @@ case "$only" in
   messages) exec "$root/bench/messages.sh" $([ "$mode" = quick ] && echo --quick) --out "$out" $([ "$keep" = 1 ] && echo --keep) ;;
   webhooks) exec "$root/bench/webhooks.sh" ;; # issue 15: its own script, rows for docs/benchmarks.md's "## Webhooks"
   sqlite) exec "$root/bench/sqlite.sh" $([ "$mode" = quick ] && echo --quick) --out "$out" $([ "$keep" = 1 ] && echo --keep) ;;
-  *) echo "unknown area $only (licensing, sqlite, console, devcontext, messages, webhooks)" >&2; exit 2 ;;
+  redis) exec "$root/bench/redis.sh" $([ "$mode" = quick ] && echo --quick) --out "$out" $([ "$keep" = 1 ] && echo --keep) ;;
+  *) echo "unknown area $only (licensing, sqlite, redis, console, devcontext, messages, webhooks)" >&2; exit 2 ;;
 esac
 run_licensing=1; run_console=1
 [ "$only" = console ] && run_licensing=0
@@ -94,6 +97,7 @@ work="$(mktemp -d /tmp/coditect-bench.XXXXXX)"
 chmod 755 "$work"
 results="$work/results"; mkdir -p "$results"
 . "$root/scripts/services.sh"
+. "$root/bench/section.sh"
 
 # ---- cleanup: stop exactly what this script started ----
 server_pids=()
@@ -382,7 +386,7 @@ rcli() { redis-cli -h 127.0.0.1 -p "$redis_port" "$@"; }
 
 # ---- the machine's limit for Redis: redis-benchmark EVALSHA of the server's own heartbeat script ----
 # The Lua text is read from the C# source at every run, so the benchmark cannot drift from the code it measures.
-scripts_cs="$root/src/Coditect.Server/Licensing/RedisScripts.cs"
+scripts_cs="$root/src/Coditect.Server/Licensing/Ledger/RedisScripts.cs"
 awk '/public const string Heartbeat = """/ {on = 1; next} on && /^ *""";/ {exit} on {sub(/^        /, ""); print}' \
   "$scripts_cs" >"$results/heartbeat.lua"
 grep -q "ZADD', KEYS\[1\], 'XX'" "$results/heartbeat.lua" \
@@ -391,21 +395,22 @@ heartbeat_sha="$(rcli SCRIPT LOAD "$(cat "$results/heartbeat.lua")")"
 [ "$(printf '%s' "$(cat "$results/heartbeat.lua")" | sha1sum | cut -d' ' -f1)" = "$heartbeat_sha" ] \
   || { echo "SCRIPT LOAD answered $heartbeat_sha, not the SHA-1 of the script" >&2; exit 1; }
 # Keys as the server prepares them for one licence (RedisScripts.Leases/Hardware/Ready/Confirmed), with the hot shape's
-# held sessions: each a live member with a far-future score, its hardware id and a confirmed (PostgreSQL) expiry just
-# as far, so every call takes the full path (EXISTS, ZSCORE, HGET, HGET, ZADD XX) and answers "=<hardware>".
+# held sessions: each a live member whose lease ends before the new expiry (a heartbeat never shortens a lease), its
+# hardware id and a confirmed (PostgreSQL) expiry far ahead, so every call takes the full path (EXISTS, ZSCORE, HGET,
+# HGET, ZADD XX) and answers "=<hardware>".
 bench_license="$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 redis_keys=("cdx:{L:$bench_license}:leases" "cdx:{L:$bench_license}:hw" "cdx:{L:$bench_license}:ready" "cdx:{L:$bench_license}:pg")
 far_ms=9999999999999
+now_ms="$(date +%s%3N)"; new_expiry_ms=$((now_ms + lease_ttl * 1000))
 rcli EVAL "
   for i = 0, tonumber(ARGV[1]) - 1 do
     local s = string.format('%032d', i)
-    redis.call('ZADD', KEYS[1], ARGV[2], s)
+    redis.call('ZADD', KEYS[1], ARGV[3], s)
     redis.call('HSET', KEYS[2], s, 'hw-' .. i)
     redis.call('HSET', KEYS[4], s, ARGV[2])
   end
   redis.call('SET', KEYS[3], '1')
-  return redis.call('ZCARD', KEYS[1])" 4 "${redis_keys[@]}" "$hot_sessions" "$far_ms" >/dev/null
-now_ms="$(date +%s%3N)"; new_expiry_ms=$((now_ms + lease_ttl * 1000))
+  return redis.call('ZCARD', KEYS[1])" 4 "${redis_keys[@]}" "$hot_sessions" "$far_ms" "$((now_ms + lease_ttl * 500))" >/dev/null
 margin_ms=$(( (lease_ttl / 3) * 1000 + 2000 )) # the server's: heartbeat interval (TTL / 3) + 2 write-behind flushes
 probe="$(rcli EVALSHA "$heartbeat_sha" 4 "${redis_keys[@]}" "$(printf '%032d' 0)" "$now_ms" "$new_expiry_ms" "$margin_ms")"
 [ "$probe" = "=hw-0" ] || { echo "the heartbeat script answered '$probe' on the prepared keys, not =hw-0" >&2; exit 1; }
@@ -698,10 +703,10 @@ $(awk -v n="$(nproc)" -v a="${load_at_start%% *}" -v b="$(cut -d' ' -f1 /proc/lo
   as the PostgreSQL ones (so acquire and release still run PostgreSQL's batch; heartbeats are answered by Redis and
   written behind, \`Licensing:HeartbeatFlushMilliseconds\` default 1000). Redis is flushed before each configuration.
 - **redis-benchmark**: \`EVALSHA\` of the \`Heartbeat\` script, its Lua text read from
-  [RedisScripts.cs](../src/Coditect.Server/Licensing/RedisScripts.cs) at the start of the run (SHA-1 \`$heartbeat_sha\`;
+  [RedisScripts.cs](../src/Coditect.Server/Licensing/Ledger/RedisScripts.cs) at the start of the run (SHA-1 \`$heartbeat_sha\`;
   SCRIPT EXISTS after the server runs: \`$same_script\`, 1 = the servers ran exactly this script), \`-c $redis_clients -n $redis_requests\`, once
   without pipelining (\`-P 1\`) and once with \`-P 16\`, on one licence's keys prepared like the server's: $hot_sessions live
-  sessions with a far-future score, hardware id and confirmed (PostgreSQL) expiry, \`ready\` set, a random session per call
+  sessions whose leases end before the new expiry, hardware id and a far-future confirmed (PostgreSQL) expiry, \`ready\` set, a random session per call
   (\`-r $hot_sessions\`), margin ${margin_ms} ms (the server's for this TTL). Every call takes the full path (ZSCORE, two HGET,
   \`ZADD XX\`) and answers \`=<hardware>\` (checked before; no lease lost and no Redis error, checked after). The script
   touches one licence's keys only, so its cost does not depend on the number of licences: the same limit serves the hot and
@@ -714,8 +719,7 @@ Each row: the highest offered rate at which the scenario had zero errors and p99
 measured at that rate. "first failing step" is the next rate tried and why it failed.
 
 EOF
-  echo "| backend | server processes | scenario | operation | highest zero-error rate (/s) | achieved (/s) | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | first failing step | machine limit (/s) | ratio | target | server RSS MB (start → end) |"
-  echo "| --- | --: | --- | --- | --: | --: | --: | --: | --: | --: | --: | --- | --: | --: | --- | --- |"
+  summary_header
   cat "$summary"
   cat <<EOF
 
@@ -746,8 +750,7 @@ EOF
 
 ### Every step
 
-| backend | server processes | scenario | offered rate (/s) | operation | ok | achieved (/s) | p50 ms | p99 ms | p99.9 ms | max ms | non-2xx | transport errors | dropped | result |
-| --- | --: | --- | --: | --- | --: | --: | --: | --: | --: | --: | --- | --- | --: | --- |
+$(steps_header)
 EOF
   cat "$steps"
   cat <<EOF

@@ -37,6 +37,7 @@ started_at="$(date -u +%Y-%m-%dT%H:%MZ)"
 work="$(mktemp -d /tmp/coditect-bench-sqlite.XXXXXX)"
 results="$work/results"; mkdir -p "$results" "$work/data"
 . "$root/scripts/services.sh" # free_port
+. "$root/bench/section.sh"
 
 server_pid=""
 stop_server() {
@@ -148,26 +149,16 @@ for all), which is what the loop, one commit per call, does not do.
 
 $(cat "$results/verdict.md")
 
-| backend | server processes | scenario | operation | highest zero-error rate (/s) | achieved (/s) | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | first failing step | machine limit (/s) | ratio | target | server RSS MB (start → end) |
-| --- | --: | --- | --- | --: | --: | --: | --: | --: | --: | --: | --- | --: | --: | --- | --- |
+$(summary_header)
 $(cat "$results/rows.md")
 
 Every step:
 
-| backend | server processes | scenario | offered rate (/s) | operation | ok | achieved (/s) | p50 ms | p99 ms | p99.9 ms | max ms | non-2xx | transport errors | dropped | result |
-| --- | --: | --- | --: | --- | --: | --: | --: | --: | --: | --: | --- | --- | --: | --- |
+$(steps_header)
 $(cat "$results/steps.md")
 
 EOT
 } >"$results/section.md"
 
-[ -f "$out" ] || : >"$out"
-awk -v section="$results/section.md" '
-  function put() { while ((getline line < section) > 0) print line; close(section); done = 1 }
-  $0 == "## SQLite ledger" { put(); skip = 1; next }
-  skip && /^## / { skip = 0 }
-  skip { next }
-  { print }
-  END { if (!done) { if (NR > 0) print ""; put() } }' "$out" >"$out.tmp"
-mv "$out.tmp" "$out"
+replace_section "## SQLite ledger" "$results/section.md" "$out"
 log "sqlite: wrote the ## SQLite ledger section of $out"

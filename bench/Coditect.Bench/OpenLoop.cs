@@ -7,9 +7,11 @@ namespace Coditect.Bench;
 /// whether or not earlier requests have been answered; its latency runs from that intended start, so a server (or a
 /// generator) that falls behind shows up in the percentiles instead of silently lowering the offered rate
 /// (coordinated omission). Requests due during the warm-up are sent but not recorded. A bounded number may be
-/// outstanding; a request due beyond that bound is counted as dropped, an error, never queued.
+/// outstanding; a request due beyond that bound is counted as dropped, an error, never queued. With a
+/// <see cref="CpuSampler"/>, the CPU of the servers, PostgreSQL, the generator itself and the rest of the machine is
+/// measured over the measured window (from its first request sent to its last), so every rate shows what it cost.
 /// </summary>
-internal sealed class OpenLoop(int maxInFlight, TimeSpan timeout)
+internal sealed class OpenLoop(int maxInFlight, TimeSpan timeout, CpuSampler? cpu = null)
 {
     private long _inFlight;
 
@@ -22,6 +24,7 @@ internal sealed class OpenLoop(int maxInFlight, TimeSpan timeout)
         var rssBefore = memory.Sample();
         var start = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 100);
         var windowStart = start + (long)(warmupCount * ticksPerRequest);
+        CpuSampler.Sample? cpuFirst = null;
 
         for (long i = 0; i < total && !ct.IsCancellationRequested; i++)
         {
@@ -30,6 +33,11 @@ internal sealed class OpenLoop(int maxInFlight, TimeSpan timeout)
             if (wait > Stopwatch.Frequency / 1000)
             {
                 await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), ct);
+            }
+
+            if (i == warmupCount)
+            {
+                cpuFirst = cpu?.Take();
             }
 
             var measured = i >= warmupCount ? stats : null;
@@ -47,6 +55,8 @@ internal sealed class OpenLoop(int maxInFlight, TimeSpan timeout)
             _ = RunOneAsync(workload, i, intended, measured, ct);
         }
 
+        var cpuWindow = cpuFirst is { } first && cpu?.Take() is { } last ? CpuWindow.Between(first, last) : null;
+
         // Bounded drain: every call gives up after the client timeout, and a workload makes at most a few calls.
         var deadline = Stopwatch.GetTimestamp() + (long)(Stopwatch.Frequency * (3 * timeout.TotalSeconds + 5));
         while (Interlocked.Read(ref _inFlight) > 0 && Stopwatch.GetTimestamp() < deadline)
@@ -55,7 +65,7 @@ internal sealed class OpenLoop(int maxInFlight, TimeSpan timeout)
         }
 
         var rssAfter = memory.Sample();
-        return new StepResult(rate, windowStart, stats, Interlocked.Read(ref _inFlight), rssBefore, rssAfter);
+        return new StepResult(rate, windowStart, stats, Interlocked.Read(ref _inFlight), rssBefore, rssAfter, cpuWindow);
     }
 
     private async Task RunOneAsync(IWorkload workload, long sequence, long intended, Dictionary<string, OperationStats>? stats, CancellationToken ct)
@@ -85,7 +95,8 @@ internal sealed record StepResult(
     IReadOnlyDictionary<string, OperationStats> Operations,
     long StillInFlight,
     IReadOnlyList<long> RssBeforeKb,
-    IReadOnlyList<long> RssAfterKb)
+    IReadOnlyList<long> RssAfterKb,
+    CpuWindow? Cpu = null)
 {
     public long Errors => Operations.Values.Sum(op => op.Errors) + StillInFlight;
 

@@ -14,6 +14,18 @@ if (args is ["sqlite-loop", .. var loopArgs])
     return SqliteLoop.Run(loopArgs);
 }
 
+// bench/run.sh's signature cost: the server's signers and the SDK's verifier, per algorithm (SignatureCost.cs).
+if (args is ["signature-cost", .. var signatureArgs])
+{
+    return SignatureCost.Run(signatureArgs);
+}
+
+// bench/redis.sh's machine limit: the Redis ledger's own heartbeat script, called directly (RedisLoop.cs).
+if (args is ["redis-loop", .. var redisArgs])
+{
+    return await RedisLoop.RunAsync(redisArgs);
+}
+
 BenchOptions options;
 try
 {
@@ -36,7 +48,7 @@ Console.CancelKeyPress += (_, e) =>
 
 using var api = new CoditectApi(options.Servers, options.MaxInFlight, options.Timeout);
 var memory = new ProcessMemory(options.Pids);
-var loop = new OpenLoop(options.MaxInFlight, options.Timeout);
+var loop = new OpenLoop(options.MaxInFlight, options.Timeout, new CpuSampler(options.Pids, options.PostgresPid));
 await api.RegisterAsync(stop.Token);
 if (options.IsConsole)
 {

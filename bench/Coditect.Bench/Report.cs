@@ -17,12 +17,30 @@ internal sealed class Report(BenchOptions options, IReadOnlyList<ScenarioResult>
 
     public static string SummaryHeader =>
         "| backend | server processes | scenario | operation | highest zero-error rate (/s) | achieved (/s) | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms " +
-        "| first failing step | machine limit (/s) | ratio | target | server RSS MB (start → end) |\n" +
-        "| --- | --: | --- | --- | --: | --: | --: | --: | --: | --: | --: | --- | --: | --: | --- | --- |";
+        "| first failing step | machine limit (/s) | ratio | target | server RSS MB (start → end) | CPU at that rate |\n" +
+        "| --- | --: | --- | --- | --: | --: | --: | --: | --: | --: | --: | --- | --: | --: | --- | --- | --- |";
 
     public static string StepsHeader =>
-        "| backend | server processes | scenario | offered rate (/s) | operation | ok | achieved (/s) | p50 ms | p99 ms | p99.9 ms | max ms | non-2xx | transport errors | dropped | result |\n" +
-        "| --- | --: | --- | --: | --- | --: | --: | --: | --: | --: | --: | --- | --- | --: | --- |";
+        "| backend | server processes | scenario | offered rate (/s) | operation | ok | achieved (/s) | p50 ms | p99 ms | p99.9 ms | max ms | non-2xx | transport errors | dropped | result | CPU |\n" +
+        "| --- | --: | --- | --: | --- | --: | --: | --: | --: | --: | --: | --- | --- | --: | --- | --- |";
+
+    /// <summary>
+    /// What a step cost: the load generator's share of the machine's busy CPU (it shares the cores with the server) and
+    /// the server processes' CPU per call of the scenario's first operation (a churn iteration is its acquire).
+    /// </summary>
+    public static string Cpu(StepResult step, OperationStats lead)
+    {
+        if (step.Cpu is not { } cpu)
+        {
+            return "";
+        }
+
+        var busy = (cpu.Server ?? 0) + (cpu.Postgres ?? 0) + cpu.Generator + cpu.Other;
+        var share = busy > 0 ? cpu.Generator / busy : 0;
+        var achieved = step.Achieved(lead);
+        var perCall = cpu.Server is { } server && achieved > 0 ? $", server {server * 1e6 / achieved:F0} µs per call" : "";
+        return string.Create(Invariant, $"load generator {share:P0} of busy ({cpu.Generator:F2} cores), idle {cpu.Idle:F2} cores{perCall}");
+    }
 
     public static bool Passed(StepResult step, BenchOptions options) =>
         step.Errors == 0 && step.Operations.Values.All(op => op.Successes > 0 && op.Latency.Percentile(99) <= options.MaxP99Ms * 1000);
@@ -54,7 +72,7 @@ internal sealed class Report(BenchOptions options, IReadOnlyList<ScenarioResult>
                 yield return Row(options.Backend, options.ProcessCount.ToString(Invariant), $"{scenario.Name} ({Shape(scenario.Shape)})", name, rate,
                     shown.Achieved(op).ToString("F0", Invariant), Ms(op.Latency.Percentile(50)), Ms(op.Latency.Percentile(90)),
                     Ms(op.Latency.Percentile(99)), Ms(op.Latency.Percentile(99.9)), Ms(op.Latency.MaxMicroseconds),
-                    lead ? FailureSummary(failed) : "", pgbench, ratio, target, lead ? Rss(scenario) : "");
+                    lead ? FailureSummary(failed) : "", pgbench, ratio, target, lead ? Rss(scenario) : "", lead ? Cpu(shown, op) : "");
             }
         }
     }
@@ -72,7 +90,7 @@ internal sealed class Report(BenchOptions options, IReadOnlyList<ScenarioResult>
                         Ms(op.Latency.Percentile(99)), Ms(op.Latency.Percentile(99.9)), Ms(op.Latency.MaxMicroseconds),
                         string.Join(" ", op.Statuses.OrderBy(s => s.Key).Select(s => $"{s.Value}×{s.Key}")),
                         string.Join(" ", op.Transport.Select(t => $"{t.Value}×{t.Key}")), op.Dropped.ToString(Invariant),
-                        Passed(step, options) ? "pass" : "FAIL");
+                        Passed(step, options) ? "pass" : "FAIL", op == step.Operations.Values.First() ? Cpu(step, op) : "");
                 }
             }
         }
@@ -186,6 +204,9 @@ internal sealed class Report(BenchOptions options, IReadOnlyList<ScenarioResult>
                 never_answered = step.StillInFlight,
                 server_rss_kb_before = step.RssBeforeKb,
                 server_rss_kb_after = step.RssAfterKb,
+                cpu_cores = step.Cpu is { } cpu
+                    ? new { seconds = cpu.Seconds, server = cpu.Server, postgres = cpu.Postgres, load_generator = cpu.Generator, other = cpu.Other, idle = cpu.Idle }
+                    : null,
                 operations = step.Operations.Values.Select(op => new
                 {
                     name = op.Name,

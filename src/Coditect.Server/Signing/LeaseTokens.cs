@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Collections.Concurrent;
+using Base64UrlCoder = System.Buffers.Text.Base64Url;
 using System.Text;
 using System.Text.Json;
 using Coditect.Server.Licensing;
@@ -31,6 +33,12 @@ public sealed record Statement(Guid Subject, Guid LicenseId, Guid OrganizationId
 /// </summary>
 public sealed class LeaseTokens(LeaseSigningKeys keys, IOptions<LicensingOptions> options)
 {
+    /// <summary>Each thread's payload buffer: a token is written without an await, so one buffer per thread is enough.</summary>
+    private static readonly ThreadLocal<ArrayBufferWriter<byte>> Payload = new(() => new ArrayBufferWriter<byte>(1024));
+
+    /// <summary>Encoded headers by key and statement type. Keys are few and kept for the process's life (rotation adds one).</summary>
+    private readonly ConcurrentDictionary<(string KeyId, string Type), byte[]> _headers = new();
+
     public ValueTask<string> CreateAsync(LeaseClaims claims, IServiceProvider? requestServices, CancellationToken ct) =>
         SignAsync("JWT", new Statement(claims.SessionId, claims.LicenseId, claims.OrganizationId, claims.IssuedAt, claims.ExpiresAt), json =>
         {
@@ -60,19 +68,10 @@ public sealed class LeaseTokens(LeaseSigningKeys keys, IOptions<LicensingOptions
     {
         var key = (await keys.ForOrganizationAsync(statement.OrganizationId, requestServices, ct)).Current
             ?? throw new InvalidOperationException($"Organization {statement.OrganizationId} has no lease signing key.");
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("alg", key.Algorithm);
-            json.WriteString("kid", key.KeyId);
-            json.WriteString("typ", type);
-            json.WriteEndObject();
-        }
-
-        var header = Base64Url(buffer.WrittenSpan);
-        buffer.Clear();
-        using (var json = new Utf8JsonWriter(buffer))
+        var header = _headers.GetOrAdd((key.KeyId, type), static (k, algorithm) => Header(algorithm, k.KeyId, k.Type), key.Algorithm);
+        var payload = Payload.Value!;
+        payload.ResetWrittenCount();
+        using (var json = new Utf8JsonWriter(payload))
         {
             json.WriteStartObject();
             json.WriteString("iss", options.Value.TokenIssuer);
@@ -86,10 +85,42 @@ public sealed class LeaseTokens(LeaseSigningKeys keys, IOptions<LicensingOptions
             json.WriteEndObject();
         }
 
-        var signingInput = $"{header}.{Base64Url(buffer.WrittenSpan)}";
-        var data = Encoding.ASCII.GetBytes(signingInput);
-        var signature = key.Key.Sign(data);
-        return $"{signingInput}.{Base64Url(signature)}";
+        // The signing input, header.payload, as ASCII bytes in one rented buffer: signed as it is, then the token's text.
+        var inputLength = header.Length + 1 + Base64UrlCoder.GetEncodedLength(payload.WrittenCount);
+        var input = ArrayPool<byte>.Shared.Rent(inputLength);
+        try
+        {
+            header.CopyTo(input, 0);
+            input[header.Length] = (byte)'.';
+            Base64UrlCoder.EncodeToUtf8(payload.WrittenSpan, input.AsSpan(header.Length + 1));
+            var signature = key.Key.Sign(input.AsSpan(0, inputLength));
+            return string.Create(inputLength + 1 + Base64UrlCoder.GetEncodedLength(signature.Length), (input, inputLength, signature), static (text, state) =>
+            {
+                Encoding.ASCII.GetChars(state.input.AsSpan(0, state.inputLength), text);
+                text[state.inputLength] = '.';
+                Base64UrlCoder.EncodeToChars(state.signature, text[(state.inputLength + 1)..]);
+            });
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(input);
+        }
+    }
+
+    /// <summary>The base64url of a key's header for one statement type: the same for every statement, so made once.</summary>
+    private static byte[] Header(string algorithm, string keyId, string type)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("alg", algorithm);
+            json.WriteString("kid", keyId);
+            json.WriteString("typ", type);
+            json.WriteEndObject();
+        }
+
+        return Encoding.ASCII.GetBytes(Base64Url(buffer.WrittenSpan));
     }
 
     /// <summary>
@@ -106,6 +137,5 @@ public sealed class LeaseTokens(LeaseSigningKeys keys, IOptions<LicensingOptions
     /// <summary>Public keys as a JSON Web Key Set.</summary>
     public static object Jwks(IReadOnlyList<SigningKey> published) => new { keys = published.Select(k => k.Key.PublicJwk(k.KeyId)).ToArray() };
 
-    public static string Base64Url(ReadOnlySpan<byte> bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    public static string Base64Url(ReadOnlySpan<byte> bytes) => Base64UrlCoder.EncodeToString(bytes);
 }

@@ -99,7 +99,7 @@ public abstract class TokenAlgorithm
     private sealed class EcdsaSigner(ECDsa key) : TokenSigner
     {
         // JWS wants the raw r||s form (IEEE P1363), not DER.
-        public override byte[] Sign(byte[] data) => key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        public override byte[] Sign(ReadOnlySpan<byte> data) => key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
 
         public override Dictionary<string, string> PublicJwk(string kid)
         {
@@ -116,7 +116,7 @@ public abstract class TokenAlgorithm
 
     private sealed class RsaSigner(RSA key) : TokenSigner
     {
-        public override byte[] Sign(byte[] data) => key.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        public override byte[] Sign(ReadOnlySpan<byte> data) => key.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
 
         public override Dictionary<string, string> PublicJwk(string kid)
         {
@@ -133,7 +133,7 @@ public abstract class TokenAlgorithm
 
     private sealed class Ed25519Signer(Key key) : TokenSigner
     {
-        public override byte[] Sign(byte[] data) => SignatureAlgorithm.Ed25519.Sign(key, data);
+        public override byte[] Sign(ReadOnlySpan<byte> data) => SignatureAlgorithm.Ed25519.Sign(key, data);
 
         // RFC 8037: an octet key pair, x the 32-byte public key.
         public override Dictionary<string, string> PublicJwk(string kid) => new()
@@ -150,7 +150,7 @@ public abstract class TokenAlgorithm
 public abstract class TokenSigner : IDisposable
 {
     /// <summary>The JWS signature of <paramref name="data"/> (the ASCII of <c>header.payload</c>).</summary>
-    public abstract byte[] Sign(byte[] data);
+    public abstract byte[] Sign(ReadOnlySpan<byte> data);
 
     /// <summary>The public half as a JWK (RFC 7517), with <c>kid</c>, <c>use</c> <c>sig</c> and <c>alg</c>.</summary>
     public abstract Dictionary<string, string> PublicJwk(string kid);
