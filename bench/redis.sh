@@ -103,6 +103,7 @@ for algorithm in ES256 EdDSA; do
   done
   log "PostgreSQL + Redis, $algorithm tokens: heartbeat-hot, step search from $start_rate/s, p99 bound $max_p99_ms ms"
   bench --url "$url" --backend "postgres-redis $algorithm" --pids "$server_pid" --scenario heartbeat-hot \
+    --redis-evalsha "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["calls_per_second"])' "$results/loop.json")" \
     --search --start-rate "$start_rate" --step-factor 2 --max-steps "$max_steps" --refine "$refine" --duration "$duration" \
     --warmup "$warmup" --max-p99-ms "$max_p99_ms" --hot-seats 10000 --hot-sessions "$hot_sessions" \
     --json "$results/http-$algorithm.json" --markdown "$results/rows.md" --steps-markdown "$results/steps.md" \

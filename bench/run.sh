@@ -701,7 +701,7 @@ $(awk -v n="$(nproc)" -v a="${load_at_start%% *}" -v b="$(cut -d' ' -f1 /proc/lo
 - **Redis**: private \`redis-server\` on a random port, \`--save '' --appendonly no\` (the Redis ledger keeps nothing only
   Redis knows). The PostgreSQL + Redis servers get \`ConnectionStrings__Redis=127.0.0.1:PORT\`, otherwise the same settings
   as the PostgreSQL ones (so acquire and release still run PostgreSQL's batch; heartbeats are answered by Redis and
-  written behind, \`Licensing:HeartbeatFlushMilliseconds\` default 1000). Redis is flushed before each configuration.
+  written behind, \`Licensing:HeartbeatFlushMilliseconds\` default 250). Redis is flushed before each configuration.
 - **redis-benchmark**: \`EVALSHA\` of the \`Heartbeat\` script, its Lua text read from
   [RedisScripts.cs](../src/Coditect.Server/Licensing/Ledger/RedisScripts.cs) at the start of the run (SHA-1 \`$heartbeat_sha\`;
   SCRIPT EXISTS after the server runs: \`$same_script\`, 1 = the servers ran exactly this script), \`-c $redis_clients -n $redis_requests\`, once

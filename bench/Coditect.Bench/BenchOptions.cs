@@ -53,6 +53,9 @@ internal sealed class BenchOptions
     public int SetupConcurrency { get; private set; } = 32;
     public int MaxInFlight { get; private set; } = 1_000;
     public TimeSpan Timeout { get; private set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>--timeline FILE: one line a second per step (see <see cref="Timeline"/>), to find a stall's second.</summary>
+    public string? TimelinePath { get; private set; }
     public string Backend { get; private set; } = "unknown";
     public int? Processes { get; private set; }
     public List<int> Pids { get; } = [];
@@ -135,6 +138,7 @@ internal sealed class BenchOptions
                 case "--setup-concurrency": o.SetupConcurrency = Whole(value); break;
                 case "--max-in-flight": o.MaxInFlight = Whole(value); break;
                 case "--timeout": o.Timeout = TimeSpan.FromSeconds(Number(value)); break;
+                case "--timeline": o.TimelinePath = value; break;
                 case "--backend": o.Backend = value; break;
                 case "--processes": o.Processes = Whole(value); break;
                 case "--pids": o.Pids.AddRange(List(value).Select(Whole)); break;

@@ -11,7 +11,7 @@ namespace Coditect.Bench;
 /// <see cref="CpuSampler"/>, the CPU of the servers, PostgreSQL, the generator itself and the rest of the machine is
 /// measured over the measured window (from its first request sent to its last), so every rate shows what it cost.
 /// </summary>
-internal sealed class OpenLoop(int maxInFlight, TimeSpan timeout, CpuSampler? cpu = null)
+internal sealed class OpenLoop(int maxInFlight, TimeSpan timeout, CpuSampler? cpu = null, Timeline? timeline = null)
 {
     private long _inFlight;
 
@@ -25,6 +25,7 @@ internal sealed class OpenLoop(int maxInFlight, TimeSpan timeout, CpuSampler? cp
         var start = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 100);
         var windowStart = start + (long)(warmupCount * ticksPerRequest);
         CpuSampler.Sample? cpuFirst = null;
+        using var ticking = timeline?.Start(() => Interlocked.Read(ref _inFlight));
 
         for (long i = 0; i < total && !ct.IsCancellationRequested; i++)
         {
@@ -83,6 +84,7 @@ internal sealed class OpenLoop(int maxInFlight, TimeSpan timeout, CpuSampler? cp
         }
         finally
         {
+            timeline?.Completed(Stopwatch.GetTimestamp() - intended);
             Interlocked.Decrement(ref _inFlight);
         }
     }
@@ -125,5 +127,78 @@ internal sealed class ProcessMemory(IReadOnlyList<int> pids)
         {
             return 0;
         }
+    }
+}
+
+/// <summary>
+/// Writes one line a second while a step runs: the Unix time (ms), requests in flight, requests completed in that second,
+/// the slowest of them (ms, from its intended start), and the machine's CPU in that second from /proc/stat (busy, steal
+/// and idle, in cores). A stall shows as a second with few completions and a slow maximum; the server's own events (GC
+/// pauses) can then be lined up with it by time. Plain text, space separated, appended.
+/// </summary>
+internal sealed class Timeline(string path)
+{
+    private long _completed;
+    private long _slowestTicks;
+
+    public void Completed(long ticks)
+    {
+        Interlocked.Increment(ref _completed);
+        long seen;
+        while (ticks > (seen = Interlocked.Read(ref _slowestTicks)) && Interlocked.CompareExchange(ref _slowestTicks, ticks, seen) != seen)
+        {
+        }
+    }
+
+    public IDisposable Start(Func<long> inFlight)
+    {
+        var stop = new CancellationTokenSource();
+        _ = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            var last = Cpu();
+            await using var file = new StreamWriter(path, append: true);
+            while (await Tick(timer, stop.Token))
+            {
+                var now = Cpu();
+                var completed = Interlocked.Exchange(ref _completed, 0);
+                var slowest = Interlocked.Exchange(ref _slowestTicks, 0) * 1000.0 / Stopwatch.Frequency;
+                var total = Math.Max(1, now.Total - last.Total);
+                var cores = Environment.ProcessorCount;
+                await file.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()} {inFlight()} {completed} {slowest:F1} busy={cores * (double)(now.Busy - last.Busy) / total:F2} steal={cores * (double)(now.Steal - last.Steal) / total:F2} idle={cores * (double)(now.Idle - last.Idle) / total:F2}"));
+                await file.FlushAsync();
+                last = now;
+            }
+        });
+        return new Stopper(stop);
+    }
+
+    private static async Task<bool> Tick(PeriodicTimer timer, CancellationToken ct)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private sealed class Stopper(CancellationTokenSource stop) : IDisposable
+    {
+        public void Dispose()
+        {
+            stop.Cancel();
+            stop.Dispose();
+        }
+    }
+
+    private static (long Busy, long Steal, long Idle, long Total) Cpu()
+    {
+        var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(long.Parse).ToArray();
+        var idle = f[3] + f[4];
+        return (f.Sum() - idle - f[7], f[7], idle, f.Sum());
     }
 }

@@ -48,7 +48,8 @@ Console.CancelKeyPress += (_, e) =>
 
 using var api = new CoditectApi(options.Servers, options.MaxInFlight, options.Timeout);
 var memory = new ProcessMemory(options.Pids);
-var loop = new OpenLoop(options.MaxInFlight, options.Timeout, new CpuSampler(options.Pids, options.PostgresPid));
+var loop = new OpenLoop(options.MaxInFlight, options.Timeout, new CpuSampler(options.Pids, options.PostgresPid),
+    options.TimelinePath is { } timelinePath ? new Timeline(timelinePath) : null);
 await api.RegisterAsync(stop.Token);
 if (options.IsConsole)
 {

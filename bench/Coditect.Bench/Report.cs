@@ -132,7 +132,7 @@ internal sealed class Report(BenchOptions options, IReadOnlyList<ScenarioResult>
         {
             var verdict = RedisVerdict(passed, failed, highestTried);
             return options.RedisEvalsha is { } evalsha and > 0
-                ? ($"{evalsha.ToString("F0", Invariant)} (redis EVALSHA)", ((passed?.Rate ?? 0) / evalsha).ToString("P1", Invariant), verdict)
+                ? ($"{evalsha.ToString("F0", Invariant)} (the Redis script alone)", ((passed?.Rate ?? 0) / evalsha).ToString("P1", Invariant), verdict)
                 : ("not measured", "", verdict);
         }
 
