@@ -55,6 +55,10 @@ public static class DataExtensions
     /// Npgsql settings the server wants unless the connection string says otherwise: statements run more than a few
     /// times are prepared (<c>Max Auto Prepare</c>), so PostgreSQL plans each protocol batch once per connection instead
     /// of once per call. Safe with row-level security: tenant and key settings are transaction-local, read at execution.
+    /// Idle connections are kept an hour (<c>Connection Idle Lifetime</c>; Npgsql's default is 5 minutes): on a loaded
+    /// node, the pruning of a burst's connections was followed by a burst of new ones, each a new PostgreSQL backend
+    /// that loads its catalogs and prepares its statements again, and that stalled the node for seconds every five
+    /// minutes (docs/performance.md, "The stalls").
     /// </summary>
     internal static string WithDefaults(string connectionString)
     {
@@ -75,11 +79,19 @@ public static class DataExtensions
             csb.MaxAutoPrepare = DefaultMaxAutoPrepare;
         }
 
+        if (!given.ContainsKey("Connection Idle Lifetime") && !given.ContainsKey("ConnectionIdleLifetime"))
+        {
+            csb.ConnectionIdleLifetime = DefaultConnectionIdleLifetimeSeconds;
+        }
+
         return csb.ConnectionString;
     }
 
     /// <summary>More than the distinct statements the server runs often (the lease protocol's batches, the sweeper).</summary>
     internal const int DefaultMaxAutoPrepare = 100;
+
+    /// <summary>How long an idle pooled connection is kept, in seconds.</summary>
+    internal const int DefaultConnectionIdleLifetimeSeconds = 3600;
 
     private static string Describe(DatabaseProvider provider, ref string? connectionString, IWebHostEnvironment environment)
     {

@@ -19,6 +19,15 @@ public sealed class ConnectionDefaultsTests
     }
 
     [Fact]
+    public void Idle_connections_are_kept_an_hour_unless_the_connection_string_says_otherwise()
+    {
+        new NpgsqlConnectionStringBuilder(DataExtensions.WithDefaults("Host=db")).ConnectionIdleLifetime
+            .ShouldBe(DataExtensions.DefaultConnectionIdleLifetimeSeconds);
+        new NpgsqlConnectionStringBuilder(DataExtensions.WithDefaults("Host=db;Connection Idle Lifetime=60")).ConnectionIdleLifetime.ShouldBe(60);
+        new NpgsqlConnectionStringBuilder(DataExtensions.WithDefaults("Host=db;connectionidlelifetime=30")).ConnectionIdleLifetime.ShouldBe(30);
+    }
+
+    [Fact]
     public void A_malformed_connection_string_stops_the_server_with_the_setting_named()
     {
         Should.Throw<InvalidOperationException>(() => DataExtensions.WithDefaults("Host=db;Max Auto Prepare=abc"))
