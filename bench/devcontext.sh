@@ -43,7 +43,7 @@ work="$(mktemp -d /tmp/coditect-bench-dc.XXXXXX)"
 chmod 755 "$work"
 results="$work/results"; mkdir -p "$results"
 . "$root/scripts/services.sh"
-. "$root/bench/section.sh"
+. "$root/bench/lib.sh"
 
 server_pid=""
 cleanup() {

@@ -51,17 +51,8 @@ chmod 755 "$work"
 results="$work/results"; mkdir -p "$results" "$work/copy" "$work/sqlite"
 chmod 755 "$work/copy"
 . "$root/scripts/services.sh"
-. "$root/bench/section.sh"
+. "$root/bench/lib.sh"
 
-server_pid=""
-stop_server() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
-}
 cleanup() {
   stop_server
   services_stop

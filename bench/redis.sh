@@ -41,17 +41,8 @@ work="$(mktemp -d /tmp/coditect-bench-redis.XXXXXX)"
 chmod 755 "$work"
 results="$work/results"; mkdir -p "$results"
 . "$root/scripts/services.sh"
-. "$root/bench/section.sh"
+. "$root/bench/lib.sh"
 
-server_pid=""
-stop_server() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
-}
 cleanup() {
   stop_server
   services_stop

@@ -97,7 +97,7 @@ work="$(mktemp -d /tmp/coditect-bench.XXXXXX)"
 chmod 755 "$work"
 results="$work/results"; mkdir -p "$results"
 . "$root/scripts/services.sh"
-. "$root/bench/section.sh"
+. "$root/bench/lib.sh"
 
 # ---- cleanup: stop exactly what this script started ----
 server_pids=()

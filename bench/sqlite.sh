@@ -37,17 +37,8 @@ started_at="$(date -u +%Y-%m-%dT%H:%MZ)"
 work="$(mktemp -d /tmp/coditect-bench-sqlite.XXXXXX)"
 results="$work/results"; mkdir -p "$results" "$work/data"
 . "$root/scripts/services.sh" # free_port
-. "$root/bench/section.sh"
+. "$root/bench/lib.sh"
 
-server_pid=""
-stop_server() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
-}
 cleanup() {
   stop_server
   if [ "$keep" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi

@@ -1,4 +1,17 @@
-# Sourced by the bench scripts. replace_section TITLE SECTION_FILE OUT: puts SECTION_FILE (which begins with the line
+# Sourced by the bench scripts: what they share.
+
+# stop_server: stops the server whose pid is in $server_pid (TERM, up to 10 s for a clean stop, then KILL) and clears it.
+server_pid=""
+stop_server() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
+}
+
+# replace_section TITLE SECTION_FILE OUT: puts SECTION_FILE (which begins with the line
 # TITLE, e.g. "## SQLite ledger") in OUT in place of the section of that title, up to the next "## " heading, or at
 # the end of OUT when it has none; the rest of OUT stays as it was. OUT is created if missing.
 replace_section() {
