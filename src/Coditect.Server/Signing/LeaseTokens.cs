@@ -1,10 +1,10 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using Base64UrlCoder = System.Buffers.Text.Base64Url;
 using System.Text;
 using System.Text.Json;
 using Coditect.Server.Licensing;
 using Microsoft.Extensions.Options;
+using Base64UrlCoder = System.Buffers.Text.Base64Url;
 
 namespace Coditect.Server.Signing;
 
