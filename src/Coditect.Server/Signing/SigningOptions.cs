@@ -7,7 +7,7 @@ public sealed class SigningOptions
 
     /// <summary>
     /// Algorithm for new lease-token keys (<see cref="TokenAlgorithm"/>): <c>ES256</c> (default; P-256, what every JWT
-    /// library verifies), <c>EdDSA</c> (Ed25519, about five times cheaper to sign; verifiers need RFC 8037) or <c>RS256</c>
+    /// library verifies), <c>EdDSA</c> (Ed25519, about a third cheaper to sign: 17 against 24 µs; verifiers need RFC 8037) or <c>RS256</c>
     /// (RSA-4096, the key size of the original KMS plan). Existing keys keep their algorithm.
     /// </summary>
     [System.ComponentModel.DataAnnotations.RegularExpression("^(ES256|EdDSA|RS256)$", ErrorMessage = "Signing:LeaseTokenAlgorithm must be ES256, EdDSA or RS256.")]
