@@ -4,8 +4,9 @@ using Coditect.Server.Licensing.Ledger;
 namespace Coditect.Server.Tests.Licensing;
 
 /// <summary>
-/// One acquire or release of a licence at a time per node; other licences pass; a long wait ends in a timeout; callers of a
-/// licence marked full are answered without a turn while their check says it is still full.
+/// One group of a licence's acquires and releases at a time per node, in arrival order; other licences pass; a long wait
+/// ends in a timeout and the call never runs; callers of a licence marked full are answered without a turn while their
+/// check says it is still full.
 /// </summary>
 public sealed class LicenseGateTests
 {
@@ -34,11 +35,51 @@ public sealed class LicenseGateTests
         var release = new TaskCompletionSource<string>();
         var holding = gate.RunAsync("key-a", () => release.Task, CancellationToken.None);
 
-        await Should.ThrowAsync<TimeoutException>(() => gate.RunAsync("key-a", () => Task.FromResult("one"), CancellationToken.None));
+        var ranLate = false;
+        await Should.ThrowAsync<TimeoutException>(() => gate.RunAsync("key-a", () => { ranLate = true; return Task.FromResult("one"); }, CancellationToken.None));
 
         release.SetException(new InvalidOperationException("the database said no"));
         await Should.ThrowAsync<InvalidOperationException>(() => holding);
         (await gate.RunAsync("key-a", () => Task.FromResult("two"), CancellationToken.None)).ShouldBe("two");
+        ranLate.ShouldBeFalse("a call that timed out left the queue unrun");
+    }
+
+    [Fact]
+    public async Task Calls_waiting_behind_a_turn_run_as_one_group_in_arrival_order_up_to_the_group_limit()
+    {
+        var gate = new LicenseGate(TimeSpan.FromSeconds(5), maxGroup: 4);
+        var release = new TaskCompletionSource<string>();
+        var holding = gate.RunAsync("key-a", () => release.Task, CancellationToken.None);
+        var order = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        var waiting = Enumerable.Range(0, 6)
+            .Select(i => gate.RunAsync("key-a", () => { order.Enqueue(i); return Task.FromResult($"answer {i}"); }, CancellationToken.None))
+            .ToArray();
+        await Task.Delay(50);
+        gate.GroupStats.ShouldBe((1, 1));
+
+        release.SetResult("done");
+        await holding;
+
+        (await Task.WhenAll(waiting)).ShouldBe(Enumerable.Range(0, 6).Select(i => $"answer {i}"));
+        order.ShouldBe(Enumerable.Range(0, 6));
+        gate.GroupStats.ShouldBe((3, 7)); // the holder alone, then 4, then 2
+    }
+
+    [Fact]
+    public async Task A_failing_group_fails_its_calls_and_the_next_group_runs()
+    {
+        var gate = new LicenseGate(TimeSpan.FromSeconds(5));
+        var release = new TaskCompletionSource<string>();
+        var holding = gate.RunAsync("key-a", () => release.Task, CancellationToken.None);
+        var waiting = Enumerable.Range(0, 3).Select(i => gate.RunAsync("key-a",
+            () => i == 1 ? Task.FromException<string>(new InvalidOperationException("no")) : Task.FromResult("yes"), CancellationToken.None)).ToArray();
+        await Task.Delay(50);
+
+        release.SetResult("done");
+
+        (await waiting[0]).ShouldBe("yes");
+        await Should.ThrowAsync<InvalidOperationException>(() => waiting[1]);
+        (await waiting[2]).ShouldBe("yes");
     }
 
     [Fact]

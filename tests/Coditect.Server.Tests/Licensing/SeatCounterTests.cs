@@ -92,6 +92,33 @@ public sealed class SeatCounterTests(PostgresApp app) : IClassFixture<PostgresAp
         counter.ShouldBeInRange(1, 4);
     }
 
+    [Fact]
+    public async Task Acquires_waiting_on_one_licence_commit_in_groups_and_a_failing_one_fails_alone()
+    {
+        var vendor = await app.Anonymous().RegisterAsync();
+        var license = await vendor.CreateLicenseAsync(seats: 30);
+        var ledger = (PostgresSeatLedger)app.Services.GetRequiredService<ISeatLedger>();
+        var keyHash = LicenseKeys.Hash(license.LicenseKey!);
+        var now = app.Clock.GetUtcNow().UtcDateTime;
+        var before = ledger.GroupStats;
+
+        // 40 acquires at once: the first takes the turn alone, the rest queue and run in groups of up to 16. One of them
+        // names a hardware id longer than the column, so its INSERT fails and takes its group's transaction with it.
+        var tooLong = new string('x', 300);
+        var calls = Enumerable.Range(0, 40)
+            .Select(i => ledger.AcquireAsync(new AcquireCommand(keyHash, i == 17 ? tooLong : $"g-{i}", null, null, null, null,
+                Guid.CreateVersion7(), now, now.AddMinutes(6)), CancellationToken.None))
+            .ToArray();
+
+        (await Should.ThrowAsync<PostgresException>(() => calls[17])).SqlState.ShouldBe(PostgresErrorCodes.StringDataRightTruncation);
+        var answers = await Task.WhenAll(calls.Where((_, i) => i != 17));
+        answers.Count(a => a.Outcome == AcquireOutcome.Acquired).ShouldBe(30);
+        answers.Count(a => a.Outcome == AcquireOutcome.NoSeats).ShouldBe(9);
+        var (groups, grouped) = (ledger.GroupStats.Groups - before.Groups, ledger.GroupStats.Calls - before.Calls);
+        grouped.ShouldBeGreaterThan(groups, "at least one transaction held several acquires");
+        await ShouldMatchAsync(license.Id, expected: 30);
+    }
+
     private async Task ShouldMatchAsync(Guid licenseId, int expected)
     {
         var (counter, sessions) = await ReadAsync(licenseId);

@@ -17,7 +17,13 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
 
     public Task<AcquireResult> AcquireAsync(AcquireCommand c, CancellationToken ct) =>
         // A borrow always takes its turn: its refusal (borrowing off, too long) is decided with the licence locked.
-        _gate.RunAsync(c.KeyHash, () => AcquireNowAsync(c, ct), c.IsBorrow ? null : (Func<Task<AcquireResult?>>)(() => RefuseWhenFullAsync(c, ct)), ct);
+        _gate.RunGroupedAsync(c.KeyHash, new LedgerCall<AcquireResult>(AcquireSql,
+                [c.KeyHash, c.Now, c.Expiry, c.HardwareId, c.NewSessionId, c.UserEmail, c.Hostname, c.AppVersion, c.Os, LedgerRules.HourOf(c.Now), c.BorrowHours],
+                row => ReadAcquire(c, row)),
+            RunGroupAsync, c.IsBorrow ? null : () => RefuseWhenFullAsync(c, ct), ct);
+
+    /// <summary>Groups run on this node by the licence gate, and the acquires and releases they held.</summary>
+    public (long Groups, long Calls) GroupStats => _gate.GroupStats;
 
     /// <summary>The denial of an acquire on a licence that is still full, without a turn or the lock; null: take a turn.</summary>
     private async Task<AcquireResult?> RefuseWhenFullAsync(AcquireCommand c, CancellationToken ct)
@@ -29,13 +35,9 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
             : null;
     }
 
-    private async Task<AcquireResult> AcquireNowAsync(AcquireCommand c, CancellationToken ct)
+    /// <summary>The answer to an acquire from the last row of its batch (null: no such licence).</summary>
+    private AcquireResult ReadAcquire(AcquireCommand c, object?[]? row)
     {
-        await using var batch = await BatchAsync(AcquireSql, ct,
-            c.KeyHash, c.Now, c.Expiry, c.HardwareId, c.NewSessionId, c.UserEmail, c.Hostname, c.AppVersion, c.Os, LedgerRules.HourOf(c.Now),
-            c.BorrowHours);
-        await using var reader = await batch.ExecuteReaderAsync(ct);
-        var row = await LastRowAsync(reader, ct);
         if (row is null)
         {
             return new AcquireResult(AcquireOutcome.LicenseNotFound, null, 0, null, null);
@@ -95,13 +97,12 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
     }
 
     public Task<LeaseResult> ReleaseAsync(string keyHash, Guid sessionId, DateTime now, CancellationToken ct) =>
-        _gate.RunAsync(keyHash, () => ReleaseNowAsync(keyHash, sessionId, now, ct), ct);
+        _gate.RunGroupedAsync(keyHash, new LedgerCall<LeaseResult>(ReleaseSql, [keyHash, now, sessionId, LedgerRules.HourOf(now)],
+            row => ReadRelease(keyHash, row)), RunGroupAsync, whenFull: null, ct);
 
-    private async Task<LeaseResult> ReleaseNowAsync(string keyHash, Guid sessionId, DateTime now, CancellationToken ct)
+    /// <summary>The answer to a release from the last row of its batch (null: no such licence).</summary>
+    private LeaseResult ReadRelease(string keyHash, object?[]? row)
     {
-        await using var batch = await BatchAsync(ReleaseSql, ct, keyHash, now, sessionId, LedgerRules.HourOf(now));
-        await using var reader = await batch.ExecuteReaderAsync(ct);
-        var row = await LastRowAsync(reader, ct);
         if (row is null)
         {
             return new LeaseResult(LeaseOutcome.LicenseNotFound, null, null, null);
@@ -114,6 +115,72 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
 
         _gate.MarkNotFull(keyHash);
         return new LeaseResult(LeaseOutcome.Ok, ReadLicense(row), null, null);
+    }
+
+    /// <summary>
+    /// Runs a group of one licence's acquires and releases (<see cref="LicenseGate"/>) as ONE batch: one transaction, one
+    /// lock of the licence row, one commit, each call's statements in turn. When a statement fails, PostgreSQL rolls the
+    /// whole group back, so each call then runs again alone and only the one at fault fails. Any other failure (the
+    /// connection, a timeout) leaves the outcome unknown, as it would for one call: every call of the group gets it.
+    /// </summary>
+    private async Task RunGroupAsync(IReadOnlyList<GroupedCall> group)
+    {
+        var calls = group.Cast<ILedgerCall>().ToList();
+        try
+        {
+            await RunTogetherAsync(calls);
+        }
+        catch (PostgresException) when (calls.Count > 1)
+        {
+            foreach (var call in calls)
+            {
+                try
+                {
+                    await RunTogetherAsync([call]);
+                }
+                catch (Exception e)
+                {
+                    call.Fail(e);
+                }
+            }
+        }
+    }
+
+    private async Task RunTogetherAsync(IReadOnlyList<ILedgerCall> calls)
+    {
+        // The group is everyone's work: the caller that happens to run it going away does not cancel it.
+        await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
+        await using var batch = new NpgsqlBatch(connection);
+        foreach (var call in calls)
+        {
+            AddStatements(batch, call.Sql, call.Parameters);
+        }
+
+        // A grouped call's statements return one column (set_config, the lock) or no rows at all, except its last: the
+        // answer. So the answers are the result sets with more than one column, in the calls' order.
+        var answers = new List<object?[]?>(calls.Count);
+        await using (var reader = await batch.ExecuteReaderAsync(CancellationToken.None))
+        {
+            do
+            {
+                if (reader.FieldCount > 1)
+                {
+                    answers.Add(await reader.ReadAsync(CancellationToken.None) ? await ReadRowAsync(reader, CancellationToken.None) : null);
+                }
+            }
+            while (await reader.NextResultAsync(CancellationToken.None));
+        }
+
+        if (answers.Count != calls.Count)
+        {
+            throw new InvalidOperationException($"A group of {calls.Count} ledger calls returned {answers.Count} answers.");
+        }
+
+        // Only now, with the transaction committed, does any caller hear its answer.
+        for (var i = 0; i < calls.Count; i++)
+        {
+            calls[i].Settle(answers[i]);
+        }
     }
 
     public async Task<ValidateResult> ValidateAsync(string keyHash, string? hardwareId, DateTime now, CancellationToken ct)
@@ -246,6 +313,12 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
     {
         var connection = await dataSource.OpenConnectionAsync(ct);
         var batch = new NpgsqlBatch(connection);
+        AddStatements(batch, statements, parameters);
+        return new LedgerBatch(batch, connection);
+    }
+
+    private static void AddStatements(NpgsqlBatch batch, string[] statements, object?[] parameters)
+    {
         foreach (var sql in statements)
         {
             var command = new NpgsqlBatchCommand(sql);
@@ -257,8 +330,6 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
 
             batch.BatchCommands.Add(command);
         }
-
-        return new LedgerBatch(batch, connection);
     }
 
     private static NpgsqlParameter Parameter(object? value) => value switch
@@ -294,19 +365,22 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         object?[]? last;
         do
         {
-            last = null;
-            if (reader.FieldCount > 0 && await reader.ReadAsync(ct))
-            {
-                last = new object?[reader.FieldCount];
-                for (var i = 0; i < reader.FieldCount; i++)
-                {
-                    last[i] = await reader.IsDBNullAsync(i, ct) ? null : reader.GetValue(i);
-                }
-            }
+            last = reader.FieldCount > 0 && await reader.ReadAsync(ct) ? await ReadRowAsync(reader, ct) : null;
         }
         while (await reader.NextResultAsync(ct));
 
         return last;
+    }
+
+    private static async Task<object?[]> ReadRowAsync(NpgsqlDataReader reader, CancellationToken ct)
+    {
+        var row = new object?[reader.FieldCount];
+        for (var i = 0; i < reader.FieldCount; i++)
+        {
+            row[i] = await reader.IsDBNullAsync(i, ct) ? null : reader.GetValue(i);
+        }
+
+        return row;
     }
 
     /// <summary>The licence from the first eight columns of a row (<c>LicenseColumns</c>); what a statement adds follows them.</summary>
@@ -333,6 +407,37 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         {
             await batch.DisposeAsync();
             await connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>An acquire or release as the group runner sees it: its statements, their parameters, and what to make of its answer.</summary>
+    private interface ILedgerCall
+    {
+        string[] Sql { get; }
+
+        object?[] Parameters { get; }
+
+        void Settle(object?[]? row);
+
+        void Fail(Exception exception);
+    }
+
+    private sealed class LedgerCall<T>(string[] sql, object?[] parameters, Func<object?[]?, T> read) : GroupedCall<T>, ILedgerCall
+    {
+        public string[] Sql => sql;
+
+        public object?[] Parameters => parameters;
+
+        public void Settle(object?[]? row)
+        {
+            try
+            {
+                Settle(read(row));
+            }
+            catch (Exception e)
+            {
+                Fail(e);
+            }
         }
     }
 }
