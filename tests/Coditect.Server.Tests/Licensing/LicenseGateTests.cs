@@ -66,6 +66,31 @@ public sealed class LicenseGateTests
     }
 
     [Fact]
+    public async Task A_waiting_call_whose_full_check_fails_or_whose_caller_goes_away_never_runs()
+    {
+        var gate = new LicenseGate(TimeSpan.FromSeconds(5));
+        var release = new TaskCompletionSource<string>();
+        var holding = gate.RunAsync("key-a", () => release.Task, CancellationToken.None);
+        var ran = 0;
+        Task<string> Run() { Interlocked.Increment(ref ran); return Task.FromResult("turn"); }
+        var failedCheck = gate.RunAsync("key-a", Run, () => Task.FromException<string?>(new InvalidOperationException("check failed")),
+            CancellationToken.None);
+        using var leaving = new CancellationTokenSource();
+        var cancelled = gate.RunAsync("key-a", Run, leaving.Token);
+        await Task.Delay(50);
+
+        gate.MarkFull("key-a");
+        await leaving.CancelAsync();
+
+        await Should.ThrowAsync<InvalidOperationException>(() => failedCheck);
+        await Should.ThrowAsync<OperationCanceledException>(() => cancelled);
+        release.SetResult("done");
+        await holding;
+        (await gate.RunAsync("key-a", () => Task.FromResult("after"), CancellationToken.None)).ShouldBe("after");
+        ran.ShouldBe(0);
+    }
+
+    [Fact]
     public async Task A_failing_group_fails_its_calls_and_the_next_group_runs()
     {
         var gate = new LicenseGate(TimeSpan.FromSeconds(5));

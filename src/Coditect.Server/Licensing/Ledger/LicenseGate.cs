@@ -109,9 +109,14 @@ public sealed class LicenseGate(TimeSpan? maxWait = null, int maxGroup = License
                 }
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested && !Withdraw(stripe, call))
+        catch (Exception) when (call.Withdrawn || Withdraw(stripe, call))
         {
-            // Taken by a group before the caller went away: the work happens, so it keeps its answer.
+            // Leaving unrun (a timeout, a cancelled request, a failed full check): no group may run the call later.
+            throw;
+        }
+        catch (Exception)
+        {
+            // Taken by a group before the caller gave up: the work happens, so the caller keeps its answer.
         }
 
         return await call.Answer;
@@ -297,6 +302,8 @@ public abstract class GroupedCall
     internal bool TryTake() => Interlocked.CompareExchange(ref _state, 1, 0) == 0;
 
     internal bool TryWithdraw() => Interlocked.CompareExchange(ref _state, 2, 0) == 0;
+
+    internal bool Withdrawn => Volatile.Read(ref _state) == 2;
 }
 
 /// <summary>A grouped call whose answer is a <typeparamref name="T"/>.</summary>
