@@ -472,12 +472,17 @@ run_config() { # backend processes label urls
   redis_before="$(cpu_ticks "$redis_pid")"
   # shellcheck disable=SC2046
   pg_before="$(cpu_ticks $(postgres_pids))"; start_s="$(date +%s.%N)"
+  # The data is made through the API in a minute; ANALYZE then gives the planner the statistics autovacuum would give
+  # a database that has been up a while, before the first step (without them the hot licence's statements measured
+  # 10 times slower, depending on whether autovacuum had come round yet: docs/adr/0023-licence-lock-groups.md).
+  local after=()
+  [[ $backend == postgres* ]] && after=(--after-setup "PGOPTIONS='-c client_min_messages=warning' psql -X -q -h 127.0.0.1 -p $pg_port -U postgres -d coditect -c ANALYZE")
   log "$label: running scenarios"
   /usr/bin/time -f "%U %S" -o "$results/bench-cpu-$label.txt" \
     dotnet "$bench_dll" --url "$urls" --backend "$backend" --processes "$processes" --pids "$pids" \
     --scenario all "${rate_flags[@]}" --duration "$duration" --warmup "$warmup" --max-p99-ms "$max_p99_ms" \
     --hot-seats "$hot_seats" --hot-sessions "$hot_sessions" --cold-licenses "$cold_licenses" --cold-seats "$cold_seats" \
-    --cold-sessions "$cold_sessions" "${pgbench_flags[@]}" "${redis_flags[@]}" \
+    --cold-sessions "$cold_sessions" "${pgbench_flags[@]}" "${redis_flags[@]}" "${after[@]}" \
     --json "$results/$label.json" --markdown "$summary" --steps-markdown "$steps" \
     >"$results/bench-$label.out" 2>"$results/bench-$label.log" || { cat "$results/bench-$label.log" >&2; exit 1; }
   local wall server_s pg_s redis_s bench_s
@@ -704,7 +709,8 @@ $(awk -v n="$(nproc)" -v a="${load_at_start%% *}" -v b="$(cut -d' ' -f1 /proc/lo
 - **Data**: hot = 1 licence × $hot_seats seats with $hot_sessions sessions held; cold = $cold_licenses licences × $cold_seats seats
   with $cold_sessions sessions held (spread evenly). $(
   [ "$cold_licenses" -lt 10000 ] && echo "**The issue's cold shape is 10,000 licences; this run used $cold_licenses** (\`--cold-licenses\`) to stay short.")
-  Created through the API (register, admin licence creation in parallel, acquires).
+  Created through the API (register, admin licence creation in parallel, acquires); on PostgreSQL, \`ANALYZE\` once the data
+  exists, before the first step (what autovacuum does for a database that has been up a minute or two).
 - **pgbench**: \`-M prepared -c $pgbench_clients -j 2 -T $pgbench_seconds\`, the server's own statements transcribed in
   [bench/pgbench/acquire.sql](../bench/pgbench/acquire.sql) (acquire then release: one churn iteration, two durable
   transactions, each one pipelined round trip as the server's NpgsqlBatch) and

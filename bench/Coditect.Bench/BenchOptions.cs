@@ -56,6 +56,12 @@ internal sealed class BenchOptions
 
     /// <summary>--timeline FILE: one line a second per step (see <see cref="Timeline"/>), to find a stall's second.</summary>
     public string? TimelinePath { get; private set; }
+
+    /// <summary>
+    /// --after-setup COMMAND: a shell command run once a scenario's data exists and before its first step (bench/run.sh
+    /// runs ANALYZE there, so the steps measure a database with statistics, as one that has been up a while has).
+    /// </summary>
+    public string? AfterSetup { get; private set; }
     public string Backend { get; private set; } = "unknown";
     public int? Processes { get; private set; }
     public List<int> Pids { get; } = [];
@@ -139,6 +145,7 @@ internal sealed class BenchOptions
                 case "--max-in-flight": o.MaxInFlight = Whole(value); break;
                 case "--timeout": o.Timeout = TimeSpan.FromSeconds(Number(value)); break;
                 case "--timeline": o.TimelinePath = value; break;
+                case "--after-setup": o.AfterSetup = value; break;
                 case "--backend": o.Backend = value; break;
                 case "--processes": o.Processes = Whole(value); break;
                 case "--pids": o.Pids.AddRange(List(value).Select(Whole)); break;

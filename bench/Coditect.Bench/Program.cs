@@ -66,14 +66,27 @@ if (options.IsMessages)
     return await MessagesScenario.RunAsync(options, api, loop, memory, stop.Token);
 }
 
+// --after-setup: run once per new data shape, before its first step.
+async Task<Shape> AfterSetupAsync(Shape shape)
+{
+    if (options.AfterSetup is { } command)
+    {
+        using var process = System.Diagnostics.Process.Start("/bin/sh", ["-c", command]);
+        await process.WaitForExitAsync(stop.Token);
+        Console.Error.WriteLine($"[bench] after setup: {command} (exit {process.ExitCode})");
+    }
+
+    return shape;
+}
+
 Shape? hot = null;
 Shape? cold = null;
 var results = new List<ScenarioResult>();
 foreach (var scenario in options.Scenarios)
 {
     var shape = scenario.EndsWith("-hot", StringComparison.Ordinal)
-        ? hot ??= await Shape.CreateAsync(api, "hot", 1, options.HotSeats, options.HotSessions, options.SetupConcurrency, stop.Token)
-        : cold ??= await Shape.CreateAsync(api, "cold", options.ColdLicenses, options.ColdSeats, options.ColdSessions, options.SetupConcurrency, stop.Token);
+        ? hot ??= await AfterSetupAsync(await Shape.CreateAsync(api, "hot", 1, options.HotSeats, options.HotSessions, options.SetupConcurrency, stop.Token))
+        : cold ??= await AfterSetupAsync(await Shape.CreateAsync(api, "cold", options.ColdLicenses, options.ColdSeats, options.ColdSessions, options.SetupConcurrency, stop.Token));
     IWorkload workload = scenario.StartsWith("churn", StringComparison.Ordinal) ? new ChurnWorkload(api, shape) : new HeartbeatWorkload(api, shape);
     var steps = new List<StepResult>();
     foreach (var rate in StepPlan(options, steps))

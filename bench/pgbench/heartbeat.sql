@@ -1,6 +1,6 @@
 -- A heartbeat on the database alone: PostgresSeatLedger's HeartbeatSql as ONE pipelined round trip in one implicit
 -- transaction (as the server's NpgsqlBatch runs it), committed durably, for a random held session.
--- Transcribed from src/Coditect.Server/Licensing/PostgresSeatLedger.cs; change both together.
+-- Transcribed from src/Coditect.Server/Licensing/Ledger/PostgresSeatLedger.Sql.cs; change both together.
 -- Parameters: $1 key hash = :kh (the licence run.sh seeded session :n on); $2 now = now(); $3 new expiry =
 -- now() + the lease TTL; $4 session id = md5(:prefix || :n)::uuid, as run.sh seeded it.
 -- Set by run.sh with -D: kh_base, licenses, sessions, prefix, ttl.

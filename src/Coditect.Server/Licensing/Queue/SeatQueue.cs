@@ -27,8 +27,12 @@ public readonly record struct QueueGate(LicenseSnapshot? License, int QueueLengt
 /// a key is the credential, the offer job serves every licence): it runs as system (Tenancy/README.md).
 /// </summary>
 public sealed class SeatQueue(
-    CoditectDbContext db, IServiceScopeFactory scopes, IOptions<LicensingOptions> options, TimeProvider clock, ILogger<SeatQueue> logger)
+    CoditectDbContext db, IServiceScopeFactory scopes, IOptions<LicensingOptions> options, TimeProvider clock, ILogger<SeatQueue> logger,
+    IServiceProvider services)
 {
+    /// <summary>PostgreSQL's data source (null on SQLite), for the gate every plain acquire reads.</summary>
+    private readonly Npgsql.NpgsqlDataSource? _postgres = services.GetService<Npgsql.NpgsqlDataSource>();
+
     public const string TicketPrefix = "qt_";
 
     private static readonly System.Buffers.SearchValues<char> Base64Url =
@@ -59,7 +63,10 @@ public sealed class SeatQueue(
     }
 
     /// <summary>Before a plain acquire: the open tickets of the licence the key names, and whether this machine holds a seat.</summary>
-    public Task<QueueGate> GateAsync(string keyHash, string hardwareId, DateTime now, CancellationToken ct) => ReadAsync(async () =>
+    public Task<QueueGate> GateAsync(string keyHash, string hardwareId, DateTime now, CancellationToken ct) =>
+        _postgres is { } postgres
+            ? GateOnPostgresAsync(postgres, keyHash, hardwareId, now, ct)
+            : ReadAsync(async () =>
     {
         // One round trip on every plain acquire: the licence and its open tickets together.
         var isOpen = QueueTicket.OpenAt(now);
@@ -81,6 +88,60 @@ public sealed class SeatQueue(
         // Enough of the licence to join its queue; the ledger's refusals (suspension, expiry) are checked on the way.
         return new QueueGate(new LicenseSnapshot(license.Id, license.TenantId, license.SeatsTotal, license.State, license.ExpiresAt, []), open, holds);
     }, ct);
+
+    // $1 key hash, $2 now, $3 hardware id: the query above in one statement. The ticket states are stored lower-case; the
+    // session is probed with the licence id as an InitPlan, as the ledger's statements do (PostgresSeatLedger.Sql.cs).
+    private const string GateSql = """
+        SELECT l.id, l.tenant_id, l.seats_total, l.state, l.expires_at, o.open,
+               o.open > 0 AND EXISTS (SELECT 1 FROM license_sessions s
+                                      WHERE s.license_id = (SELECT k.id FROM licenses k WHERE k.key_hash = $1)
+                                        AND s.hardware_id = $3 AND s.status = 'active' AND s.expires_at > $2)
+        FROM licenses l
+        CROSS JOIN LATERAL (SELECT count(*)::int AS open FROM license_queue_tickets t
+                            WHERE t.license_id = l.id AND t.state IN ('waiting', 'offered')
+                              AND ((t.state = 'waiting' AND t.expires_at > $2) OR (t.state = 'offered' AND t.offer_expires_at > $2))) o
+        WHERE l.key_hash = $1
+        """;
+
+    /// <summary>
+    /// The gate on PostgreSQL in ONE round trip, without EF: every plain acquire reads it, and through EF (the context's
+    /// services, a transaction, the tenant settings, the LINQ query, the commit) it cost the server more CPU than the
+    /// ledger's own batch (docs/performance.md, "A hot licence's acquire"). A batch is one implicit transaction, so the
+    /// system setting that opens row-level security to the key's licence ends with it, as RunAsSystemAsync's does. Its
+    /// callers (acquire, borrow) run in no transaction of their own.
+    /// </summary>
+    private static async Task<QueueGate> GateOnPostgresAsync(
+        Npgsql.NpgsqlDataSource postgres, string keyHash, string hardwareId, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await postgres.OpenConnectionAsync(ct);
+        await using var batch = new Npgsql.NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new("SELECT set_config('app.system', 'on', true)"),
+                new(GateSql)
+                {
+                    Parameters =
+                    {
+                        new() { Value = keyHash },
+                        new() { Value = DateTime.SpecifyKind(now, DateTimeKind.Utc), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz },
+                        new() { Value = hardwareId },
+                    },
+                },
+            },
+        };
+        await using var reader = await batch.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return new QueueGate(null, 0, false);
+        }
+
+        var license = new LicenseSnapshot(reader.GetGuid(0), reader.GetGuid(1), reader.GetInt32(2),
+            reader.GetString(3) == "active" ? LicenseState.Active : LicenseState.Suspended,
+            await reader.IsDBNullAsync(4, ct) ? null : reader.GetDateTime(4), []);
+        return new QueueGate(license, reader.GetInt32(5), reader.GetBoolean(6));
+    }
 
     /// <summary>
     /// A machine joins the queue of a licence: the next number under the licence lock on PostgreSQL (SQLite's write
