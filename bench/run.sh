@@ -813,9 +813,9 @@ EOF
 **The statements PostgreSQL spent its time on** during each PostgreSQL configuration (pg_stat_statements, top 6 by
 total execution time; execution time only, the WAL flush at commit is not in it). Time in
 \`SELECT id FROM licenses WHERE key_hash = \$1 FOR NO KEY UPDATE\` is almost all waiting for the licence row lock, which the
-previous acquire of the same licence holds until its commit, WAL flush included: acquires of one licence run one at a
-time, so a hot licence's acquire rate is bounded by one durable commit after another (compare pgbench churn-hot with
-churn-cold above).
+previous group of the same licence holds until its commit, WAL flush included: one licence's calls commit one group
+after another, each group holding the calls that waited on a node (docs/adr/0023-licence-lock-groups.md; compare
+pgbench churn-hot-single, one call a transaction, with churn-hot, grouped, above).
 
 | configuration | calls | total s | mean ms | statement |
 | --- | --: | --: | --: | --- |
