@@ -11,6 +11,7 @@ awk -v n="$n" '
 /^\\set hw/ { for (i = 1; i <= n; i++) { line = $0; sub(/hw/, "hw" i, line); print line }; next }
 /^\\startpipeline/ { block++; next }
 /^\\endpipeline/ { next }
+/plan_cache_mode/ { next } # once per batch, below, as the server sends it
 block == 1 { acquire[++acquires] = $0 }
 block == 2 { release[++releases] = $0 }
 function emit(text, i,    line) {
@@ -21,6 +22,7 @@ function emit(text, i,    line) {
 }
 END {
   print "\\startpipeline"
+  print "SELECT set_config(\x27plan_cache_mode\x27, \x27force_generic_plan\x27, true);"
   for (i = 1; i <= n; i++) for (j = 1; j <= acquires; j++) emit(acquire[j], i)
   for (i = 1; i <= n; i++) for (j = 1; j <= releases; j++) emit(release[j], i)
   print "\\endpipeline"

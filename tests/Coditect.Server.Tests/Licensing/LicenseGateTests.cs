@@ -193,3 +193,45 @@ public sealed class LicenseGateTests
         await holding;
     }
 }
+
+/// <summary>
+/// The gate's calls as plain functions, run one after another by their group: the ledger's shape (one group, calls in
+/// arrival order) without the database.
+/// </summary>
+internal static class GateCalls
+{
+    public static Task<T> RunAsync<T>(this LicenseGate gate, string keyHash, Func<Task<T>> call, CancellationToken ct) where T : class =>
+        gate.RunAsync(keyHash, call, whenFull: null, ct);
+
+    public static Task<T> RunAsync<T>(this LicenseGate gate, string keyHash, Func<Task<T>> call, Func<Task<T?>>? whenFull, CancellationToken ct)
+        where T : class =>
+        gate.RunGroupedAsync(keyHash, new FunctionCall<T>(call), RunEachAsync, whenFull, ct);
+
+    private static async Task RunEachAsync(IReadOnlyList<GroupedCall> group)
+    {
+        foreach (var taken in group)
+        {
+            await ((IFunctionCall)taken).RunAsync();
+        }
+    }
+
+    private interface IFunctionCall
+    {
+        Task RunAsync();
+    }
+
+    private sealed class FunctionCall<T>(Func<Task<T>> call) : GroupedCall<T>, IFunctionCall
+    {
+        public async Task RunAsync()
+        {
+            try
+            {
+                Settle(await call());
+            }
+            catch (Exception e)
+            {
+                Fail(e);
+            }
+        }
+    }
+}

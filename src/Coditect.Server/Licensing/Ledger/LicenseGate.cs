@@ -49,17 +49,6 @@ public sealed class LicenseGate(TimeSpan? maxWait = null, int maxGroup = License
     /// <summary>Groups run so far on this node, and the calls they held (their ratio is the mean group size).</summary>
     public (long Groups, long Calls) GroupStats => (Interlocked.Read(ref _groups), Interlocked.Read(ref _groupedCalls));
 
-    /// <summary>Runs <paramref name="call"/> in the licence's turn (grouped with the licence's other waiting calls, one after another).</summary>
-    public Task<T> RunAsync<T>(string keyHash, Func<Task<T>> call, CancellationToken ct) where T : class =>
-        RunAsync(keyHash, call, whenFull: null, ct);
-
-    /// <summary>
-    /// Runs <paramref name="call"/> in the licence's turn, unless the licence is marked full and
-    /// <paramref name="whenFull"/> gives the answer without one.
-    /// </summary>
-    public Task<T> RunAsync<T>(string keyHash, Func<Task<T>> call, Func<Task<T?>>? whenFull, CancellationToken ct) where T : class =>
-        RunGroupedAsync(keyHash, new SoloCall<T>(call), SoloCall<T>.RunEachAsync, whenFull, ct);
-
     /// <summary>
     /// Queues <paramref name="call"/> for the licence's next group and waits for its answer. Whoever gets the turn runs the
     /// group with <paramref name="runGroup"/>, which must settle every call it is given (an exception it throws fails the
@@ -241,35 +230,6 @@ public sealed class LicenseGate(TimeSpan? maxWait = null, int maxGroup = License
         Turn,
         Woken,
         TimedOut,
-    }
-
-    /// <summary>A call given as a function: its group runs the functions one after another.</summary>
-    private sealed class SoloCall<T>(Func<Task<T>> call) : GroupedCall<T>, ISoloCall
-    {
-        public static async Task RunEachAsync(IReadOnlyList<GroupedCall> group)
-        {
-            foreach (var taken in group)
-            {
-                await ((ISoloCall)taken).RunAsync();
-            }
-        }
-
-        async Task ISoloCall.RunAsync()
-        {
-            try
-            {
-                Settle(await call());
-            }
-            catch (Exception e)
-            {
-                Fail(e);
-            }
-        }
-    }
-
-    private interface ISoloCall
-    {
-        Task RunAsync();
     }
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification =

@@ -75,7 +75,6 @@ public sealed partial class PostgresSeatLedger
     // same on a licence with 10 seats or 10,000 (docs/adr/0009-seat-counter.md).
     private static readonly string[] AcquireSql =
     [
-        GenericPlans,
         ProveKey,
         SetTenant,
         // NO KEY UPDATE, not UPDATE: acquires still queue on each other, but the foreign-key check of a release or sweep
@@ -181,7 +180,6 @@ public sealed partial class PostgresSeatLedger
     // $1 key hash, $2 now, $3 session id, $4 hour. Under the licence lock, as every change of seats_held.
     private static readonly string[] ReleaseSql =
     [
-        GenericPlans,
         ProveKey,
         SetTenant,
         LockLicense,

@@ -151,6 +151,7 @@ public sealed partial class PostgresSeatLedger(NpgsqlDataSource dataSource) : IS
         // The group is everyone's work: the caller that happens to run it going away does not cancel it.
         await using var connection = await dataSource.OpenConnectionAsync(CancellationToken.None);
         await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(GenericPlans));
         foreach (var call in calls)
         {
             AddStatements(batch, call.Sql, call.Parameters);

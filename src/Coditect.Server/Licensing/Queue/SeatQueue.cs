@@ -28,11 +28,8 @@ public readonly record struct QueueGate(LicenseSnapshot? License, int QueueLengt
 /// </summary>
 public sealed class SeatQueue(
     CoditectDbContext db, IServiceScopeFactory scopes, IOptions<LicensingOptions> options, TimeProvider clock, ILogger<SeatQueue> logger,
-    IServiceProvider services)
+    Npgsql.NpgsqlDataSource? postgres = null)
 {
-    /// <summary>PostgreSQL's data source (null on SQLite), for the gate every plain acquire reads.</summary>
-    private readonly Npgsql.NpgsqlDataSource? _postgres = services.GetService<Npgsql.NpgsqlDataSource>();
-
     public const string TicketPrefix = "qt_";
 
     private static readonly System.Buffers.SearchValues<char> Base64Url =
@@ -64,8 +61,9 @@ public sealed class SeatQueue(
 
     /// <summary>Before a plain acquire: the open tickets of the licence the key names, and whether this machine holds a seat.</summary>
     public Task<QueueGate> GateAsync(string keyHash, string hardwareId, DateTime now, CancellationToken ct) =>
-        _postgres is { } postgres
-            ? GateOnPostgresAsync(postgres, keyHash, hardwareId, now, ct)
+        // PostgreSQL's data source is registered on PostgreSQL only (null on SQLite).
+        postgres is { } source
+            ? GateOnPostgresAsync(source, keyHash, hardwareId, now, ct)
             : ReadAsync(async () =>
     {
         // One round trip on every plain acquire: the licence and its open tickets together.
