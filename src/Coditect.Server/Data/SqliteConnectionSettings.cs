@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace Coditect.Server.Data;
@@ -9,12 +8,13 @@ namespace Coditect.Server.Data;
 /// <summary>
 /// Per-connection SQLite settings, applied whenever EF opens a connection.
 /// <para>
-/// Memory-mapped reads only where they pay (<see cref="MapAsync"/>): the message search reads a few thousand scattered
-/// rows per query, and through a mapping (<c>PRAGMA mmap_size</c>, up to <see cref="MmapBytes"/> of the file) instead of
-/// a <c>read()</c> system call per page it used about a third less CPU at 1,000,000 messages (bench/messages.sh,
-/// docs/performance.md). Not on every connection: mapped, the pooled connections of the lease protocol spent their time
-/// in page-table work (<c>set_pmd</c>, <c>munmap</c>; perf, bench/sqlite.sh) and the server topped out at 1,500
-/// heartbeats/s on two cores instead of 2,000.
+/// No memory map (<c>PRAGMA mmap_size</c> stays 0), not even for the message search, which reads a few thousand
+/// scattered pages per query. In WAL mode SQLite drops a connection's mapping, and its page cache, at the start of any
+/// read after another connection committed, so the mapped search faulted every page in again, and the server commits
+/// every second or so (the cluster jobs, the lease protocol). Page faults cost more than <c>read()</c> calls on this
+/// kind of virtual machine: at 1,000,000 messages the heaviest search took 130-190 ms mapped and 39 ms without the map,
+/// and p99 at 20 searches a second went from over 1 s to 41 ms (docs/performance.md). Mapped pooled connections also
+/// cost the lease protocol its page-table work (perf, bench/sqlite.sh: 1,500 heartbeats/s instead of 2,000).
 /// </para>
 /// <para>
 /// A connection that finds the write lock taken waits inside SQLite (<c>PRAGMA busy_timeout</c>, <see cref="BusyTimeoutMs"/>),
@@ -31,9 +31,6 @@ namespace Coditect.Server.Data;
 /// </summary>
 public sealed class SqliteConnectionSettings : DbConnectionInterceptor
 {
-    /// <summary>1 GiB of address space per connection (64-bit); pages beyond it are read as usual.</summary>
-    public const long MmapBytes = 1L << 30;
-
     /// <summary>The same 30 s as the connection's command timeout (DataExtensions), after which a busy write fails.</summary>
     public const int BusyTimeoutMs = 30_000;
 
@@ -45,28 +42,11 @@ public sealed class SqliteConnectionSettings : DbConnectionInterceptor
     {
     }
 
-    /// <summary>
-    /// Maps the file for <paramref name="db"/>'s connection (opened here) until the returned scope ends, which unmaps it
-    /// (the connection goes back to the pool as it came). For a heavy read: the message search.
-    /// </summary>
-    public static async Task<IAsyncDisposable> MapAsync(DbContext db, CancellationToken ct)
-    {
-        await db.Database.OpenConnectionAsync(ct);
-        var connection = db.Database.GetDbConnection();
-        await PragmaAsync(connection, $"PRAGMA mmap_size = {MmapBytes}", ct);
-        return new Mapping(connection);
-    }
-
     private static async Task PragmaAsync(DbConnection connection, string sql, CancellationToken ct)
     {
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync(ct);
-    }
-
-    private sealed class Mapping(DbConnection connection) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync() => await PragmaAsync(connection, "PRAGMA mmap_size = 0", CancellationToken.None);
     }
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)

@@ -9,7 +9,7 @@ namespace Coditect.Server.Tests.Data;
 
 /// <summary>
 /// SQLite only: every connection the server's context opens waits for the write lock inside SQLite and commits with
-/// <c>synchronous = FULL</c>, on its first open and on every reuse from the pool; only a heavy read maps the file.
+/// <c>synchronous = FULL</c>, on its first open and on every reuse from the pool, and none maps the file (not even the message search).
 /// </summary>
 public sealed class SqliteConnectionSettingsTests(SqliteApp app) : IClassFixture<SqliteApp>
 {
@@ -30,21 +30,6 @@ public sealed class SqliteConnectionSettingsTests(SqliteApp app) : IClassFixture
         await using var plain = new SqliteConnection(app.ConnectionString);
         await plain.OpenAsync();
         (await PragmaAsync(plain, "busy_timeout")).ShouldBe(0, "the settings are the server's, not the file's");
-    }
-
-    [Fact]
-    public async Task A_mapping_lasts_for_its_read_and_the_connection_goes_back_unmapped()
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CoditectDbContext>();
-        var connection = db.Database.GetDbConnection();
-
-        await using (await SqliteConnectionSettings.MapAsync(db, CancellationToken.None))
-        {
-            (await PragmaAsync(connection, "mmap_size")).ShouldBe(SqliteConnectionSettings.MmapBytes);
-        }
-
-        (await PragmaAsync(connection, "mmap_size")).ShouldBe(0);
     }
 
     private static async Task<long> PragmaAsync(DbConnection connection, string name)

@@ -103,7 +103,6 @@ public sealed class MessageSearch(CoditectDbContext db, TenantContext tenant, IO
             return await PageAsync(request, await RankPostgresAsync(request, ct), ct);
         }
 
-        await using var mapped = await SqliteConnectionSettings.MapAsync(db, ct);
         return await PageAsync(request, await RankSqliteAsync(request, ct), ct);
     }
 
