@@ -315,7 +315,21 @@ public sealed class MessageLog(CoditectDbContext db, TenantContext tenant, Billi
             throw new MessageQuotaExceededException(full);
         }
 
-        var (contentIds, newContents, newBytes) = await StoreContentsAsync(tenantId, fresh.Select(f => f.Message), ct);
+        // On PostgreSQL every search vector also names the projects its content appears in (migration 0026), so that a
+        // search in a project asks the index for that project's contents only.
+        var lexemes = new List<string> { MessageSearch.TenantLexeme(tenantId) };
+        if (db.Database.IsNpgsql() && await db.Set<WorkSession>().Where(s => s.Id == sessionId).Select(s => s.ProjectId).FirstOrDefaultAsync(ct) is { } projectId)
+        {
+            lexemes.Add(MessageSearch.ProjectLexeme(projectId));
+        }
+
+        var (contentIds, stored, newBytes) = await StoreContentsAsync(tenantId, lexemes, fresh.Select(f => f.Message), ct);
+        if (lexemes.Count > 1)
+        {
+            await AddLexemeAsync(lexemes[1], [.. contentIds.Values.Where(id => !stored.Contains(id))], ct);
+        }
+
+        var newContents = stored.Count;
         var now = db.UtcNow;
         var next = (await db.Database.SqlQuery<int>($"""
             UPDATE conversations SET next_position = next_position + {fresh.Count}, message_count = message_count + {fresh.Count}, updated_at = {now}
@@ -355,9 +369,12 @@ public sealed class MessageLog(CoditectDbContext db, TenantContext tenant, Billi
         return new AppendResult(rows.Count, alreadyKnown, newContents, newBytes, ids);
     }
 
-    /// <summary>The content id of every hash in the batch, storing those the organization lacks; answers how many were new and their bytes.</summary>
-    private async Task<(Dictionary<string, long> Ids, int NewContents, long NewBytes)> StoreContentsAsync(
-        Guid tenantId, IEnumerable<PreparedMessage> messages, CancellationToken ct)
+    /// <summary>
+    /// The content id of every hash in the batch, storing those the organization lacks (on PostgreSQL with their search
+    /// vectors, which carry <paramref name="lexemes"/>); answers the ids this call stored and their bytes.
+    /// </summary>
+    private async Task<(Dictionary<string, long> Ids, HashSet<long> Stored, long NewBytes)> StoreContentsAsync(
+        Guid tenantId, List<string> lexemes, IEnumerable<PreparedMessage> messages, CancellationToken ct)
     {
         var byHash = new Dictionary<string, PreparedMessage>(StringComparer.Ordinal);
         foreach (var m in messages)
@@ -370,7 +387,7 @@ public sealed class MessageLog(CoditectDbContext db, TenantContext tenant, Billi
         var missing = byHash.Values.Where(m => !ids.ContainsKey(m.Hash)).ToList();
         if (missing.Count == 0)
         {
-            return (ids, 0, 0);
+            return (ids, [], 0);
         }
 
         if (await quotas.EnsureRoomAsync(Billing.Quota.MessageBytes, missing.Sum(m => (long)m.Bytes), ct) is { } full)
@@ -387,7 +404,7 @@ public sealed class MessageLog(CoditectDbContext db, TenantContext tenant, Billi
             missing.Sort((a, b) => string.CompareOrdinal(a.Hash, b.Hash));
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
             // The search vector goes to message_search (migration 0024), for the contents this statement stored only, with the
-            // organization's lexeme (migration 0025).
+            // organization's lexeme (migration 0025) and the project's (0026).
             await using var command = new NpgsqlCommand("""
                 WITH stored AS (
                     INSERT INTO message_contents (tenant_id, hash, blocks, bytes, created_at)
@@ -398,12 +415,12 @@ public sealed class MessageLog(CoditectDbContext db, TenantContext tenant, Billi
                 indexed AS (
                     INSERT INTO message_search (content_id, search)
                     SELECT s.id, setweight(to_tsvector('simple', u.body), 'A') || setweight(to_tsvector('simple', u.thinking), 'B')
-                                 || setweight(to_tsvector('simple', u.tools), 'C') || array_to_tsvector(ARRAY[@tenant_lexeme])
+                                 || setweight(to_tsvector('simple', u.tools), 'C') || array_to_tsvector(@lexemes)
                     FROM stored s JOIN unnest(@hashes, @bodies, @thinkings, @tools) AS u(hash, body, thinking, tools) ON u.hash = s.hash)
                 SELECT id, hash FROM stored
                 """, connection, (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction());
             command.Parameters.Add(new NpgsqlParameter<Guid>("tenant", tenantId));
-            command.Parameters.Add(new NpgsqlParameter<string>("tenant_lexeme", MessageSearch.TenantLexeme(tenantId)));
+            command.Parameters.Add(new NpgsqlParameter<string[]>("lexemes", [.. lexemes]));
             command.Parameters.Add(new NpgsqlParameter<DateTime>("now", now));
             command.Parameters.Add(new NpgsqlParameter<string[]>("hashes", [.. missing.Select(m => m.Hash)]));
             command.Parameters.Add(new NpgsqlParameter<string[]>("blocks", [.. missing.Select(m => m.Canonical)]));
@@ -444,7 +461,35 @@ public sealed class MessageLog(CoditectDbContext db, TenantContext tenant, Billi
             }
         }
 
-        return (ids, inserted.Count, inserted.Sum(m => (long)m.Bytes));
+        return (ids, [.. inserted.Select(m => ids[m.Hash])], inserted.Sum(m => (long)m.Bytes));
+    }
+
+    /// <summary>
+    /// Adds <paramref name="lexeme"/> to the search vectors of the contents that lack it (PostgreSQL): a content met again
+    /// in another project. The rows are locked in id order, so parallel batches that share contents wait for each other
+    /// instead of deadlocking. A vector keeps a project's lexeme after the content's last message there is gone; the
+    /// search's own project filter still decides, the lexeme only narrows what the index returns.
+    /// </summary>
+    private async Task AddLexemeAsync(string lexeme, long[] contentIds, CancellationToken ct)
+    {
+        if (contentIds.Length == 0)
+        {
+            return;
+        }
+
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using var command = new NpgsqlCommand("""
+            WITH lacking AS (
+                SELECT content_id FROM message_search
+                WHERE content_id = ANY(@ids) AND NOT search @@ @lexeme_query::tsquery
+                ORDER BY content_id FOR UPDATE)
+            UPDATE message_search x SET search = x.search || array_to_tsvector(ARRAY[@lexeme])
+            FROM lacking l WHERE x.content_id = l.content_id
+            """, connection, (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction());
+        command.Parameters.Add(new NpgsqlParameter<long[]>("ids", contentIds));
+        command.Parameters.Add(new NpgsqlParameter<string>("lexeme", lexeme));
+        command.Parameters.Add(new NpgsqlParameter<string>("lexeme_query", MessageSearch.LexemeQuery(lexeme)));
+        await command.ExecuteNonQueryAsync(ct);
     }
 
     private async Task ReadContentIdsAsync(List<string> hashes, Dictionary<string, long> ids, CancellationToken ct)

@@ -66,13 +66,44 @@ public sealed class MessageSearchIndexTests(PostgresApp app) : IClassFixture<Pos
     }
 
     [Fact]
-    public async Task Migrations_0024_and_0025_move_every_stored_vector_to_the_index_with_its_organization_and_a_deleted_content_takes_its_row()
+    public async Task A_content_carries_the_lexeme_of_every_project_it_appears_in_and_a_project_search_finds_it_there()
+    {
+        var owner = await _anonymous.RegisterAsync();
+        var alpha = await owner.CreateProjectAsync("Alpha");
+        var beta = await owner.CreateProjectAsync("Beta");
+        var inAlpha = await owner.CreateWorkSessionAsync(alpha.Id);
+        var inBeta = await owner.CreateWorkSessionAsync(beta.Id);
+        var loose = await owner.CreateWorkSessionAsync();
+        await owner.AppendOkAsync(inAlpha.Id, WorkSessionSteps.Say("the numbat dug"), WorkSessionSteps.Say("only alpha has the bilby"));
+        await owner.AppendOkAsync(loose.Id, WorkSessionSteps.Say("the numbat dug"));
+
+        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await connection.OpenAsync();
+        async Task<List<long>> In(Guid project, string word) =>
+            await Ids(connection, $"select content_id from message_search where search @@ (to_tsquery('simple', '{word}:A') && '''#{project}'''::tsquery)");
+
+        (await In(alpha.Id, "numbat")).Count.ShouldBe(1);
+        (await In(beta.Id, "numbat")).ShouldBeEmpty("no session of Beta used the content yet, and one without a project adds no lexeme");
+
+        // The same content met again in Beta: the stored vector gains Beta's lexeme, and a search in Beta finds it there.
+        await owner.AppendOkAsync(inBeta.Id, WorkSessionSteps.Say("the numbat dug"));
+        (await In(beta.Id, "numbat")).ShouldBe(await In(alpha.Id, "numbat"));
+        (await In(beta.Id, "bilby")).ShouldBeEmpty();
+        (await owner.SearchAsync("numbat", $"&project_id={beta.Id}")).Items.Select(h => h.WorkSessionId).ShouldBe([inBeta.Id]);
+        (await owner.SearchAsync("numbat", $"&project_id={alpha.Id}")).Items.Select(h => h.WorkSessionId).ShouldBe([inAlpha.Id]);
+        (await owner.SearchAsync("numbat")).Items.Count.ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task Migrations_0024_to_0026_move_every_stored_vector_to_the_index_with_its_organization_and_projects_and_a_deleted_content_takes_its_row()
     {
         var name = "coditect_s" + Guid.NewGuid().ToString("N")[..12];
         var connectionString = await TestPostgres.CreateDatabaseAsync(name);
         try
         {
             var org = Guid.NewGuid();
+            var project = Guid.NewGuid();
+            var session = Guid.NewGuid();
             await using (var connection = new NpgsqlConnection(connectionString))
             {
                 // The schema as it was before 0024, with two contents stored the old way (their vector on the row).
@@ -94,6 +125,18 @@ public sealed class MessageSearchIndexTests(PostgresApp app) : IClassFixture<Pos
                       (1, @tenant::uuid, 'h1', '[]', 2, now(), setweight(to_tsvector('simple', 'wombat burrow'), 'A')),
                       (2, @tenant::uuid, 'h2', '[]', 2, now(), setweight(to_tsvector('simple', 'wombat'), 'B'))
                     """, org.ToString());
+                // Content 1 is used in a project's work session; content 2 nowhere.
+                await Execute(connection, seed, $"""
+                    insert into projects (id, tenant_id, name, slug, key, status, next_task_number, created_at, updated_at)
+                      values ('{project}', @tenant::uuid, 'P', 'p', 'P', 'active', 1, now(), now());
+                    insert into work_sessions (id, tenant_id, project_id, tool, started_at, tags, message_count, created_at, updated_at)
+                      values ('{session}', @tenant::uuid, '{project}', 'other', now(), '[]', 1, now(), now());
+                    insert into conversations (id, tenant_id, work_session_id, message_count, next_position, created_at, updated_at)
+                      values ('{session}', @tenant::uuid, '{session}', 1, 1, now(), now());
+                    insert into messages (id, tenant_id, work_session_id, conversation_id, position, role, created_at, input_tokens,
+                                          output_tokens, cache_read_tokens, cache_write_tokens, content_id)
+                      values (gen_random_uuid(), @tenant::uuid, '{session}', '{session}', 0, 'user', now(), 0, 0, 0, 0, 1);
+                    """, org.ToString());
                 await seed.CommitAsync();
             }
 
@@ -112,6 +155,8 @@ public sealed class MessageSearchIndexTests(PostgresApp app) : IClassFixture<Pos
                     .ShouldBe([1L, 2L], "0025 gave every stored vector its organization's lexeme");
                 (await Ids(connection, $"select content_id from message_search where search @@ (to_tsquery('simple', 'wombat:AB') && '''@{Guid.NewGuid()}'''::tsquery)"))
                     .ShouldBeEmpty();
+                (await Ids(connection, $"select content_id from message_search where search @@ (to_tsquery('simple', 'wombat:AB') && '''#{project}'''::tsquery)"))
+                    .ShouldBe([1L], "0026 gave the vector of a content used in a project that project's lexeme");
                 (await Ids(connection, "select count(*) from information_schema.columns where table_name = 'message_contents' and column_name = 'search'"))
                     .ShouldBe([0L], "the vector moved: it is written once");
 
