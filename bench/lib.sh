@@ -18,7 +18,7 @@ replace_section() {
   local title="$1" section="$2" out="$3"
   [ -f "$out" ] || : >"$out"
   awk -v section="$section" -v title="$title" '
-    function put() { while ((getline line < section) > 0) print line; close(section); done = 1 }
+    function put() { last = ""; while ((getline line < section) > 0) { print line; last = line } close(section); if (last != "") print ""; done = 1 }
     $0 == title { put(); skip = 1; next }
     skip && /^## / { skip = 0 }
     skip { next }
