@@ -1,5 +1,7 @@
+using Coditect.Server.Data;
 using Coditect.Server.Platform;
 using Coditect.Server.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -58,14 +60,54 @@ public abstract class ClusterJobTests<TApp>(TApp app) : IClassFixture<TApp> wher
         nodeA.Runs.ShouldBe(1);
     }
 
-    private sealed class CountingJob(IServiceScopeFactory scopes, TimeProvider clock, string name, TimeSpan? hold = null)
+    [Fact]
+    public async Task A_holder_writes_its_row_only_when_half_its_hold_is_spent()
+    {
+        var name = "test-" + Guid.NewGuid().ToString("N")[..8];
+        var scopes = app.Services.GetRequiredService<IServiceScopeFactory>();
+        var node = new CountingJob(scopes, app.Clock, name, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1));
+        async Task<ClusterJobLease> Row()
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<CoditectDbContext>().Set<ClusterJobLease>().AsNoTracking().SingleAsync(j => j.Name == name);
+        }
+
+        var start = app.Clock.GetUtcNow().UtcDateTime;
+        (await node.TickAsync(CancellationToken.None)).ShouldBeTrue();
+        var first = await Row();
+        first.LeaseUntil!.Value.ShouldBe(start + TimeSpan.FromSeconds(5), Stored);
+        first.LastRunAt!.Value.ShouldBe(start, Stored);
+
+        // Due every second, run every second, but the row stays as it was while more than half the hold is left.
+        for (var second = 1; second <= 2; second++)
+        {
+            app.Clock.Advance(TimeSpan.FromSeconds(1));
+            (await node.TickAsync(CancellationToken.None)).ShouldBeTrue($"second {second}");
+            var row = await Row();
+            row.LeaseUntil.ShouldBe(first.LeaseUntil, $"second {second}");
+            row.LastRunAt.ShouldBe(first.LastRunAt, $"second {second}");
+        }
+
+        // Half the hold spent: the lease is renewed and the run recorded.
+        app.Clock.Advance(TimeSpan.FromSeconds(1));
+        (await node.TickAsync(CancellationToken.None)).ShouldBeTrue();
+        var renewed = await Row();
+        renewed.LeaseUntil!.Value.ShouldBe(start + TimeSpan.FromSeconds(3 + 5), Stored);
+        renewed.LastRunAt!.Value.ShouldBe(start + TimeSpan.FromSeconds(3), Stored);
+        node.Runs.ShouldBe(4);
+    }
+
+    /// <summary>Times come back at the database's precision (microseconds on PostgreSQL).</summary>
+    private static readonly TimeSpan Stored = TimeSpan.FromMilliseconds(1);
+
+    private sealed class CountingJob(IServiceScopeFactory scopes, TimeProvider clock, string name, TimeSpan? hold = null, TimeSpan? period = null)
         : ClusterJob(scopes, clock, NullLogger.Instance)
     {
         public int Runs;
 
         protected override string Name => name;
 
-        protected override TimeSpan Period => TimeSpan.FromMinutes(10);
+        protected override TimeSpan Period => period ?? TimeSpan.FromMinutes(10);
 
         protected override TimeSpan Hold => hold ?? base.Hold;
 
