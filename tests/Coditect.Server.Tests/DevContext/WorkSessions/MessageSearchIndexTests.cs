@@ -1,7 +1,9 @@
 using Coditect.Server.Data;
+using Coditect.Server.DevContext.Search;
 using Coditect.Server.Tenancy;
 using Coditect.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -92,6 +94,32 @@ public sealed class MessageSearchIndexTests(PostgresApp app) : IClassFixture<Pos
         (await owner.SearchAsync("numbat", $"&project_id={beta.Id}")).Items.Select(h => h.WorkSessionId).ShouldBe([inBeta.Id]);
         (await owner.SearchAsync("numbat", $"&project_id={alpha.Id}")).Items.Select(h => h.WorkSessionId).ShouldBe([inAlpha.Id]);
         (await owner.SearchAsync("numbat")).Items.Count.ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task The_search_statistics_job_analyzes_the_message_tables_once_enough_rows_changed()
+    {
+        var owner = await _anonymous.RegisterAsync();
+        var session = await owner.CreateWorkSessionAsync();
+        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await connection.OpenAsync();
+        await using var now = new NpgsqlCommand("select now()", connection);
+        var before = (DateTime)(await now.ExecuteScalarAsync())!;
+        await owner.AppendOkAsync(session.Id, [.. Enumerable.Range(0, SearchStatistics.MinimumChanges).Select(i => WorkSessionSteps.Say($"line {i}"))]);
+
+        // PostgreSQL publishes a backend's row counts within a few seconds; the job acts once they show.
+        var job = new SearchStatistics(app.Services.GetRequiredService<IServiceScopeFactory>(), app.Clock, NullLogger<SearchStatistics>.Instance);
+        await using var analyzed = new NpgsqlCommand(
+            "select count(*) from pg_stat_user_tables where relname in ('messages', 'message_search', 'message_contents') and last_analyze >= @before", connection);
+        analyzed.Parameters.AddWithValue("before", before);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while ((long)(await analyzed.ExecuteScalarAsync())! < 3)
+        {
+            waited.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(30), "messages, message_search and message_contents analyzed");
+            app.Clock.Advance(TimeSpan.FromSeconds(11));
+            await job.TickAsync(CancellationToken.None);
+            await Task.Delay(500);
+        }
     }
 
     [Fact]
