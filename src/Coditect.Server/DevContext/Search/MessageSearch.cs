@@ -94,16 +94,26 @@ public sealed record SearchRequest(
 /// row-level security so that the index can serve the match) holds every organization's text, so its rows are only
 /// reached through the organization's messages.
 /// </summary>
-public sealed class MessageSearch(CoditectDbContext db, TenantContext tenant, IOptions<SearchOptions> options)
+public sealed class MessageSearch(CoditectDbContext db, TenantContext tenant, IOptions<SearchOptions> options, ILogger<MessageSearch> logger)
 {
+    /// <summary>A search slower than this is logged with where its time went (ranking, page), to find stalls.</summary>
+    public static readonly TimeSpan Slow = TimeSpan.FromMilliseconds(250);
+
     public async Task<SearchResponse> SearchAsync(SearchRequest request, CancellationToken ct)
     {
-        if (db.Database.IsNpgsql())
+        var started = TimeProvider.System.GetTimestamp();
+        var hits = db.Database.IsNpgsql() ? await RankPostgresAsync(request, ct) : await RankSqliteAsync(request, ct);
+        var ranked = TimeProvider.System.GetElapsedTime(started);
+        var candidates = hits.Count;
+        var page = await PageAsync(request, hits, ct);
+        var total = TimeProvider.System.GetElapsedTime(started);
+        if (total >= Slow)
         {
-            return await PageAsync(request, await RankPostgresAsync(request, ct), ct);
+            logger.LogWarning("Slow message search: {TotalMs:F0} ms, ranking {RankMs:F0} ms, page {PageMs:F0} ms, {Hits} hit(s) ranked",
+                total.TotalMilliseconds, ranked.TotalMilliseconds, (total - ranked).TotalMilliseconds, candidates);
         }
 
-        return await PageAsync(request, await RankSqliteAsync(request, ct), ct);
+        return page;
     }
 
     private async Task<SearchResponse> PageAsync(SearchRequest request, List<(Guid Id, string Kind, double Rank)> hits, CancellationToken ct)
