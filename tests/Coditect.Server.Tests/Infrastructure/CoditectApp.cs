@@ -64,7 +64,20 @@ public abstract class CoditectApp : WebApplicationFactory<Program>, IAsyncLifeti
         else if (_sqliteFolder is not null)
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(_sqliteFolder, recursive: true);
+            // A last connection closing may still be removing the file's -wal and -shm: "directory not empty" (seen once
+            // in a fresh-clone run). Try again briefly.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    Directory.Delete(_sqliteFolder, recursive: true);
+                    break;
+                }
+                catch (IOException) when (attempt < 10)
+                {
+                    await Task.Delay(100);
+                }
+            }
         }
     }
 
