@@ -28,7 +28,10 @@ public static class DevContextExtensions
 
         // Part 2: work sessions, conversations and messages, search, import and export, statistics and quota counters.
         builder.Services.AddOptions<SearchOptions>().BindConfiguration(SearchOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddHostedService<SearchStatistics>();
+        if (Platform.Topology.Of(builder).Database == Data.DatabaseProvider.Postgres)
+        {
+            builder.Services.AddHostedService<SearchStatistics>();
+        }
         builder.Services.AddScoped<WorkSessionAdmin>();
         builder.Services.AddScoped<MessageLog>();
         builder.Services.AddScoped<MessageSearch>();

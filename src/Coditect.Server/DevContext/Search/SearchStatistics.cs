@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Coditect.Server.DevContext.Search;
 
 /// <summary>
-/// PostgreSQL only: keeps the planner's statistics of the search's tables current, every 10 s once in the cluster.
+/// PostgreSQL only (registered on it alone): keeps the planner's statistics of the search's tables current, every 10 s once in the cluster.
 /// Without statistics PostgreSQL guesses that a project holds one work session of a few messages, starts the search
 /// from them and checks every one of the project's messages against the query (0.5–1 s a search at 300,000 messages,
 /// enough to exhaust the connection pool at 20 searches a second), where with them it starts from the GIN index (5 ms).
@@ -28,11 +28,6 @@ public sealed class SearchStatistics(IServiceScopeFactory scopes, TimeProvider t
     protected override async Task RunAsync(IServiceProvider services, CancellationToken ct)
     {
         var db = services.GetRequiredService<CoditectDbContext>();
-        if (!db.Database.IsNpgsql())
-        {
-            return;
-        }
-
         var stale = await db.Database.SqlQuery<string>($"""
             SELECT relname AS "Value" FROM pg_stat_user_tables
             WHERE relname = ANY({Tables}) AND schemaname = current_schema()
