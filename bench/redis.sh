@@ -129,7 +129,7 @@ for line in open(f"{results}/signatures.jsonl"):
     print(f'| {r["algorithm"]} | {r["sign_us"]:.1f} | {r["signs_per_second_one_core"]:,.0f} | {r["signs_per_second_all_cores"]:,.0f} | {r["verify_us"]:.1f} | {r["token_chars"]} |')
 EOF
 
-command="bench/run.sh --only redis$([ "$mode" = quick ] && echo " --quick" || true)"
+command="${BENCH_COMMAND:-bench/run.sh --only redis$([ "$mode" = quick ] && echo " --quick" || true)}"
 quick_note=""
 [ "$mode" = quick ] && quick_note="> **A \`--quick\` run**: $hot_sessions held sessions and ${duration}-second steps. It checks that the script works; its numbers are not the benchmark."$'\n\n'
 {

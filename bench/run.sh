@@ -18,7 +18,8 @@
 #             heartbeats per signing algorithm against the script called directly, and the signature cost, issue 17),
 #             devcontext (bench/devcontext.sh),
 #             messages (bench/messages.sh) and webhooks (bench/webhooks.sh) run their own scripts. Without --only: licensing,
-#             then console.
+#             then console, then sqlite and redis, so that one run reports every target of issues 4 and 17 beside the
+#             limit it is a ratio of (about an hour and a half on 2 cores).
 #   --console-rate/-duration/-warmup  the console's fixed rate (50/s), measured seconds (30) and warm-up (10).
 #   --soak    the memory run: S seconds (600) of heartbeats (R/s, 2000) and churn (R/s, 50) at once on PostgreSQL + Redis,
 #             server RSS sampled every 10 s. --profile-rate: the fixed heartbeat rate (2000/s) of the profile phase.
@@ -758,7 +759,7 @@ EOF
   printf '| heartbeat (PostgreSQL + Redis rows) | redis-benchmark EVALSHA Heartbeat, -c %s -P 16 | %s | p99 %s ms (per 16-call batch) |\n' "$redis_clients" "${redis_rps[16]}" "${redis_p99[16]}"
   cat <<EOF
 
-### Targets (issue 4)
+### Targets (issues 4 and 17)
 
 | target | measured |
 | --- | --- |
@@ -769,7 +770,9 @@ EOF
 | hot licence: the HTTP acquire ≥ 60 % of that batch | see the churn-hot rows' ratio above (PostgreSQL) |
 | heartbeat on PostgreSQL ≥ 70 % of the pgbench rate of its statement | see the heartbeat rows' ratio above (PostgreSQL) |
 | zero errors at the reported rates | by construction: a rate is reported only if its step had zero errors |
-| memory flat over a 10-minute run | $(soak_verdict) |
+| memory flat over a 10-minute run; no stall drops (issue 17 §4) | $(soak_verdict) |
+| SQLite (issue 17 §1): heartbeat, acquire and release ≥ 50 % of a single-writer loop of the same statements, p99 ≤ 25 ms | [SQLite ledger](#sqlite-ledger) below (bench/sqlite.sh, after this part in a full run) |
+| Redis heartbeats (issue 17 §2): 8,300/s on one node, p99 ≤ 25 ms, beside the Redis script called directly and the load generator's CPU | [Redis heartbeats](#redis-heartbeats) below (bench/redis.sh, after this part in a full run) |
 
 ### Every step
 
@@ -856,7 +859,7 @@ On a fresh clone, on a machine with the .NET SDK of global.json, PostgreSQL 15 s
 with sudo:
 
 \`\`\`sh
-bench/run.sh            # the full run, about an hour on 2 cores (10 minutes of it the memory run), then the console (10-15 minutes); rewrites docs/benchmarks.md
+bench/run.sh            # the full run, about an hour on 2 cores (10 minutes of it the memory run), then the console (10-15 minutes), the SQLite ledger and the Redis heartbeats (10 minutes each); rewrites docs/benchmarks.md
 bench/run.sh --quick    # about 3 minutes after the build: checks that everything works
 bench/run.sh --help     # durations, rates, data sizes, pgbench settings
 bench/run.sh --only console     # the console's pages only (issue 11, a few minutes): rewrites the Console section alone
@@ -877,4 +880,12 @@ mv "$out.tmp" "$out"
 log "done: $out"
 if [ "$run_console" = 1 ]; then
   console_area
+fi
+# The full run goes on with issue 17's own sections (each measures its limit in its own run, and rewrites only its
+# section of the file written above). Each script builds again, a no-op after the build above.
+if [ -z "$only" ]; then
+  quick_flag=(); [ "$mode" = quick ] && quick_flag=(--quick)
+  # BENCH_COMMAND: each section's "Written by" names this command, the one that ran it.
+  BENCH_COMMAND="bench/run.sh${quick_flag[*]:+ --quick} (its SQLite part)" "$root/bench/sqlite.sh" "${quick_flag[@]}" --out "$out"
+  BENCH_COMMAND="bench/run.sh${quick_flag[*]:+ --quick} (its Redis part)" "$root/bench/redis.sh" "${quick_flag[@]}" --out "$out"
 fi

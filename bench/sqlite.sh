@@ -109,7 +109,7 @@ print(f"CPU over the whole HTTP run (setup and every step): server {server_cpu:.
       f"Loop settings: journal_mode={loop['journal_mode']}, synchronous={loop['synchronous']}, {loop['live_sessions']:,} live sessions.")
 EOF
 
-command="bench/run.sh --only sqlite$([ "$mode" = quick ] && echo " --quick" || true)"
+command="${BENCH_COMMAND:-bench/run.sh --only sqlite$([ "$mode" = quick ] && echo " --quick" || true)}"
 quick_note=""
 [ "$mode" = quick ] && quick_note="> **A \`--quick\` run**: $hot_sessions held sessions and ${duration}-second steps. It checks that the script works; its numbers are not the benchmark."$'\n\n'
 {
