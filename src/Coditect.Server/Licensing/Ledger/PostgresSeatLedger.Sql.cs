@@ -302,13 +302,22 @@ public sealed partial class PostgresSeatLedger
 
     // $1 ids, $2 expiries, $3 first heartbeat times, $4 last heartbeat times, $5 counts, $6 now. A lease PostgreSQL
     // sees as lapsed (now, or before the first of the heartbeats) is never extended: its seat may already be another's.
+    // The rows are locked in id order first (`locked`: the lock is taken above the sort), and each is updated only
+    // after that: two nodes flushing heartbeats of the same sessions, each in its own order, deadlocked otherwise
+    // (40P01 in bench/run.sh's two-node Redis rows; one flush lost a second to the deadlock check and went again).
     private static readonly string[] FlushHeartbeatsSql =
     [
         "SELECT set_config('app.system', 'on', true)",
         """
+        WITH v AS (
+            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::int[]) AS v(id, expires_at, first_at, at, n)),
+        locked AS MATERIALIZED (
+            SELECT s.id FROM license_sessions s
+            WHERE s.id = ANY($1::uuid[]) AND s.status = 'active' AND s.expires_at > $6
+            ORDER BY s.id FOR NO KEY UPDATE)
         UPDATE license_sessions s
         SET expires_at = v.expires_at, last_heartbeat_at = v.at, heartbeat_count = s.heartbeat_count + v.n, updated_at = v.at
-        FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::int[]) AS v(id, expires_at, first_at, at, n)
+        FROM v JOIN locked l ON l.id = v.id
         WHERE s.id = v.id AND s.status = 'active' AND s.expires_at > v.first_at AND s.expires_at > $6
           AND s.expires_at < v.expires_at
         RETURNING s.id, s.license_id, s.expires_at
