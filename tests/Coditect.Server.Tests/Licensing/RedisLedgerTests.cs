@@ -5,7 +5,6 @@ using Coditect.Server.Licensing;
 using Coditect.Server.Licensing.Ledger;
 using Coditect.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using StackExchange.Redis;
 
 namespace Coditect.Server.Tests.Licensing;
@@ -317,25 +316,10 @@ public sealed class RedisLedgerTests(RedisApp app) : IClassFixture<RedisApp>, ID
     }
 
     private async Task<DateTime> ExpiresAtAsync(Guid sessionId) =>
-        (DateTime)(await QueryAsync("select expires_at from license_sessions where id = $1", sessionId))!;
+        (DateTime)(await app.SystemScalarAsync("select expires_at from license_sessions where id = $1", sessionId))!;
 
     private async Task<long> HeartbeatCountAsync(Guid sessionId) =>
-        (long)(await QueryAsync("select heartbeat_count from license_sessions where id = $1", sessionId))!;
-
-    private async Task<object?> QueryAsync(string sql, Guid sessionId)
-    {
-        await using var connection = new NpgsqlConnection(app.ConnectionString);
-        await connection.OpenAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var system = new NpgsqlCommand("select set_config('app.system', 'on', true)", connection, transaction))
-        {
-            await system.ExecuteNonQueryAsync();
-        }
-
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = sessionId });
-        return await command.ExecuteScalarAsync();
-    }
+        (long)(await app.SystemScalarAsync("select heartbeat_count from license_sessions where id = $1", sessionId))!;
 }
 
 /// <summary>Redis configured but unreachable: PostgreSQL serves every call, and no seat is over-allocated.</summary>

@@ -23,6 +23,14 @@ public sealed partial class PostgresSeatLedger
         $"l.state = 'active' AND (l.expires_at IS NULL OR l.expires_at > $2) AND l.type = 'floating' AND NOT {OrganizationSuspended}";
     private const string LockLicense = "SELECT id FROM licenses WHERE key_hash = $1 FOR NO KEY UPDATE";
 
+    // For the statements that update many sessions named in the array $1 (the write-behind's flush, the adoption of
+    // promised expiries): `locked`, the rows of $1 that match, locked in id order (the lock is taken above the sort).
+    // Each statement joins it, so a row is updated only once locked. Two nodes updating the same sessions, each in the
+    // order of its own array, deadlocked otherwise (40P01 in bench/run.sh's two-node Redis rows: one of them lost a
+    // second to the deadlock check and went again).
+    private static string LockedInIdOrder(string condition) =>
+        $"locked AS MATERIALIZED (SELECT s.id FROM license_sessions s WHERE s.id = ANY($1::uuid[]) AND {condition} ORDER BY s.id FOR NO KEY UPDATE)";
+
     // The key's licence id as an InitPlan, for the statements that find a session by hardware id, so the probe of
     // (license_id, hardware_id) can use both columns. Joined to the key's licence row instead, a generic plan made
     // before the table's first ANALYZE (a fresh database filled in a minute) scanned the whole unique index by
@@ -292,9 +300,10 @@ public sealed partial class PostgresSeatLedger
     private static readonly string[] AdoptSql =
     [
         "SELECT set_config('app.system', 'on', true)",
-        """
+        $"""
+        WITH {LockedInIdOrder("s.status = 'active'")}
         UPDATE license_sessions s SET expires_at = v.expires_at, updated_at = $3
-        FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, expires_at)
+        FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, expires_at) JOIN locked l ON l.id = v.id
         WHERE s.id = v.id AND s.status = 'active' AND s.expires_at < v.expires_at
         RETURNING s.id, s.license_id, s.expires_at
         """,
@@ -302,22 +311,15 @@ public sealed partial class PostgresSeatLedger
 
     // $1 ids, $2 expiries, $3 first heartbeat times, $4 last heartbeat times, $5 counts, $6 now. A lease PostgreSQL
     // sees as lapsed (now, or before the first of the heartbeats) is never extended: its seat may already be another's.
-    // The rows are locked in id order first (`locked`: the lock is taken above the sort), and each is updated only
-    // after that: two nodes flushing heartbeats of the same sessions, each in its own order, deadlocked otherwise
-    // (40P01 in bench/run.sh's two-node Redis rows; one flush lost a second to the deadlock check and went again).
     private static readonly string[] FlushHeartbeatsSql =
     [
         "SELECT set_config('app.system', 'on', true)",
-        """
-        WITH v AS (
-            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::int[]) AS v(id, expires_at, first_at, at, n)),
-        locked AS MATERIALIZED (
-            SELECT s.id FROM license_sessions s
-            WHERE s.id = ANY($1::uuid[]) AND s.status = 'active' AND s.expires_at > $6
-            ORDER BY s.id FOR NO KEY UPDATE)
+        $"""
+        WITH {LockedInIdOrder("s.status = 'active' AND s.expires_at > $6")}
         UPDATE license_sessions s
         SET expires_at = v.expires_at, last_heartbeat_at = v.at, heartbeat_count = s.heartbeat_count + v.n, updated_at = v.at
-        FROM v JOIN locked l ON l.id = v.id
+        FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::int[]) AS v(id, expires_at, first_at, at, n)
+            JOIN locked l ON l.id = v.id
         WHERE s.id = v.id AND s.status = 'active' AND s.expires_at > v.first_at AND s.expires_at > $6
           AND s.expires_at < v.expires_at
         RETURNING s.id, s.license_id, s.expires_at
